@@ -1,0 +1,191 @@
+"""The SMP Clinic Directory: create_app() is the composition root."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import uuid
+from importlib import import_module
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from directory import config as config_module
+from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger("directory")
+
+BLUEPRINTS = (
+    ("public", None),
+    ("auth", "/auth"),
+    ("account", "/account"),
+    ("reviews", None),
+    ("manage", "/manage"),
+    ("moderation", "/moderation"),
+    ("admin", "/admin"),
+    ("api", "/api/v1"),
+    ("media", "/media"),
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        # Tests and the browser harness run the app on a temporary instance folder.
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("DIRECTORY_INSTANCE_PATH")
+        or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_module.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("DIRECTORY")
+    else:
+        app.config.from_mapping(test_config)
+    config_module.finalise(app)
+
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from directory import models  # noqa: F401  (tables known to Alembic)
+    from directory.database import configure_engine
+
+    db.init_app(app)
+    # Alembic's script location must not depend on the working directory.
+    migrations = os.path.join(os.path.dirname(__file__), "migrations")
+    migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
+    configure_engine(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from directory.models import User
+
+        if not token or len(token) > 64:
+            return None
+        return db.session.execute(
+            db.select(User).where(User.session_token == token)
+        ).scalar_one_or_none()
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _request_id():
+        g.request_id = uuid.uuid4().hex[:16]
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _security_headers(response):
+        nonce = getattr(g, "csp_nonce", "")
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = (
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{nonce}'; "
+                "style-src 'self'; "
+                "img-src 'self' data:; "
+                "font-src 'self'; "
+                "connect-src 'self'; "
+                "form-action 'self'; "
+                "object-src 'none'; "
+                "base-uri 'none'; "
+                "frame-ancestors 'none'"
+            )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if app.config.get("PRODUCTION"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if hasattr(g, "request_id"):
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    for name, prefix in BLUEPRINTS:
+        module = import_module(f"directory.{name}.views")
+        app.register_blueprint(module.bp, url_prefix=prefix)
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "We could not understand that request. Check what you entered and try again."),
+    401: ("Please log in", "You need to log in to see this page."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Page not found", "There is no page at this address. It may have moved or never existed."),
+    405: ("Method not allowed", "That action is not available here."),
+    409: ("Conflict", "That change clashes with the current state of the item."),
+    413: ("Too large", "What you sent is larger than we accept. Try smaller photos or fewer at once."),
+    429: ("Too many requests", "You are doing that too often. Wait a little and try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. It has been logged."),
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, detail: str | None = None):
+        title, message = ERROR_TEXT.get(code, ERROR_TEXT[500])
+        wants_json = request.path.startswith("/api/") or request.path.endswith("/suggest")
+        rid = getattr(g, "request_id", "-")
+        if wants_json:
+            return {"error": title, "detail": detail or message, "request_id": rid}, code
+        return (
+            render_template(
+                "errors/error.html", code=code, title=title, message=detail or message,
+                request_id=rid,
+            ),
+            code,
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code >= 500:
+            log.error("request %s failed with %s", getattr(g, "request_id", "-"), code)
+        # A description given with abort(code, "...") is ours and meant for the user;
+        # Werkzeug's stock descriptions are replaced by the site's own wording.
+        custom = exc.description if exc.description != type(exc).description else None
+        body, _ = render_error(code if code in ERROR_TEXT else 500, custom)
+        response = app.make_response((body, code))
+        if exc.response is None and hasattr(exc, "get_headers"):
+            for key, value in exc.get_headers():
+                if key.lower() in ("allow", "retry-after"):
+                    response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("request %s raised", getattr(g, "request_id", "-"))
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the error page must still render
+            log.exception("rollback after error failed")
+        return render_error(500)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from directory import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from directory import cli
+
+    cli.register(app)

@@ -1,0 +1,123 @@
+"""Configuration defaults and the checks run after every source is loaded.
+
+Order: these defaults, then instance/config.py, then DIRECTORY_* environment
+variables (or, in tests, the dict passed to create_app). Paths derive from the
+instance folder afterwards. Nothing here reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEYS = {None, "", "dev", "change-me", "secret"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Defaults:
+    SECRET_KEY = None
+    DEBUG = False
+    TESTING = False
+    # Production flag: secure cookies, HSTS, strict start-up checks.
+    PRODUCTION = False
+
+    SQLALCHEMY_DATABASE_URI = None  # default: sqlite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+    INDEX_DIR = None  # default: instance/index
+    MEDIA_DIR = None  # default: instance/media
+    MAIL_DIR = None  # default: instance/mail
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    # The address links in e-mails point to.
+    CANONICAL_URL = "http://127.0.0.1:5000"
+    TRUSTED_HOSTS = ["127.0.0.1", "localhost"]
+
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # six photos of up to ~10 MB each
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    MAX_FORM_PARTS = 200
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 4
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    # Number of web worker processes; memory rate-limit storage is refused above 1
+    # in production because each worker would count separately.
+    WORKERS = 1
+
+    MAIL_BACKEND = "file"  # "file" (instance/mail/*.eml) or "smtp"
+    MAIL_FROM = "SMP Clinic Directory <no-reply@smp-directory.example>"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_STARTTLS = False
+
+    PAGE_SIZE = 20
+    REVIEWS_PAGE_SIZE = 10
+    # Search drains the outbox after each commit; tests can turn it off to
+    # exercise the lag path.
+    SEARCH_DRAIN_AFTER_COMMIT = True
+    SEARCH_TIME_LIMIT_S = 0.5
+
+    PHOTO_MAX_BYTES = 15 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_WEB_SIZE = 1600
+    PHOTO_THUMB_SIZE = 360
+
+
+class ConfigError(RuntimeError):
+    """Start-up refused: the configuration is unsafe or incomplete."""
+
+
+def finalise(app) -> None:
+    """Derive paths from the instance folder and refuse unsafe production settings."""
+    cfg = app.config
+    inst = app.instance_path
+    os.makedirs(inst, exist_ok=True)
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(inst, "directory.sqlite3")
+    for key, sub in (("INDEX_DIR", "index"), ("MEDIA_DIR", "media"), ("MAIL_DIR", "mail")):
+        if not cfg.get(key):
+            cfg[key] = os.path.join(inst, sub)
+    if cfg.get("PRODUCTION"):
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+    check(cfg)
+
+
+def check(cfg) -> None:
+    relaxed = cfg.get("DEBUG") or cfg.get("TESTING")
+    if cfg.get("PRODUCTION") and cfg.get("DEBUG"):
+        raise ConfigError("Refusing to start: DEBUG is on with PRODUCTION settings.")
+    key = cfg.get("SECRET_KEY")
+    if not relaxed and (key in DEFAULT_SECRET_KEYS or len(str(key)) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigError(
+            "Refusing to start: SECRET_KEY is missing, a default or shorter than "
+            f"{MIN_SECRET_KEY_LENGTH} characters. Set DIRECTORY_SECRET_KEY or SECRET_KEY in "
+            "instance/config.py (`make run` writes a random one there)."
+        )
+    if key in (None, ""):
+        cfg["SECRET_KEY"] = "insecure-test-key-" + "x" * 32
+    if (
+        cfg.get("PRODUCTION")
+        and int(cfg.get("WORKERS", 1)) > 1
+        and str(cfg.get("RATELIMIT_STORAGE_URI", "")).startswith("memory")
+    ):
+        raise ConfigError(
+            "Refusing to start: several workers need a shared rate-limit store; set "
+            "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379."
+        )

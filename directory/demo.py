@@ -1,0 +1,450 @@
+"""Deterministic demo data: `flask --app directory seed-demo [--clinics N] [--seed S]`.
+
+The same seed gives the same clinics, people, texts and images; dates are laid
+out backwards from the day the command runs. Every clinic has a hidden "true
+skill" that drives its testimonials' ratings and texts and the realism of its
+result photos, so the quality order on the site is meaningful. Four teaching
+cases show why price is never a ranking input.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from directory import demo_images
+from directory.extensions import db
+from directory.models import (
+    Clinic,
+    FollowUp,
+    Photo,
+    Practitioner,
+    ResultCase,
+    Review,
+    User,
+)
+from directory.services import media, scores
+from directory.services.passwords import hash_password
+
+DEMO_PASSWORD = "demo-password-2026"
+# Fixed so the README can list them; demo only, never for real accounts.
+DEMO_TOTP = {"moderator": "ZCARKYE7VI7BORSWW7YRAS3I27DMQMMM", "admin": "WSWQCM5KZPR2TVFX3X3HCL5ENDNGUAB2"}
+DEMO_ACCOUNTS = (
+    ("consumer@example.com", "Casey Consumer", "consumer"),
+    ("owner@example.com", "Olivia Owner", "clinic_owner"),
+    ("moderator@example.com", "Morgan Moderator", "moderator"),
+    ("admin@example.com", "Alex Admin", "admin"),
+)
+
+# city, region, country, latitude, longitude, currency
+CITIES = [
+    ("London", "England", "GB", 51.5074, -0.1278, "GBP"),
+    ("Manchester", "England", "GB", 53.4808, -2.2426, "GBP"),
+    ("Dublin", "Leinster", "IE", 53.3498, -6.2603, "EUR"),
+    ("Paris", "Île-de-France", "FR", 48.8566, 2.3522, "EUR"),
+    ("Berlin", "Berlin", "DE", 52.52, 13.405, "EUR"),
+    ("Madrid", "Madrid", "ES", 40.4168, -3.7038, "EUR"),
+    ("Milan", "Lombardy", "IT", 45.4642, 9.19, "EUR"),
+    ("Amsterdam", "North Holland", "NL", 52.3676, 4.9041, "EUR"),
+    ("Stockholm", "Stockholm", "SE", 59.3293, 18.0686, "SEK"),
+    ("Warsaw", "Masovia", "PL", 52.2297, 21.0122, "PLN"),
+    ("Istanbul", "Istanbul", "TR", 41.0082, 28.9784, "TRY"),
+    ("New York", "New York", "US", 40.7128, -74.006, "USD"),
+    ("Los Angeles", "California", "US", 34.0522, -118.2437, "USD"),
+    ("Chicago", "Illinois", "US", 41.8781, -87.6298, "USD"),
+    ("Houston", "Texas", "US", 29.7604, -95.3698, "USD"),
+    ("Miami", "Florida", "US", 25.7617, -80.1918, "USD"),
+    ("Toronto", "Ontario", "CA", 43.6532, -79.3832, "CAD"),
+    ("Vancouver", "British Columbia", "CA", 49.2827, -123.1207, "CAD"),
+    ("Mexico City", "CDMX", "MX", 19.4326, -99.1332, "MXN"),
+    ("São Paulo", "São Paulo", "BR", -23.5505, -46.6333, "BRL"),
+    ("Buenos Aires", "Buenos Aires", "AR", -34.6037, -58.3816, "ARS"),
+    ("Sydney", "New South Wales", "AU", -33.8688, 151.2093, "AUD"),
+    ("Melbourne", "Victoria", "AU", -37.8136, 144.9631, "AUD"),
+    ("Auckland", "Auckland", "NZ", -36.8485, 174.7633, "NZD"),
+    ("Tokyo", "Tokyo", "JP", 35.6762, 139.6503, "JPY"),
+    ("Seoul", "Seoul", "KR", 37.5665, 126.978, "KRW"),
+    ("Singapore", "Singapore", "SG", 1.3521, 103.8198, "SGD"),
+    ("Bangkok", "Bangkok", "TH", 13.7563, 100.5018, "THB"),
+    ("Mumbai", "Maharashtra", "IN", 19.076, 72.8777, "INR"),
+    ("Dubai", "Dubai", "AE", 25.2048, 55.2708, "AED"),
+    ("Johannesburg", "Gauteng", "ZA", -26.2041, 28.0473, "ZAR"),
+    ("Cape Town", "Western Cape", "ZA", -33.9249, 18.4241, "ZAR"),
+    ("Lagos", "Lagos", "NG", 6.5244, 3.3792, "NGN"),
+    ("Nairobi", "Nairobi", "KE", -1.2921, 36.8219, "KES"),
+    ("Cairo", "Cairo", "EG", 30.0444, 31.2357, "EGP"),
+    ("Manila", "Metro Manila", "PH", 14.5995, 120.9842, "PHP"),
+]
+# Rough USD value of one unit of each currency, to keep demo prices sensible.
+USD_PER = {"USD": 1, "GBP": 1.27, "EUR": 1.08, "SEK": 0.095, "PLN": 0.25, "TRY": 0.03,
+           "CAD": 0.73, "MXN": 0.055, "BRL": 0.19, "ARS": 0.001, "AUD": 0.66, "NZD": 0.6,
+           "JPY": 0.0067, "KRW": 0.00073, "SGD": 0.74, "THB": 0.028, "INR": 0.012,
+           "AED": 0.27, "ZAR": 0.054, "NGN": 0.00065, "KES": 0.0077, "EGP": 0.02, "PHP": 0.017}
+LANGS = {"GB": ["English"], "IE": ["English", "Irish"], "FR": ["French", "English"],
+         "DE": ["German", "English"], "ES": ["Spanish", "English"], "IT": ["Italian", "English"],
+         "NL": ["Dutch", "English"], "SE": ["Swedish", "English"], "PL": ["Polish", "English"],
+         "TR": ["Turkish", "English", "Arabic"], "US": ["English", "Spanish"],
+         "CA": ["English", "French"], "MX": ["Spanish"], "BR": ["Portuguese"],
+         "AR": ["Spanish"], "AU": ["English"], "NZ": ["English"], "JP": ["Japanese"],
+         "KR": ["Korean", "English"], "SG": ["English", "Mandarin", "Malay"],
+         "TH": ["Thai", "English"], "IN": ["Hindi", "English", "Marathi"],
+         "AE": ["Arabic", "English"], "ZA": ["English", "Afrikaans", "Zulu"],
+         "NG": ["English", "Yoruba"], "KE": ["English", "Swahili"], "EG": ["Arabic", "English"],
+         "PH": ["Filipino", "English"]}
+
+NAME_A = ["Precision", "True Line", "Follicle", "Stubble", "Inkwell", "Crown", "Shade", "Pointe",
+          "Hairline", "Dotwork", "Scalp", "Micro", "Artisan", "Clearview", "Northline", "Halo",
+          "Pixel", "Signature", "Evergreen", "Keystone", "Summit", "Blueprint", "Fineline",
+          "Nova", "Granite", "Cedar", "Linden", "Harbour", "Atlas", "Meridian"]
+NAME_B = ["SMP", "Scalp Studio", "Scalp Clinic", "Micropigmentation", "Hair Tattoo Studio",
+          "SMP Studio", "Scalp Artistry", "SMP Clinic", "Scalp Works", "Pigment Lab"]
+FIRST = ["Alex", "Sam", "Jordan", "Chris", "Daniel", "Maria", "Lucas", "Sofia", "Omar", "Aisha",
+         "Kenji", "Min-jun", "Priya", "Ravi", "Lena", "Mateo", "Chloe", "Tom", "Ines", "Kwame",
+         "Zanele", "Yusuf", "Elif", "Hana", "Diego", "Nina", "Jonas", "Marek", "Ana", "Wei",
+         "Tariq", "Grace", "Felix", "Amara", "Leo", "Sara", "Ivan", "Noah", "Layla", "Ben"]
+LAST = ["Smith", "García", "Müller", "Rossi", "Dubois", "Kowalski", "Yılmaz", "Tanaka", "Kim",
+        "Patel", "Okafor", "Mensah", "Silva", "Nguyen", "Hassan", "Johansson", "Novak", "Reyes",
+        "Brown", "Khan", "Ivanova", "Lopez", "Cohen", "Walker", "Sato", "Moreau", "Costa"]
+TRAININGS = ["Certified in SMP by a recognised academy", "Ten years as a tattoo artist before SMP",
+             "Trained in scar camouflage and paramedical pigmentation",
+             "Advanced hairline design course", "Women's density and scar work specialist",
+             "Trained in laser-free corrections", "Apprenticed for two years before working solo"]
+
+OPENERS = {
+    "high": ["I spent a year researching clinics before choosing this one.",
+             "After years of shaving my head to hide the thinning, I finally did it.",
+             "I was nervous about something permanent, so I asked to see healed results first.",
+             "My barber was the one who noticed how natural it looked."],
+    "mid": ["I had three sessions here last year.",
+            "It was my first experience with scalp micropigmentation.",
+            "I picked this clinic because it was close to my work.",
+            "Overall the experience was mixed, so here is the detail."],
+    "low": ["I wish I had read more testimonials before booking.",
+            "I chose this clinic mostly on price, and I regret it.",
+            "I am writing this so that others can avoid my mistake.",
+            "The consultation was short and I was not shown any healed work."],
+}
+PHRASES = {
+    "realism": {
+        "high": "Up close it reads as real stubble, and from a distance nobody can tell.",
+        "mid": "From a normal distance it passes, but up close the dots are visible.",
+        "low": "It looks like ink painted on a bald head rather than hair.",
+    },
+    "hairline": {
+        "high": "The hairline is soft and slightly irregular, right for my age.",
+        "mid": "The hairline is a little too straight but acceptable.",
+        "low": "The hairline is a hard, straight line that no real person has.",
+    },
+    "pigment": {
+        "high": "The colour matches my shaved hair and has not shifted at all.",
+        "mid": "The shade is a touch too dark in bright light.",
+        "low": "Within months the pigment turned blue-green under daylight.",
+    },
+    "dots": {
+        "high": "The dots are tiny, well spaced and in several shades, so it has real depth.",
+        "mid": "Dot size is fine, though some areas are a bit dense.",
+        "low": "The dots are too big and packed so densely they merge into patches.",
+    },
+    "healing": {
+        "high": "It healed evenly and still looks the same after a long time.",
+        "mid": "Healing was uneven on the crown and needed a touch-up.",
+        "low": "Some dots blurred as it healed; the pigment went too deep.",
+    },
+    "care": {
+        "high": "The practitioner explained aftercare clearly and was honest about limits.",
+        "mid": "The studio was clean, but aftercare advice was brief.",
+        "low": "Hygiene looked careless and questions were brushed off.",
+    },
+}
+CLOSERS = {
+    "high": ["I would recommend them without hesitation.", "Worth every session.",
+             "It changed how I feel in the mirror."],
+    "mid": ["Decent work, but compare healed results before you book.",
+            "Good enough for me, though not perfect.", "I might go elsewhere for the touch-up."],
+    "low": ["I am now booking laser removal elsewhere.", "Please look at healed photos first.",
+            "I needed a corrective treatment at another clinic."],
+}
+FOLLOWUPS = {
+    "high": "Update after more than a year: the colour has held, no fading or shift, and I only "
+            "need the usual touch-up eventually.",
+    "mid": "Update: some fading on the crown after a summer outdoors; a touch-up evened it out.",
+    "low": "Update: the blue tint has got worse and I have started laser sessions to remove it.",
+}
+
+
+@dataclass
+class Plan:
+    name: str
+    city: tuple
+    skill: float
+    price_usd: tuple[int, int]
+    n_reviews: int
+    correction_rate: float = 0.0
+    services: tuple[str, ...] | None = None
+    founded: int | None = None
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100]
+
+
+def level(v: float) -> str:
+    return "high" if v >= 4 else "mid" if v >= 3 else "low"
+
+
+def clamp(v: float) -> int:
+    return max(1, min(5, int(round(v))))
+
+
+def _plans(rng: random.Random, n: int) -> list[Plan]:
+    by_name = {c[0]: c for c in CITIES}
+    plans = [
+        # Teaching cases: price and quality pull in opposite directions.
+        Plan("Budget Ink SMP", by_name["Manchester"], 1.8, (400, 700), 14, 0.35,
+             ("full_scalp", "hairline"), 2021),
+        Plan("Atelier Follicle", by_name["London"], 4.8, (3200, 4500), 22, 0.0,
+             ("full_scalp", "hairline", "density", "scar", "correction"), 2012),
+        Plan("Fresh Start Scalp Studio", by_name["Toronto"], 4.2, (1500, 2500), 1, 0.0,
+             ("full_scalp", "hairline", "density"), 2026),
+        Plan("Rescue Point SMP", by_name["Los Angeles"], 3.3, (1200, 2200), 12, 0.3,
+             ("full_scalp", "hairline", "correction", "removal"), 2016),
+    ]
+    used = {p.name for p in plans}
+    while len(plans) < n:
+        city = CITIES[len(plans) % len(CITIES)]
+        name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)}"
+        if name in used:
+            name = f"{name} {city[0]}"
+        if name in used:
+            continue
+        used.add(name)
+        skill = max(1.4, min(4.9, rng.gauss(3.6, 0.75)))
+        lo = rng.choice([800, 1000, 1200, 1500, 1800, 2000, 2500])
+        hi = lo + rng.choice([500, 800, 1000, 1500])
+        n_rev = rng.choice([0, 0, 2, 3, 5, 6, 8, 10, 12, 15, 18, 25])
+        services = ["full_scalp", "hairline"]
+        for s, p in (("density", 0.5), ("scar", 0.4), ("correction", 0.25), ("removal", 0.1)):
+            if rng.random() < p:
+                services.append(s)
+        plans.append(Plan(name, city, skill, (lo, hi), n_rev, 0.25 if skill < 2.6 else 0.03,
+                          tuple(services), rng.randint(2008, 2025)))
+    return plans[:n]
+
+
+def _review_text(rng: random.Random, ratings: dict[str, int], corrected: bool) -> str:
+    lv = level(ratings["overall"])
+    parts = [rng.choice(OPENERS[lv])]
+    dims = [k for k in PHRASES if k in ratings]
+    rng.shuffle(dims)
+    for k in dims[: rng.randint(2, 4)]:
+        parts.append(PHRASES[k][level(ratings[k])])
+    parts.append(rng.choice(CLOSERS["low" if corrected else lv]))
+    return " ".join(parts)
+
+
+def _price_local(usd: int, currency: str) -> int:
+    value = usd / USD_PER[currency]
+    magnitude = 10 ** max(0, len(str(int(value))) - 2)
+    return int(round(value / magnitude) * magnitude)
+
+
+def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
+         log=print) -> dict:
+    """Fill an empty database with demo data; returns a summary. Stages; the caller commits."""
+    rng = random.Random(seed_value)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+    pw = hash_password(DEMO_PASSWORD)
+
+    accounts = {}
+    for email, name, role in DEMO_ACCOUNTS:
+        u = User(email=email, display_name=name, role=role, password_hash=pw,
+                 email_verified_at=now - timedelta(days=400), created_at=now - timedelta(days=400))
+        if role in DEMO_TOTP:
+            u.totp_secret = DEMO_TOTP[role]
+            u.totp_confirmed_at = now - timedelta(days=399)
+        db.session.add(u)
+        accounts[role] = u
+
+    reviewers = []
+    for i in range(max(60, n_clinics * 3)):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        u = User(email=f"reviewer{i + 1}@example.com", display_name=f"{first} {last[0]}.",
+                 role="consumer", password_hash=pw,
+                 created_at=now - timedelta(days=rng.randint(30, 1500)))
+        u.email_verified_at = u.created_at + timedelta(hours=1)
+        reviewers.append(u)
+    db.session.add_all(reviewers)
+    db.session.flush()
+
+    plans = _plans(rng, n_clinics)
+    clinics = []
+    n_reviews = n_cases = 0
+    for idx, plan in enumerate(plans):
+        city, region, country, lat, lon, currency = plan.city
+        c = Clinic(
+            slug=slugify(f"{plan.name} {city}"),
+            name=plan.name,
+            description=_clinic_description(rng, plan, city),
+            email=f"hello@{slugify(plan.name)}.example",
+            phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            website=f"https://{slugify(plan.name)}.example",
+            address=f"{rng.randint(1, 220)} {rng.choice(['High', 'Park', 'Main', 'Station', 'Market', 'King'])} Street",
+            postal_code=str(rng.randint(10000, 99999)),
+            city=city, region=region, country=country,
+            latitude=round(lat + rng.uniform(-0.05, 0.05), 5),
+            longitude=round(lon + rng.uniform(-0.05, 0.05), 5),
+            services=list(plan.services or ("full_scalp", "hairline")),
+            languages=LANGS.get(country, ["English"]),
+            price_min=_price_local(plan.price_usd[0], currency),
+            price_max=_price_local(plan.price_usd[1], currency),
+            currency=currency,
+            year_founded=plan.founded,
+            status="listed",
+            created_at=now - timedelta(days=40 if plan.founded == 2026 else rng.randint(200, 1800)),
+        )
+        if plan.name == "Atelier Follicle":
+            c.owner_id = accounts["clinic_owner"].id
+            c.status = "verified"
+        db.session.add(c)
+        clinics.append(c)
+        db.session.flush()
+        practitioners = []
+        for _ in range(rng.randint(1, 3)):
+            p = Practitioner(clinic_id=c.id, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                             years_practice=rng.randint(1, 15), training=rng.choice(TRAININGS))
+            db.session.add(p)
+            practitioners.append(p)
+        db.session.flush()
+        authors = rng.sample(reviewers, min(plan.n_reviews + 2, len(reviewers)))
+        for k in range(plan.n_reviews + (2 if plan.n_reviews > 3 else 0)):
+            n_reviews += _add_review(rng, c, plan, authors[k], practitioners, now, today,
+                                     pending=k >= plan.n_reviews,
+                                     five_star=plan.name == "Fresh Start Scalp Studio")
+        if with_images and (plan.n_reviews >= 3 or idx < 4):
+            for _ in range(rng.randint(1, 3)):
+                _add_case(rng, c, plan, practitioners, accounts["clinic_owner"].id, now)
+                n_cases += 1
+    db.session.flush()
+    for c in clinics:
+        scores.recompute_clinic(c, now)
+    log(f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
+        f"{n_reviews} testimonials, {n_cases} result cases.")
+    return {"clinics": len(clinics), "reviews": n_reviews, "cases": n_cases}
+
+
+def _clinic_description(rng: random.Random, plan: Plan, city: str) -> str:
+    lines = [
+        f"{plan.name} is a scalp micropigmentation studio in {city}.",
+        rng.choice([
+            "We build a natural hairline for your face shape and age.",
+            "Every treatment starts with a consultation and a patch of test dots.",
+            "We layer three shades of pigment so the result has depth.",
+            "Our practitioners specialise in realistic buzz-cut looks.",
+        ]),
+        rng.choice([
+            "Most clients need three sessions about a week apart.",
+            "We photograph every result again after it has healed.",
+            "Women's density treatments are done without shaving.",
+            "We also camouflage scars from hair transplants.",
+        ]),
+    ]
+    if plan.price_usd[0] < 800:
+        lines.append("Lowest prices in town, sessions available the same week.")
+    return "\n".join(lines)
+
+
+def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, five_star) -> int:
+    skill = plan.skill
+    if five_star:
+        ratings = {k: 5 for k in ("overall", "realism", "hairline", "pigment", "dots", "care")}
+    else:
+        ratings = {"overall": clamp(rng.gauss(skill, 0.55))}
+        for k in ("realism", "hairline", "pigment", "dots", "care"):
+            if rng.random() < 0.85:
+                ratings[k] = clamp(rng.gauss(skill, 0.7))
+    age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
+    written = now - timedelta(days=age_days)
+    months_before = rng.randint(0, 14)
+    last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
+    months_since = (today.year - last.year) * 12 + today.month - last.month
+    if months_since >= 6 and rng.random() < 0.6 and not five_star:
+        ratings["healing"] = clamp(rng.gauss(skill - (0.3 if skill < 3 else 0), 0.7))
+    corrected = rng.random() < plan.correction_rate
+    review = Review(
+        clinic_id=clinic.id, author_id=author.id,
+        practitioner_id=rng.choice(practitioners).id if rng.random() < 0.7 else None,
+        treatment_type=rng.choice(clinic.services), sessions=rng.randint(2, 5),
+        last_session_month=last, needed_correction=corrected,
+        price_paid=rng.randint(clinic.price_min, clinic.price_max) // 10 * 10
+        if clinic.price_min and rng.random() < 0.5 else None,
+        price_currency=clinic.currency,
+        text=_review_text(rng, ratings, corrected),
+        status="pending" if pending else "published",
+        created_at=written,
+        published_at=None if pending else written + timedelta(days=1),
+        **ratings,
+    )
+    if review.price_paid is None:
+        review.price_currency = None
+    if not pending and rng.random() < 0.3:
+        review.verified_at = written + timedelta(days=2)
+        review.verification_note = "Invoice from the clinic shown to a moderator."
+    db.session.add(review)
+    db.session.flush()
+    if not pending and months_since >= 13 and rng.random() < 0.25:
+        db.session.add(FollowUp(
+            review_id=review.id, healing=clamp(rng.gauss(skill, 0.5)),
+            needed_correction=corrected, text=FOLLOWUPS["low" if corrected else level(skill)],
+            status="published", created_at=now - timedelta(days=rng.randint(1, 60)),
+            published_at=now - timedelta(days=1),
+        ))
+    return 1
+
+
+def _add_case(rng, clinic, plan, practitioners, uploader_id, now) -> None:
+    skin = rng.randint(1, 6)
+    hair = rng.choice(list(demo_images.HAIR))
+    women = "density" in clinic.services and rng.random() < 0.25
+    stage_n = rng.randint(1, 3) if women else rng.randint(2, 7)
+    months = rng.choice([0, 1, 3, 6, 12, 18, 24])
+    before = demo_images.before(rng, skin, hair, stage_n)
+    after = demo_images.after(rng, skin, hair, plan.skill, months)
+    pb = media.store_image(before, uploader_id=uploader_id, kind="before", consent=True,
+                           clinic_id=clinic.id)
+    pa = media.store_image(after, uploader_id=uploader_id, kind="after", consent=True,
+                           clinic_id=clinic.id)
+    for p in (pb, pa):
+        p.status = "published"
+        p.published_at = now
+    db.session.flush()
+    db.session.add(ResultCase(
+        clinic_id=clinic.id, practitioner_id=rng.choice(practitioners).id,
+        submitted_by_id=None, before_photo_id=pb.id, after_photo_id=pa.id,
+        treatment_type="density" if women else rng.choice(["full_scalp", "hairline"]),
+        sessions=rng.randint(2, 5), months_since_last_session=months,
+        stage=f"ludwig-{stage_n}" if women else f"norwood-{stage_n}",
+        skin_type=skin, hair_colour=hair, goal="density" if women else "buzz",
+        consent_confirmed=True, status="published",
+        created_at=now - timedelta(days=rng.randint(5, 400)), published_at=now,
+    ))
+
+
+def is_empty() -> bool:
+    return db.session.execute(db.select(Clinic.id).limit(1)).first() is None
+
+
+def summary_lines() -> list[str]:
+    lines = ["Demo accounts (password for all: %s):" % DEMO_PASSWORD]
+    for email, _name, role in DEMO_ACCOUNTS:
+        extra = f"  TOTP secret {DEMO_TOTP[role]}" if role in DEMO_TOTP else ""
+        lines.append(f"  {role:<13} {email}{extra}")
+    return lines
+
+
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_TOTP", "Photo", "is_empty", "seed",
+           "summary_lines"]

@@ -1,0 +1,57 @@
+"""Access guards for views. Every non-public endpoint uses one of these.
+
+Moderators and admins must have passed their second factor (TOTP) in the
+current session before any moderation or admin page: the auth blueprint sets
+`session["mfa_ok"]` to the user's session token after a good code, so a
+rotated token (logout elsewhere, password change) also ends the MFA state.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, redirect, request, session, url_for
+from flask_login import current_user, login_required
+
+__all__ = ["admin_required", "login_required", "mfa_passed", "moderator_required",
+           "owner_required", "roles_required"]
+
+
+def mfa_passed() -> bool:
+    return bool(current_user.is_authenticated) and session.get("mfa_ok") == current_user.get_id()
+
+
+def roles_required(*roles: str):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _staff_required(roles: tuple[str, ...]):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            if not mfa_passed():
+                target = "auth.totp_verify" if current_user.totp_confirmed_at else "auth.totp_setup"
+                return redirect(url_for(target, next=request.full_path.rstrip("?")))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+moderator_required = _staff_required(("moderator", "admin"))
+admin_required = _staff_required(("admin",))
+owner_required = roles_required("clinic_owner", "admin")

@@ -1,0 +1,32 @@
+"""Serves stored photos, checking visibility on every request."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, abort, send_file
+from flask_login import current_user
+
+from directory.extensions import db
+from directory.models import Photo
+from directory.services import media
+
+bp = Blueprint("media", __name__)
+
+
+@bp.get("/<int:photo_id>/<any(web, thumb):size>.jpg")
+def photo(photo_id: int, size: str):
+    item = db.session.get(Photo, photo_id)
+    if item is None or not media.visible_to(item, current_user):
+        abort(404)
+    path = media.file_path(item, size)
+    if not os.path.exists(path):
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0 if item.status != "published"
+                         else 3600, conditional=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = (
+        "public, max-age=3600" if item.status == "published" else "private, no-store"
+    )
+    return response

@@ -1,0 +1,30 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from .clinics import Clinic, ClinicChange, ClinicClaim, ClinicScoreMonth, ClinicViewDay, Practitioner
+from .media import Photo
+from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
+from .results import ResultCase
+from .reviews import ClinicReply, FollowUp, Review
+from .search import SearchOutbox
+from .users import User
+
+__all__ = [
+    "ITEM_TYPES",
+    "Appeal",
+    "AuditRowImmutable",
+    "Clinic",
+    "ClinicChange",
+    "ClinicClaim",
+    "ClinicReply",
+    "ClinicScoreMonth",
+    "ClinicViewDay",
+    "FollowUp",
+    "ModerationDecision",
+    "Photo",
+    "Practitioner",
+    "Report",
+    "ResultCase",
+    "Review",
+    "SearchOutbox",
+    "User",
+]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from directory.extensions import db
+
+from ._base import UTCDateTime, created_at_column
+
+
+class Photo(db.Model):
+    """An uploaded image, re-encoded and stored under random names in instance/media/.
+
+    A photo belongs to a review or to a result case; it is public only when its
+    own status is published and its parent is public.
+    """
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    review_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), index=True
+    )
+    clinic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
+    )
+    # "review", "before", "after", "healed"
+    kind: Mapped[str] = mapped_column(String(20), default="review")
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    thumb_name: Mapped[str] = mapped_column(String(80), unique=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(32), index=True)
+    consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = created_at_column()
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

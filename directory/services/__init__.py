@@ -1,0 +1,41 @@
+"""Use cases. Services stage changes (add, flush) and never commit; the edge
+(a view or a CLI command) calls `commit()` once, which then drains the search
+outbox into the index."""
+
+from __future__ import annotations
+
+from directory.extensions import db
+
+
+class ServiceError(Exception):
+    """Base of the domain errors views turn into 4xx responses."""
+
+    status_code = 400
+
+
+class NotAllowed(ServiceError):
+    status_code = 403
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class InvalidState(ServiceError):
+    status_code = 409
+
+
+class Invalid(ServiceError):
+    status_code = 400
+
+
+def commit() -> None:
+    """Commit the request's unit of work, then bring the search index up to date.
+
+    The drain never raises: a search failure must not turn a saved change into
+    an error page (the outbox keeps the change for the next drain).
+    """
+    db.session.commit()
+    from directory import search
+
+    search.after_commit()

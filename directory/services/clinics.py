@@ -1,0 +1,147 @@
+"""Reading clinics as the public sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import selectinload
+
+from directory.extensions import db
+from directory.models import Clinic, Photo, Practitioner, ResultCase, Review
+from directory.services.scores import public_reviews_query
+from directory.vocab import PUBLIC_CLINIC_STATUSES
+
+
+def is_public_clinic():
+    return Clinic.status.in_(PUBLIC_CLINIC_STATUSES)
+
+
+def by_quality(stmt):
+    """Quality order: rated clinics first, best score first, then more reviews, then name.
+
+    Price is never part of any order on this site.
+    """
+    return stmt.order_by(
+        Clinic.quality_score.is_(None),
+        Clinic.quality_score.desc(),
+        Clinic.review_count.desc(),
+        Clinic.name,
+        Clinic.id,
+    )
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    city: str | None = None
+    country: str | None = None
+    service: str | None = None
+    text: str | None = None
+
+
+def list_public(filters: ListFilters, page: int, per_page: int):
+    """A page of public clinics in quality order, filtered in SQL."""
+    stmt = select(Clinic).where(is_public_clinic())
+    if filters.city:
+        stmt = stmt.where(func.lower(Clinic.city) == filters.city.lower())
+    if filters.country:
+        stmt = stmt.where(Clinic.country == filters.country.upper())
+    if filters.service:
+        stmt = stmt.where(cast(Clinic.services, String).like(f'%"{filters.service}"%'))
+    if filters.text:
+        like = "%" + filters.text.lower().replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(
+            func.lower(Clinic.name).like(like)
+            | func.lower(Clinic.city).like(like)
+            | func.lower(Clinic.description).like(like)
+        )
+    return db.paginate(by_quality(stmt), page=page, per_page=per_page, error_out=False)
+
+
+def best_rated(limit: int = 8) -> list[Clinic]:
+    stmt = by_quality(select(Clinic).where(is_public_clinic(), Clinic.quality_score.is_not(None)))
+    return list(db.session.execute(stmt.limit(limit)).scalars())
+
+
+def popular_cities(limit: int = 12) -> list[tuple[str, str, int]]:
+    """(city, country, number of public clinics), most clinics first."""
+    stmt = (
+        select(Clinic.city, Clinic.country, func.count(Clinic.id))
+        .where(is_public_clinic())
+        .group_by(Clinic.city, Clinic.country)
+        .order_by(func.count(Clinic.id).desc(), Clinic.city)
+        .limit(limit)
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def list_cities() -> list[str]:
+    stmt = select(Clinic.city).where(is_public_clinic()).distinct().order_by(Clinic.city)
+    return list(db.session.execute(stmt).scalars())
+
+
+def list_countries() -> list[str]:
+    stmt = select(Clinic.country).where(is_public_clinic()).distinct().order_by(Clinic.country)
+    return list(db.session.execute(stmt).scalars())
+
+
+def get_public(slug: str) -> Clinic | None:
+    """The clinic if the public may see it, with its practitioners loaded."""
+    if len(slug) > 120:
+        return None
+    stmt = (
+        select(Clinic)
+        .where(Clinic.slug == slug, is_public_clinic())
+        .options(selectinload(Clinic.practitioners))
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def public_reviews(clinic: Clinic, page: int, per_page: int):
+    stmt = (
+        public_reviews_query(clinic.id)
+        .options(
+            selectinload(Review.author),
+            selectinload(Review.practitioner),
+            selectinload(Review.reply),
+        )
+        .order_by(Review.created_at.desc(), Review.id.desc())
+    )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def all_public_reviews(clinic: Clinic) -> list[Review]:
+    return list(db.session.execute(public_reviews_query(clinic.id)).scalars())
+
+
+def public_results_query(clinic_id: int):
+    return (
+        select(ResultCase)
+        .where(ResultCase.clinic_id == clinic_id, ResultCase.status == "published")
+        .options(
+            selectinload(ResultCase.before_photo),
+            selectinload(ResultCase.after_photo),
+            selectinload(ResultCase.healed_photo),
+            selectinload(ResultCase.practitioner),
+        )
+        .order_by(ResultCase.published_at.desc(), ResultCase.id.desc())
+    )
+
+
+def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[ResultCase]:
+    stmt = public_results_query(clinic.id)
+    for key in ("stage", "skin_type", "hair_colour", "goal"):
+        if filters.get(key) is not None:
+            stmt = stmt.where(getattr(ResultCase, key) == filters[key])
+    cases = list(db.session.execute(stmt).scalars())
+    if filters.get("age"):
+        cases = [c for c in cases if c.age_label == filters["age"]]
+    return cases[:limit] if limit else cases
+
+
+def public_photo_ids(photos: list[Photo | None]) -> list[Photo]:
+    return [p for p in photos if p is not None and p.status == "published"]
+
+
+def active_practitioners(clinic: Clinic) -> list[Practitioner]:
+    return clinic.active_practitioners

@@ -1,0 +1,105 @@
+"""Keeps the cached quality figures on clinics and practitioners true.
+
+`recompute_clinic` is the one function that writes them; every service that
+changes an input (publishing, removing, verifying or deleting a review, a
+follow-up or a review photo) calls it in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from directory import quality, search
+from directory.extensions import db
+from directory.models import Clinic, ClinicScoreMonth, Practitioner, Review
+
+
+def public_reviews_query(clinic_id: int):
+    """Reviews the public sees for a clinic: published and not hidden by a report."""
+    return (
+        select(Review)
+        .where(
+            Review.clinic_id == clinic_id,
+            Review.status == "published",
+            Review.hidden_pending_report.is_(False),
+        )
+        .options(selectinload(Review.followups), selectinload(Review.photos))
+    )
+
+
+def facts_for(review: Review) -> quality.ReviewFacts:
+    """A published review as the score sees it; published follow-ups update healing
+    and can report a later correction."""
+    ratings = {k: v for k, v in review.ratings().items() if k != "overall"}
+    corrected = review.needed_correction
+    for fu in review.followups:
+        if fu.status != "published":
+            continue
+        if fu.healing is not None:
+            ratings["healing"] = fu.healing
+        corrected = corrected or fu.needed_correction
+    return quality.ReviewFacts(
+        overall=review.overall,
+        ratings=ratings,
+        needed_correction=corrected,
+        verified=review.verified_at is not None,
+        has_published_photos=any(p.status == "published" for p in review.photos),
+        written_at=review.created_at,
+        last_session=review.last_session_month,
+    )
+
+
+def explain_reviews(reviews: list[Review], now: datetime | None = None) -> quality.Explanation:
+    now = now or datetime.now(UTC)
+    return quality.explain([facts_for(r) for r in reviews], now)
+
+
+def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Explanation:
+    """Recompute and store the clinic's and its practitioners' figures; mark it dirty."""
+    now = now or datetime.now(UTC)
+    db.session.flush()
+    # populate_existing: collections loaded earlier in this session (follow-ups,
+    # photos) must reflect what was just flushed.
+    stmt = public_reviews_query(clinic.id).execution_options(populate_existing=True)
+    reviews = list(db.session.execute(stmt).scalars())
+    exp = explain_reviews(reviews, now)
+    clinic.quality_score = exp.score
+    clinic.effective_weight = exp.effective_weight
+    clinic.review_count = exp.published
+    clinic.verified_count = exp.verified
+    clinic.correction_count = exp.corrections
+    clinic.healed_count = exp.healed
+
+    by_practitioner: dict[int, list[Review]] = {}
+    for r in reviews:
+        if r.practitioner_id is not None:
+            by_practitioner.setdefault(r.practitioner_id, []).append(r)
+    practitioners = db.session.execute(
+        select(Practitioner).where(Practitioner.clinic_id == clinic.id)
+    ).scalars()
+    for p in practitioners:
+        pexp = explain_reviews(by_practitioner.get(p.id, []), now)
+        p.quality_score = pexp.score
+        p.effective_weight = pexp.effective_weight
+        p.review_count = pexp.published
+
+    _record_month(clinic, now.date())
+    search.mark_dirty(clinic.id)
+    return exp
+
+
+def _record_month(clinic: Clinic, today: date) -> None:
+    month = today.replace(day=1)
+    row = db.session.execute(
+        select(ClinicScoreMonth).where(
+            ClinicScoreMonth.clinic_id == clinic.id, ClinicScoreMonth.month == month
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = ClinicScoreMonth(clinic_id=clinic.id, month=month)
+        db.session.add(row)
+    row.quality_score = clinic.quality_score
+    row.review_count = clinic.review_count

@@ -1,0 +1,62 @@
+"""Jinja globals and filters shared by every template."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, g, request, url_for
+
+from directory import vocab
+
+
+def register(app: Flask) -> None:
+    def has_endpoint(name: str) -> bool:
+        return name in app.view_functions
+
+    def page_url(page: int) -> str:
+        args = request.args.to_dict()
+        args["page"] = page
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+    app.jinja_env.globals.update(
+        csp_nonce=lambda: getattr(g, "csp_nonce", ""),
+        has_endpoint=has_endpoint,
+        page_url=page_url,
+        vocab=vocab,
+    )
+    app.jinja_env.filters.update(
+        score=format_score,
+        price_range=format_price_range,
+        month=format_month,
+        day=format_day,
+        stars=stars,
+    )
+
+
+def format_score(value: float | None) -> str:
+    return "not yet rated" if value is None else f"{value:.2f}"
+
+
+def format_price_range(clinic) -> str:
+    lo, hi, cur = clinic.price_min, clinic.price_max, clinic.currency or ""
+    if lo is None and hi is None:
+        return "Price on request"
+    if lo is not None and hi is not None and lo != hi:
+        return f"{cur} {lo:,}–{hi:,}"
+    return f"{cur} {(lo if lo is not None else hi):,}"
+
+
+def format_month(value: date | datetime | None) -> str:
+    return "" if value is None else value.strftime("%B %Y")
+
+
+def format_day(value: date | datetime | None) -> str:
+    return "" if value is None else value.strftime("%-d %B %Y")
+
+
+def stars(value: float | int | None) -> str:
+    """A text rendering of a 1-5 value (the number itself is always shown beside it)."""
+    if value is None:
+        return ""
+    full = int(round(float(value)))
+    return "★" * full + "☆" * (5 - full)

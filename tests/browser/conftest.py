@@ -1,0 +1,136 @@
+"""Real Chromium (Debian's) driven by Playwright against the real app served by
+gunicorn on a free port, with a temporary instance folder and demo data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_URI
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, url: str, env: dict, instance: Path):
+        self.url = url
+        self.env = env
+        self.instance = instance
+
+    def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """Run a `flask --app directory` command against the live server's instance."""
+        return subprocess.run([str(BIN / "flask"), "--app", "directory", *args], env=self.env,
+                              cwd=ROOT, input=input, capture_output=True, text=True, check=True)
+
+    def mails(self) -> list[Path]:
+        folder = self.instance / "mail"
+        return sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() \
+            else []
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, worker_id):
+    instance = tmp_path_factory.mktemp("live") / "instance"
+    instance.mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
+    env.update({
+        "DIRECTORY_INSTANCE_PATH": str(instance),
+        "DIRECTORY_SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+        "DIRECTORY_CANONICAL_URL": f"http://127.0.0.1:{port}",
+        "DIRECTORY_RATELIMIT_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+    })
+    if PG_URI:
+        schema = f"browser_{worker_id}"
+        engine = create_engine(PG_URI)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+        sep = "&" if "?" in PG_URI else "?"
+        env["DIRECTORY_SQLALCHEMY_DATABASE_URI"] = f"{PG_URI}{sep}options=-csearch_path%3D{schema}"
+    server = LiveServer(f"http://127.0.0.1:{port}", env, instance)
+    server.flask("db", "upgrade")
+    server.flask("seed-demo", "--clinics", "16", "--seed", "7")
+    commands = server.flask("--help").stdout
+    if "search" in commands:
+        server.flask("search", "rebuild")
+    log = open(instance / "server.log", "w")
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--timeout", "60", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(server.url + "/robots.txt", timeout=2).read()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("live server did not start:\n"
+                                   + (instance / "server.log").read_text())
+            time.sleep(0.2)
+    yield server
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+def serious_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a screenshot when SCREENSHOT_DIR is set (for looking at the pages)."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -1,0 +1,120 @@
+"""Shared fixtures: a fresh app per test with its own SQLite file (or PostgreSQL
+schema when DIRECTORY_TEST_DATABASE_URI is set), index and media folders."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from directory import create_app
+from directory.extensions import db
+
+PG_URI = os.environ.get("DIRECTORY_TEST_DATABASE_URI")
+
+
+def _pg_uri(worker: str) -> str:
+    schema = f"t_{re.sub(r'[^a-z0-9]', '', worker.lower()) or 'main'}"
+    sep = "&" if "?" in PG_URI else "?"
+    return f"{PG_URI}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def make_config(tmp_path, worker: str = "main", **overrides) -> dict:
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-1234567890",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "test.sqlite3"),
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_ENABLED": False,
+        "CANONICAL_URL": "http://localhost",
+        "TRUSTED_HOSTS": None,
+    }
+    if PG_URI:
+        cfg["SQLALCHEMY_DATABASE_URI"], cfg["PG_SCHEMA"] = _pg_uri(worker)
+    cfg.update(overrides)
+    return cfg
+
+
+def reset_schema(app) -> None:
+    with app.app_context():
+        if PG_URI:
+            schema = app.config["PG_SCHEMA"]
+            with db.engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+        db.create_all()
+
+
+@pytest.fixture
+def app_factory(tmp_path, worker_id):
+    """Build an app with extra config; the schema is created fresh."""
+    made = []
+
+    def factory(**overrides):
+        app = create_app(make_config(tmp_path, worker_id, **overrides))
+        reset_schema(app)
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request):
+    # pytest-xdist provides worker_id; fall back when running without it.
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+CSRF_RE = re.compile(r'name="csrf[_-]token"\s+(?:value|content)="([^"]+)"')
+
+
+def csrf_from(client, url: str = "/") -> str:
+    """The CSRF token a page hands out to this client (its session)."""
+    html = client.get(url).get_data(as_text=True)
+    m = CSRF_RE.search(html)
+    if m is None:
+        raise AssertionError(f"no CSRF token on {url}")
+    return m.group(1)
+
+
+def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
+    """Log a user in on this test client the way the auth blueprint does.
+
+    Flask-Login's user id is the user's session token; `mfa_ok` marks a second
+    factor passed in this session (needed for moderation and admin pages).
+    """
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.session_token
+        sess["_fresh"] = fresh
+        if mfa:
+            sess["mfa_ok"] = user.session_token
+
+
+def post_form(client, url: str, data: dict | None = None, *, form_url: str | None = None,
+              **kwargs):
+    """POST with a valid CSRF token taken from form_url (default: the same url)."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_from(client, form_url or url))
+    return client.post(url, data=payload, **kwargs)
