@@ -1,4 +1,9 @@
-"""Access guards for views. Every non-public endpoint uses one of these.
+"""Access guards for views. Every endpoint carries one of these.
+
+Each guard records the rule on the view function (`view.access`), so the
+route-inventory test can check that no endpoint was left unguarded by mistake:
+`@public` marks a page anyone may open, the others require a login, a role or
+a second factor.
 
 Moderators and admins must have passed their second factor (TOTP) in the
 current session before any moderation or admin page: the auth blueprint sets
@@ -11,10 +16,23 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, redirect, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required as _flask_login_required
 
 __all__ = ["admin_required", "login_required", "mfa_passed", "moderator_required",
-           "owner_required", "roles_required"]
+           "owner_required", "public", "roles_required"]
+
+
+def public(view):
+    """Anyone, logged in or not, may open this endpoint."""
+    view.access = "public"
+    return view
+
+
+def login_required(view):
+    wrapped = _flask_login_required(view)
+    wrapped.access = "login"
+    return wrapped
 
 
 def mfa_passed() -> bool:
@@ -24,12 +42,13 @@ def mfa_passed() -> bool:
 def roles_required(*roles: str):
     def decorator(view):
         @wraps(view)
-        @login_required
+        @_flask_login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.access = "roles:" + ",".join(roles)
         return wrapped
 
     return decorator
@@ -38,7 +57,7 @@ def roles_required(*roles: str):
 def _staff_required(roles: tuple[str, ...]):
     def decorator(view):
         @wraps(view)
-        @login_required
+        @_flask_login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
@@ -47,6 +66,7 @@ def _staff_required(roles: tuple[str, ...]):
                 return redirect(url_for(target, next=request.full_path.rstrip("?")))
             return view(*args, **kwargs)
 
+        wrapped.access = "staff:" + ",".join(roles)
         return wrapped
 
     return decorator

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, send_file
 from flask_login import current_user
 
 from directory.extensions import db
+from directory.guards import public
 from directory.models import Photo
 from directory.services import media
 
@@ -15,6 +16,7 @@ bp = Blueprint("media", __name__)
 
 
 @bp.get("/<int:photo_id>/<any(web, thumb):size>.jpg")
+@public  # visibility is checked per photo below
 def photo(photo_id: int, size: str):
     item = db.session.get(Photo, photo_id)
     if item is None or not media.visible_to(item, current_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from directory.extensions import db
+from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
 from directory.services import clinics as clinic_service
@@ -15,6 +16,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@public
 def home():
     return render_template(
         "public/home.html",
@@ -24,6 +26,7 @@ def home():
 
 
 @bp.get("/search")
+@public
 def search():
     filters = forms.list_filters(request.args)
     page = forms.page_arg(request.args)
@@ -47,6 +50,7 @@ def _clinic_or_404(slug: str) -> Clinic:
 
 
 @bp.get("/clinics/<slug>")
+@public
 def clinic(slug: str):
     clinic = _clinic_or_404(slug)
     reviews = clinic_service.all_public_reviews(clinic)
@@ -64,6 +68,7 @@ def clinic(slug: str):
 
 
 @bp.get("/clinics/<slug>/reviews")
+@public
 def clinic_reviews(slug: str):
     clinic = _clinic_or_404(slug)
     page_no = forms.page_arg(request.args)
@@ -77,6 +82,7 @@ def clinic_reviews(slug: str):
 
 
 @bp.get("/clinics/<slug>/results")
+@public
 def clinic_results(slug: str):
     clinic = _clinic_or_404(slug)
     filters = forms.result_filters(request.args)
@@ -85,6 +91,7 @@ def clinic_results(slug: str):
 
 
 @bp.get("/robots.txt")
+@public
 def robots():
     body = (
         "User-agent: *\n"
@@ -96,6 +103,7 @@ def robots():
 
 
 @bp.get("/sitemap.xml")
+@public
 def sitemap():
     slugs = db.session.execute(
         db.select(Clinic.slug).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES)).order_by(Clinic.id)

@@ -1,0 +1,53 @@
+"""The append-only moderation log. Every decision on any item goes through
+`record()`; nothing updates or deletes its rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from directory.extensions import db
+from directory.models import ModerationDecision, User
+from directory.services import Invalid
+from directory.vocab import REASON_CODES
+
+MIN_STATEMENT = 10
+
+
+def record(
+    *,
+    by: User | None,
+    item_type: str,
+    item_id: int,
+    action: str,
+    reason_code: str,
+    statement: str,
+    previous_status: str | None,
+    new_status: str | None,
+    clinic_id: int | None = None,
+    subject_user_id: int | None = None,
+    automated: bool = False,
+    item_submitted_at: datetime | None = None,
+) -> ModerationDecision:
+    """Stage one audit row. Raises Invalid for an unknown reason code or an empty statement."""
+    if reason_code not in REASON_CODES:
+        raise Invalid(f"Unknown reason code “{reason_code}”.")
+    statement = (statement or "").strip()
+    if len(statement) < MIN_STATEMENT:
+        raise Invalid("Give a statement of reasons (at least 10 characters).")
+    row = ModerationDecision(
+        moderator_id=by.id if by is not None else None,
+        actor_label="automated" if automated or by is None else f"moderator #{by.id}",
+        item_type=item_type,
+        item_id=item_id,
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous_status,
+        new_status=new_status,
+        clinic_id=clinic_id,
+        subject_user_id=subject_user_id,
+        automated=automated,
+        item_submitted_at=item_submitted_at,
+    )
+    db.session.add(row)
+    return row
