@@ -6,6 +6,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from directory import services
 
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
 @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has clinics.")
 @click.option("--no-images", is_flag=True, help="Skip drawing result photos (faster).")
+@with_appcontext
 def seed_demo(n_clinics: int, seed_value: int, if_empty: bool, no_images: bool) -> None:
     """Fill the database with deterministic demo data."""
     from directory import demo
