@@ -150,3 +150,5 @@ def clinic_jsonld(clinic: Clinic) -> dict:
             "worstRating": 1,
         }
     return data
+
+from directory.public import guides  # noqa: E402,F401  (guide, cost and compare pages)

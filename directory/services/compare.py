@@ -1,0 +1,52 @@
+"""Side-by-side comparison of up to four public clinics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from directory import quality
+from directory.extensions import db
+from directory.models import Clinic, ResultCase
+from directory.services.clinics import all_public_reviews, by_quality, is_public_clinic
+from directory.services.scores import explain_reviews
+
+MAX_COMPARED = 4
+
+
+@dataclass(frozen=True)
+class Column:
+    clinic: Clinic
+    explanation: quality.Explanation
+    results: int
+    long_term_results: int
+
+
+def columns(slugs: list[str]) -> list[Column]:
+    """The public clinics among `slugs` (first four, duplicates dropped), best first."""
+    wanted = list(dict.fromkeys(s for s in slugs if s and len(s) <= 120))[:MAX_COMPARED]
+    if not wanted:
+        return []
+    clinics = db.session.execute(
+        by_quality(select(Clinic).where(Clinic.slug.in_(wanted), is_public_clinic()))
+    ).scalars()
+    out = []
+    for c in clinics:
+        counts = db.session.execute(
+            select(func.count(ResultCase.id),
+                   func.count(ResultCase.id).filter(ResultCase.months_since_last_session >= 12))
+            .where(ResultCase.clinic_id == c.id, ResultCase.status == "published")
+        ).one()
+        out.append(Column(c, explain_reviews(all_public_reviews(c)), counts[0], counts[1]))
+    return out
+
+
+def find_by_name(name: str) -> Clinic | None:
+    """The best public clinic whose name contains `name` (case-insensitive)."""
+    name = name.strip().lower()[:120]
+    if not name:
+        return None
+    like = "%" + name.replace("%", "").replace("_", "") + "%"
+    stmt = by_quality(select(Clinic).where(is_public_clinic(), func.lower(Clinic.name).like(like)))
+    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
