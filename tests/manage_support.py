@@ -49,3 +49,14 @@ def clinic_row(app, clinic_id: int) -> dict:
     with app.app_context():
         c = db.session.get(Clinic, clinic_id)
         return {col.name: getattr(c, col.name) for col in Clinic.__table__.columns}
+
+
+def mail_texts(app) -> list[str]:
+    """Bodies of the .eml files written so far, oldest first."""
+    import os
+    from pathlib import Path
+
+    folder = Path(app.config["MAIL_DIR"])
+    if not folder.is_dir():
+        return []
+    return [p.read_text() for p in sorted(folder.glob("*.eml"), key=os.path.getmtime)]
