@@ -12,8 +12,10 @@ from tests.factories import ClinicFactory, UserFactory
 def ensure_login_endpoint(app) -> None:
     """Until the auth blueprint provides /auth/login on this branch, Flask-Login's
     redirect for anonymous users needs the endpoint to exist."""
-    if "auth.login" not in app.view_functions:
-        app.add_url_rule("/auth/login", "auth.login", lambda: "log in")
+    for endpoint, path in (("auth.login", "/auth/login"), ("auth.totp_verify", "/auth/totp"),
+                           ("auth.totp_setup", "/auth/totp/setup")):
+        if endpoint not in app.view_functions:
+            app.add_url_rule(path, endpoint, lambda: "placeholder")
 
 
 @pytest.fixture
