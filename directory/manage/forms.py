@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    SelectChoice,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,

@@ -129,8 +129,9 @@ def resolve_city(city: str, country: str) -> tuple[float, float] | None:
 
 
 def _text(value, limit: int, label: str, required: bool = False) -> str | None:
-    value = (value or "").replace("\x00", "").strip() if isinstance(value, str) or value is None \
-        else str(value)
+    value = value if isinstance(value, str) else ("" if value is None else str(value))
+    # Browsers send textareas with CRLF; store one kind of line break.
+    value = value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not value:
         raise Invalid(f"{label} is required.")
     if len(value) > limit:

@@ -54,8 +54,8 @@ def decide(page, queue_url: str, heading_text: str, statement: str) -> None:
     page.goto(queue_url)
     assert serious_violations(page) == []
     item = page.locator("article.queue-item").filter(has_text=heading_text).first
-    item.get_by_label("Decision").select_option("approve")
-    item.get_by_label("Reason").select_option("meets_guidelines")
+    item.get_by_label("Decision", exact=True).select_option("approve")
+    item.get_by_label("Reason", exact=True).select_option("meets_guidelines")
     item.get_by_label("Statement of reasons").fill(statement)
     item.get_by_role("button", name="Record decision").click()
     page.wait_for_url(re.compile(re.escape(queue_url) + "$"))
@@ -90,9 +90,9 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         owner.get_by_role("link", name="Claim it").click()
         owner.wait_for_url(re.compile(r"/manage/claim/"))
         assert serious_violations(owner) == []
-        owner.get_by_label("Your role at the clinic").fill("Owner and lead practitioner")
-        owner.get_by_label("Business e-mail").fill("casey@clinic.example")
-        owner.get_by_label("Anything else we should know").fill("I opened the studio in 2019.")
+        owner.get_by_label("Your role at the clinic", exact=True).fill("Owner")
+        owner.get_by_label("Business e-mail", exact=True).fill("casey@clinic.example")
+        owner.get_by_label("Anything else we should know", exact=True).fill("I opened it in 2019.")
         screenshot(owner, "manage-claim")
         owner.get_by_role("button", name="Send the claim").click()
         owner.wait_for_url(re.compile(r"/manage$"))
@@ -110,11 +110,11 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         panel.get_by_role("link", name="Edit profile").click()
         owner.wait_for_url(re.compile(rf"/manage/{slug}/edit$"))
         assert serious_violations(owner) == []
-        owner.get_by_label("Lowest price of a full course").fill("1234")
-        owner.get_by_label("Highest price of a full course").fill("2345")
+        owner.get_by_label("Lowest price of a full course", exact=True).fill("1234")
+        owner.get_by_label("Highest price of a full course", exact=True).fill("2345")
         owner.get_by_role("button", name="Save changes").click()
         owner.wait_for_url(re.compile(rf"/manage/{slug}/edit$"))
-        assert "live now" in owner.locator(".alert-success").inner_text()
+        assert "Saved: 2 changes, live now." in owner.locator(".alert-success").inner_text()
         screenshot(owner, "manage-edit")
 
         # ... and adds a result case.
@@ -123,15 +123,15 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         after.write_bytes(image_bytes("JPEG", size=(320, 240), seed=702))
         owner.goto(f"/manage/{slug}/results/new")
         assert serious_violations(owner) == []
-        owner.get_by_label("Before photo").set_input_files(str(before))
-        owner.get_by_label("After photo").set_input_files(str(after))
-        owner.get_by_label("Hair-loss stage").select_option("norwood-6")
-        owner.get_by_label("Skin type").select_option("3")
-        owner.get_by_label("Hair colour").select_option("dark_brown")
-        owner.get_by_label("Goal").select_option("buzz")
-        owner.get_by_label("Sessions").fill("3")
+        owner.get_by_label("Before photo", exact=True).set_input_files(str(before))
+        owner.get_by_label("After photo", exact=True).set_input_files(str(after))
+        owner.get_by_label("Hair-loss stage", exact=True).select_option("norwood-6")
+        owner.get_by_label("Skin type", exact=True).select_option("3")
+        owner.get_by_label("Hair colour", exact=True).select_option("dark_brown")
+        owner.get_by_label("Goal", exact=True).select_option("buzz")
+        owner.get_by_label("Sessions", exact=True).fill("3")
         owner.get_by_label(re.compile("Months since the last session")).fill("8")
-        owner.get_by_label("Notes").fill(CASE_NOTE)
+        owner.get_by_label("Notes", exact=True).fill(CASE_NOTE)
         owner.get_by_label(re.compile("agreed in writing")).check()
         screenshot(owner, "manage-result")
         owner.get_by_role("button", name="Send for checking").click()
@@ -146,13 +146,13 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
 
         # A visitor finds it in the gallery, filtered by stage.
         visitor.goto(f"/clinics/{slug}/results")
-        visitor.get_by_label("Hair-loss stage").select_option("norwood-6")
+        visitor.get_by_label("Hair-loss stage", exact=True).select_option("norwood-6")
         visitor.get_by_role("button", name="Filter").click()
         visitor.wait_for_url(re.compile(r"stage=norwood-6"))
         assert visitor.get_by_text(CASE_NOTE).is_visible()
         assert serious_violations(visitor) == []
         screenshot(visitor, "gallery-filtered")
-        visitor.get_by_label("Hair-loss stage").select_option("ludwig-1")
+        visitor.get_by_label("Hair-loss stage", exact=True).select_option("ludwig-1")
         visitor.get_by_role("button", name="Filter").click()
         visitor.wait_for_url(re.compile(r"stage=ludwig-1"))
         assert CASE_NOTE not in visitor.content()

@@ -17,7 +17,15 @@ from directory.models import (
     SearchOutbox,
     User,
 )
-from directory.services import Invalid, InvalidState, NotAllowed, counters, profiles, replies, scores
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotAllowed,
+    counters,
+    profiles,
+    replies,
+    scores,
+)
 from tests.factories import ClinicFactory, PractitionerFactory, ReviewFactory, UserFactory
 from tests.manage_support import mail_texts
 
@@ -171,6 +179,16 @@ def test_unchanged_fields_leave_no_history(app, owned):
         owner = db.session.get(User, owned["owner"])
         assert profiles.update_profile(clinic, by=owner, data={
             "name": clinic.name, "city": clinic.city, "country": clinic.country}) == []
+
+
+def test_browser_line_breaks_are_not_a_change(app, owned):
+    with app.app_context():
+        clinic = db.session.get(Clinic, owned["clinic"])
+        owner = db.session.get(User, owned["owner"])
+        profiles.update_profile(clinic, by=owner, data={"description": "One.\r\nTwo."})
+        assert clinic.description == "One.\nTwo."
+        assert profiles.update_profile(clinic, by=owner, data={"description": "One.\r\nTwo."}) \
+            == []
 
 
 def test_extra_fields_change_nothing(app, owned):

@@ -18,9 +18,10 @@ from directory.models import (
     Review,
 )
 from directory.services import scores
+from tests import manage_support
 from tests.conftest import csrf_from, login, post_form
-from tests.factories import ClinicFactory, PractitionerFactory, ReviewFactory, image_bytes
-from tests.manage_support import clinic_row, ensure_login_endpoint, user, world  # noqa: F401
+from tests.factories import PractitionerFactory, ReviewFactory, image_bytes
+from tests.manage_support import clinic_row, user
 
 PROFILE = dict(name="Own Clinic", description="Natural hairlines.", email="hi@own-clinic.example",
                phone="+44 20 7946 0000", website="https://own-clinic.example",
@@ -28,6 +29,8 @@ PROFILE = dict(name="Own Clinic", description="Natural hairlines.", email="hi@ow
                country="GB", services=["full_scalp", "scar"], price_min="1200",
                price_max="2600", currency="GBP", languages="English, French",
                year_founded="2012")
+
+world = manage_support.world  # the fixture, under its own name
 
 
 def counts(app):
@@ -325,11 +328,12 @@ def test_practitioners_add_edit_retire(app, client, world, extras):
         ben = db.session.execute(select(Practitioner).where(
             Practitioner.name == "Ben Needle")).scalar_one()
         bid = ben.id
-    assert post_form(client, "/manage/own/practitioners", {"name": "",
-                                                           "years_practice": "x"}).status_code == 400
+    bad = post_form(client, "/manage/own/practitioners", {"name": "", "years_practice": "x"})
+    assert bad.status_code == 400
     url = f"/manage/own/practitioners/{bid}"
     assert 'value="Ben Needle"' in client.get(url).get_data(as_text=True)
-    assert post_form(client, url, {"name": "Ben Needles", "years_practice": "5"}).status_code == 302
+    saved = post_form(client, url, {"name": "Ben Needles", "years_practice": "5"})
+    assert saved.status_code == 302
     assert post_form(client, url, {"name": "Ben", "years_practice": "500"}).status_code == 400
     assert post_form(client, url + "/retire", {}, form_url=url).status_code == 302
     with app.app_context():

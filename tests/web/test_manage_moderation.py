@@ -6,12 +6,15 @@ from sqlalchemy import func, select
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, ModerationDecision, ResultCase, User
 from directory.services import claims, media, profiles, results
+from tests import manage_support
 from tests.conftest import login, post_form
 from tests.factories import image_bytes
-from tests.manage_support import clinic_row, mail_texts, user, world  # noqa: F401
+from tests.manage_support import clinic_row, mail_texts, user
 
 DECIDE = {"decision": "approve", "reason_code": "meets_guidelines",
           "statement": "Evidence checked against the website."}
+
+world = manage_support.world  # the fixture, under its own name
 
 
 def as_(client, app, world, who, mfa=True):
