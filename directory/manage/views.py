@@ -94,6 +94,12 @@ def new_clinic():
             services.commit()
             flash(f"{clinic.name} is registered. A moderator will check it before it is "
                   "listed; we will write to you.", "success")
+            similar = [c for c in profiles.find_duplicates(clinic.name, clinic.city,
+                                                           exclude_id=clinic.id) if c.is_public]
+            if similar:
+                flash(f"A similar clinic is already listed: {similar[0].name} "
+                      f"({similar[0].city}). If it is yours, claim it from its page instead.",
+                      "warning")
             return redirect(url_for("manage.dashboard"))
     elif form.is_submitted():
         status = 400

@@ -57,6 +57,7 @@ def decide(page, queue_url: str, heading_text: str, statement: str) -> None:
     item.get_by_label("Decision", exact=True).select_option("approve")
     item.get_by_label("Reason", exact=True).select_option("meets_guidelines")
     item.get_by_label("Statement of reasons").fill(statement)
+    screenshot(page, "queue-" + queue_url.rsplit("/", 1)[1])
     item.get_by_role("button", name="Record decision").click()
     page.wait_for_url(re.compile(re.escape(queue_url) + "$"))
     assert page.locator(".alert-success").count() == 1
@@ -106,6 +107,7 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         # The owner edits the price.
         owner.goto("/manage")
         assert serious_violations(owner) == []
+        screenshot(owner, "manage-dashboard")
         panel = owner.locator("section.clinic-panel").filter(has_text=name)
         panel.get_by_role("link", name="Edit profile").click()
         owner.wait_for_url(re.compile(rf"/manage/{slug}/edit$"))

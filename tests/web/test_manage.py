@@ -235,6 +235,14 @@ def test_register_a_new_clinic_is_pending_and_hidden(app, client, world):
     assert "Brand New Ink" in client.get("/manage").get_data(as_text=True)
 
 
+def test_registering_a_listed_clinic_again_suggests_claiming_it(app, client, world):
+    as_(client, app, world, "consumer")
+    resp = post_form(client, "/manage/clinics/new", dict(PROFILE, name="Free Clinic",
+                                                         works_there="y"), follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "A similar clinic is already listed: Free Clinic" in html
+
+
 @pytest.mark.parametrize("over,message", [
     ({"works_there": ""}, "Confirm that you work"),
     ({"website": "javascript:alert(1)"}, "http"),
