@@ -1,3 +1,288 @@
-from flask import Blueprint
+"""Clinic self-service: the owner's dashboard, claiming and registering a
+clinic, editing its profile and practitioners, result cases and replies.
+
+Every route needs a login; which clinic a user may touch is decided by the
+services (owner only), so another owner gets 403 and nothing changes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from directory import services
+from directory.extensions import db
+from directory.guards import login_required
+from directory.manage import forms
+from directory.models import Clinic
+from directory.services import Invalid, ServiceError, claims, profiles, replies, results
+from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
+
+
+def _refuse(exc: ServiceError):
+    """Turn a domain error into its HTTP status; nothing staged survives."""
+    db.session.rollback()
+    abort(exc.status_code, str(exc))
+
+
+def _owned(slug: str) -> Clinic:
+    try:
+        return profiles.owned_clinic(slug, current_user)
+    except ServiceError as exc:
+        _refuse(exc)
+
+
+def _public_clinic(slug: str) -> Clinic:
+    clinic = db.session.execute(
+        db.select(Clinic).where(Clinic.slug == slug[:120])
+    ).scalar_one_or_none()
+    if clinic is None or not clinic.is_public:
+        abort(404)
+    return clinic
+
+
+@bp.get("")
+@login_required
+def dashboard():
+    return render_template("manage/dashboard.html", board=profiles.dashboard(current_user))
+
+
+@bp.route("/claim/<slug>", methods=["GET", "POST"])
+@login_required
+def claim(slug: str):
+    clinic = _public_clinic(slug)
+    form = forms.ClaimForm()
+    existing = claims.open_claim(clinic, current_user)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            claims.submit(clinic, by=current_user, role_at_clinic=form.role_at_clinic.data,
+                          business_email=form.business_email.data, phone=form.phone.data,
+                          evidence_links=form.evidence_links.data, evidence=form.evidence.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash("Thank you. A moderator will check your claim and write to you.", "success")
+            return redirect(url_for("manage.dashboard"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/claim.html", clinic=clinic, form=form, existing=existing,
+                           claimable=claims.claimable(clinic)), status
+
+
+@bp.route("/clinics/new", methods=["GET", "POST"])
+@login_required
+def new_clinic():
+    form = forms.NewClinicForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            clinic = profiles.create_clinic(by=current_user, data=form.profile_data(),
+                                            manual_coordinates=form.manual_coordinates.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        else:
+            services.commit()
+            flash(f"{clinic.name} is registered. A moderator will check it before it is "
+                  "listed; we will write to you.", "success")
+            similar = [c for c in profiles.find_duplicates(clinic.name, clinic.city,
+                                                           exclude_id=clinic.id) if c.is_public]
+            if similar:
+                flash(f"A similar clinic is already listed: {similar[0].name} "
+                      f"({similar[0].city}). If it is yours, claim it from its page instead.",
+                      "warning")
+            return redirect(url_for("manage.dashboard"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/new_clinic.html", form=form), status
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    clinic = _owned(slug)
+    if request.method == "GET":
+        form = forms.ProfileForm(obj=clinic)
+        form.languages.data = ", ".join(clinic.languages or [])
+        form.latitude.data = "" if clinic.latitude is None else f"{clinic.latitude:.6f}"
+        form.longitude.data = "" if clinic.longitude is None else f"{clinic.longitude:.6f}"
+    else:
+        form = forms.ProfileForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = profiles.update_profile(clinic, by=current_user, data=form.profile_data(),
+                                              manual_coordinates=form.manual_coordinates.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash(f"Saved: {len(changes)} change{'' if len(changes) == 1 else 's'}, live now."
+                  if changes else "Nothing changed.", "success")
+            return redirect(url_for("manage.edit", slug=clinic.slug))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/edit.html", clinic=clinic, form=form), status
+
+
+@bp.route("/<slug>/practitioners", methods=["GET", "POST"])
+@login_required
+def practitioners(slug: str):
+    clinic = _owned(slug)
+    form = forms.PractitionerForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            profiles.add_practitioner(clinic, by=current_user, name=form.name.data,
+                                      years_practice=form.years_practice.data,
+                                      training=form.training.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash(f"{form.name.data} added.", "success")
+            return redirect(url_for("manage.practitioners", slug=clinic.slug))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/practitioners.html", clinic=clinic, form=form), status
+
+
+@bp.route("/<slug>/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+@login_required
+def edit_practitioner(slug: str, practitioner_id: int):
+    clinic = _owned(slug)
+    try:
+        practitioner = profiles.owned_practitioner(clinic, practitioner_id)
+    except ServiceError as exc:
+        _refuse(exc)
+    form = forms.PractitionerForm(obj=practitioner if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            profiles.update_practitioner(practitioner, by=current_user, name=form.name.data,
+                                         years_practice=form.years_practice.data,
+                                         training=form.training.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash("Practitioner saved.", "success")
+            return redirect(url_for("manage.practitioners", slug=clinic.slug))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/practitioner_edit.html", clinic=clinic,
+                           practitioner=practitioner, form=form), status
+
+
+@bp.post("/<slug>/practitioners/<int:practitioner_id>/retire")
+@login_required
+def retire_practitioner(slug: str, practitioner_id: int):
+    clinic = _owned(slug)
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        practitioner = profiles.owned_practitioner(clinic, practitioner_id)
+        profiles.retire_practitioner(practitioner, by=current_user)
+    except ServiceError as exc:
+        _refuse(exc)
+    services.commit()
+    flash(f"{practitioner.name} is marked as retired.", "success")
+    return redirect(url_for("manage.practitioners", slug=clinic.slug))
+
+
+@bp.route("/<slug>/results/new", methods=["GET", "POST"])
+@login_required
+def new_result(slug: str):
+    clinic = _owned(slug)
+    form = forms.ResultForm()
+    form.practitioner_id.choices = forms.options(
+        [(0, "Not named")] + [(p.id, p.name) for p in clinic.active_practitioners])
+    status = 200
+    if form.validate_on_submit():
+        healed = form.healed.data
+        try:
+            results.submit(
+                clinic, by=current_user,
+                before=form.before.data.read(), after=form.after.data.read(),
+                healed=healed.read() if healed else None,
+                treatment_type=form.treatment_type.data, sessions=form.sessions.data,
+                months_since_last_session=form.months_since_last_session.data,
+                stage=form.stage.data, skin_type=form.skin_type.data,
+                hair_colour=form.hair_colour.data, goal=form.goal.data,
+                practitioner_id=form.practitioner_id.data or None, title=form.title.data,
+                notes=form.notes.data, consent=form.consent.data,
+            )
+        except (Invalid, InvalidUpload) as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash("Result case sent. A moderator checks it before it appears in your gallery.",
+                  "success")
+            return redirect(url_for("manage.dashboard"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/result_new.html", clinic=clinic, form=form), status
+
+
+@bp.get("/<slug>/reviews")
+@login_required
+def reviews(slug: str):
+    clinic = _owned(slug)
+    return render_template("manage/reviews.html", clinic=clinic,
+                           reviews=replies.reviews_for_owner(clinic))
+
+
+@bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])
+@login_required
+def reply(slug: str, review_id: int):
+    clinic = _owned(slug)
+    try:
+        review = replies.review_of(clinic, review_id)
+    except ServiceError as exc:
+        _refuse(exc)
+    form = forms.ReplyForm()
+    if request.method == "GET" and review.reply is not None:
+        form.text.data = review.reply.text
+    status = 200
+    if form.validate_on_submit():
+        try:
+            replies.save(review, by=current_user, text=form.text.data)
+        except Invalid as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 400
+        except ServiceError as exc:
+            _refuse(exc)
+        else:
+            services.commit()
+            flash("Your reply is published under the testimonial.", "success")
+            return redirect(url_for("manage.reviews", slug=clinic.slug) + f"#review-{review.id}")
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/reply.html", clinic=clinic, review=review, form=form), status

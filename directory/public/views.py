@@ -9,6 +9,7 @@ from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
 from directory.services import clinics as clinic_service
+from directory.services import counters
 from directory.services.scores import explain_reviews
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -53,6 +54,7 @@ def _clinic_or_404(slug: str) -> Clinic:
 @public
 def clinic(slug: str):
     clinic = _clinic_or_404(slug)
+    counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
     reviews = clinic_service.all_public_reviews(clinic)
     explanation = explain_reviews(reviews)
     page = clinic_service.public_reviews(clinic, 1, current_app.config["REVIEWS_PAGE_SIZE"])
