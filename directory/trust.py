@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 NEW_ACCOUNT_DAYS = 7
-SHINGLE_SIZE = 4
-NEAR_DUPLICATE_JACCARD = 0.6
+SHINGLE_SIZE = 3
+NEAR_DUPLICATE_JACCARD = 0.5
 BURST_WINDOW = timedelta(days=3)
 BURST_MIN_OTHERS = 3
 SHORT_TEXT_CHARS = 200

@@ -12,7 +12,7 @@ from directory.extensions import db, limiter
 from directory.guards import login_required, public
 from directory.models import Review
 from directory.reviews import forms
-from directory.services import NotAllowed, ServiceError, media, moderation, reports
+from directory.services import NotAllowed, ServiceError, moderation, reports
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 
@@ -207,5 +207,3 @@ def how_we_rank():
 
     return render_template("reviews/how_we_rank.html", figures=moderation.figures(), q=quality)
 
-
-__all__ = ["bp", "media"]

@@ -258,7 +258,9 @@ def add_followup(
     if not can_follow_up(review, today):
         raise InvalidState(f"A follow-up can be added {HEALING_MIN_MONTHS} months after the "
                            "last session.")
-    if any(f.status == "pending" for f in review.followups):
+    waiting = db.session.execute(select(FollowUp.id).where(
+        FollowUp.review_id == review.id, FollowUp.status == "pending")).first()
+    if waiting is not None:
         raise InvalidState("Your previous follow-up is still waiting for a moderator.")
     if healing is not None and healing not in (1, 2, 3, 4, 5):
         raise Invalid("Ratings go from 1 to 5.")
