@@ -7,11 +7,12 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from directory import vocab
+from directory.reviews.forms import choices
 
 
 class DecisionForm(FlaskForm):
     action = SelectField("Decision", validators=[DataRequired("Choose a decision.")])
-    reason_code = SelectField("Reason", choices=list(vocab.REASON_CODES.items()),
+    reason_code = SelectField("Reason", choices=choices(vocab.REASON_CODES.items()),
                               validators=[DataRequired("Choose a reason.")])
     statement = TextAreaField("Statement of reasons (sent to the author)", validators=[
         DataRequired("Write a statement of reasons."),
@@ -21,7 +22,7 @@ class DecisionForm(FlaskForm):
 
     def __init__(self, *args, actions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.action.choices = list(actions)
+        self.action.choices = choices(actions)
 
 
 REVIEW_ACTIONS = [("publish", "Publish"), ("reject", "Reject"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    SelectChoice,
     IntegerField,
     MultipleFileField,
     RadioField,
@@ -19,8 +20,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from directory import vocab
 
-MONTHS = [(str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13)]
-RATING_CHOICES = [(i, str(i)) for i in range(1, 6)]
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
+RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
 
 
 def _int_or_none(value):
@@ -38,11 +43,11 @@ def rating_field(key: str, required: bool) -> RadioField:
 
 def year_choices() -> list[tuple[str, str]]:
     this_year = datetime.now(UTC).year
-    return [(str(y), str(y)) for y in range(this_year, this_year - 26, -1)]
+    return choices((str(y), str(y)) for y in range(this_year, this_year - 26, -1))
 
 
 class ReviewForm(FlaskForm):
-    treatment_type = SelectField("Treatment", choices=list(vocab.SERVICES.items()),
+    treatment_type = SelectField("Treatment", choices=choices(vocab.SERVICES.items()),
                                  validators=[DataRequired("Choose the treatment you had.")])
     sessions = IntegerField("Number of sessions", validators=[
         InputRequired("Give the number of sessions."),
@@ -61,7 +66,7 @@ class ReviewForm(FlaskForm):
     needed_correction = BooleanField("The result needed correction or laser removal")
     price_paid = IntegerField("Price paid (optional)", validators=[
         Optional(), NumberRange(0, 1_000_000, "A whole amount between 0 and 1,000,000.")])
-    price_currency = SelectField("Currency", choices=[(c, c) for c in vocab.CURRENCIES])
+    price_currency = SelectField("Currency", choices=choices((c, c) for c in vocab.CURRENCIES))
     title = StringField("Title (optional)", validators=[Optional(), Length(max=140)])
     text = TextAreaField("Your testimonial", validators=[
         DataRequired("Write your testimonial."),
@@ -73,8 +78,8 @@ class ReviewForm(FlaskForm):
     def __init__(self, *args, practitioners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.last_year.choices = year_choices()
-        self.practitioner_id.choices = [("", "Not named")] + [(p.id, p.name)
-                                                              for p in practitioners]
+        self.practitioner_id.choices = choices([("", "Not named")]
+                                               + [(p.id, p.name) for p in practitioners])
 
     def ratings(self) -> dict:
         return {k: getattr(self, k).data for k in vocab.DIMENSIONS}
@@ -89,7 +94,7 @@ class FollowUpForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    reason = SelectField("Reason", choices=list(vocab.REPORT_REASONS.items()),
+    reason = SelectField("Reason", choices=choices(vocab.REPORT_REASONS.items()),
                          validators=[DataRequired()])
     text = TextAreaField("What is wrong (optional)", validators=[Optional(), Length(max=2000)])
 
