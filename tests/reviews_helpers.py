@@ -77,3 +77,6 @@ def ensure_login_stub(app) -> None:
         app.add_url_rule("/auth/login", endpoint="auth.login", view_func=lambda: "login page")
     if "auth.totp_verify" not in app.view_functions:
         app.add_url_rule("/auth/totp", endpoint="auth.totp_verify", view_func=lambda: "totp")
+    if "auth.totp_setup" not in app.view_functions:
+        app.add_url_rule("/auth/totp/setup", endpoint="auth.totp_setup",
+                         view_func=lambda: "totp setup")
