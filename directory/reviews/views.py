@@ -53,6 +53,9 @@ def write(slug: str):
                                existing=review_service.existing_for(current_user, clinic)), \
             refusal[1]
     if request.method == "GET":
+        today = date.today()
+        form.last_month.data = form.last_month.data or str(today.month)
+        form.price_currency.data = clinic.currency or "USD"
         return render_template("reviews/write.html", clinic=clinic, form=form)
     if not form.validate_on_submit():
         return render_template("reviews/write.html", clinic=clinic, form=form), 400

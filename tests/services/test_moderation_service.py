@@ -16,13 +16,19 @@ from directory.models import (
     Clinic,
     ModerationDecision,
     Practitioner,
-    Report,
     Review,
     User,
 )
-from directory.services import Invalid, InvalidState, NotAllowed, NotFound, moderation, reports
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    moderation,
+    reports,
+    scores,
+)
 from directory.services import reviews as svc
-from directory.services import scores
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory, image_bytes
 from tests.reviews_helpers import GOOD_TEXT, make_world, months_ago
 
@@ -429,3 +435,44 @@ def test_queue_sizes_count_each_queue(app, world):
         assert sizes["claims"][0] == 0 and sizes["results"][0] == 0
         assert sizes["new_clinics"][1] < datetime.now(UTC) - timedelta(days=1)
 
+
+
+def test_photo_and_result_case_reports_remove_the_item(app, world):
+    from directory.models import Photo, ResultCase
+    from tests.factories import ResultCaseFactory
+
+    with app.app_context():
+        r = submit(world, photos=[image_bytes(seed=21)])
+        moderation.decide_review(r, by=u(world.moderator_id), action="publish",
+                                 reason_code="meets_guidelines", statement="First-hand, on topic.")
+        db.session.commit()
+        photo = r.photos[0]
+        weight = db.session.get(Clinic, world.clinic_id).effective_weight
+        rep = reports.file("photo", photo.id, by=u(world.other_id), reason="stolen_photo")
+        db.session.commit()
+        assert db.session.get(Photo, photo.id).status == "published"  # visible while examined
+        moderation.decide_report(rep, by=u(world.moderator_id), uphold=True,
+                                 reason_code="stolen_photo", statement="Found on a stock site.")
+        db.session.commit()
+        assert db.session.get(Photo, photo.id).status == "removed"
+        assert db.session.get(Clinic, world.clinic_id).effective_weight < weight
+
+        case = ResultCaseFactory(clinic=db.session.get(Clinic, world.clinic_id),
+                                 submitted_by_id=world.owner_id)
+        rep = reports.file("result_case", case.id, by=u(world.other_id), reason="fake")
+        db.session.commit()
+        moderation.decide_report(rep, by=u(world.moderator_id), uphold=True,
+                                 reason_code="stolen_photo", statement="Same photos as another.")
+        db.session.commit()
+        assert db.session.get(ResultCase, case.id).status == "removed"
+        assert decisions()[-1].subject_user_id == world.owner_id
+        with pytest.raises(NotFound):
+            reports.file("result_case", case.id, by=UserFactory(), reason="fake")
+
+
+def test_decisions_for_lists_the_authors_decisions_only(app, world):
+    with app.app_context():
+        r = rejected(world)
+        mine = svc.decisions_for(u(world.author_id))
+        assert [(d.item_id, d.action) for d in mine] == [(r.id, "reject")]
+        assert svc.decisions_for(u(world.other_id)) == []

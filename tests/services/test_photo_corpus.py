@@ -114,7 +114,7 @@ REFUSED = {
     "php_script": b"<?php system($_GET['c']); ?>",
     "zip": b"PK\x03\x04" + b"\x00" * 60,
     "exe": b"MZ" + b"\x00" * 100,
-    "text": "just some text about my scalp".encode(),
+    "text": b"just some text about my scalp",
     "utf16_html": "<html></html>".encode("utf-16"),
 }
 
@@ -213,10 +213,9 @@ def test_bombs_do_not_grow_memory(tmp_path, name):
 
 def test_file_over_byte_cap_is_refused(app_factory):
     app = app_factory(PHOTO_MAX_BYTES=10_000)
-    with app.app_context():
-        with pytest.raises(media.InvalidUpload, match="larger than"):
-            media.ingest(image_bytes("PNG", size=(300, 300), seed=1) + b"\x00" * 10_000,
-                         uploader_id=None, kind="review", consent=True)
+    with app.app_context(), pytest.raises(media.InvalidUpload, match="larger than"):
+        media.ingest(image_bytes("PNG", size=(300, 300), seed=1) + b"\x00" * 10_000,
+                     uploader_id=None, kind="review", consent=True)
 
 
 def metadata_jpeg() -> bytes:

@@ -17,8 +17,8 @@ TEXT = "The hairline looks natural and the dots are the right size for my skin t
 
 def facts(**over) -> trust.ItemFacts:
     base = dict(id=1, clinic_id=10, author_id=100, text=TEXT, created_at=NOW,
-                ratings={"overall": 4}, origin_hash="h1", author_created_at=NOW - timedelta(days=90),
-                author_email_verified=True)
+                ratings={"overall": 4}, origin_hash="h1",
+                author_created_at=NOW - timedelta(days=90), author_email_verified=True)
     base.update(over)
     return trust.ItemFacts(**base)
 

@@ -24,8 +24,12 @@ from directory.models import (
 from directory.services import moderation, reports, scores
 from directory.services import reviews as review_service
 from tests.conftest import login, post_form
-from tests.factories import ClinicFactory, ResultCaseFactory, ReviewFactory, UserFactory
-from tests.factories import image_bytes
+from tests.factories import (
+    ClinicFactory,
+    ResultCaseFactory,
+    ReviewFactory,
+    image_bytes,
+)
 from tests.reviews_helpers import GOOD_TEXT, ensure_login_stub, make_world, months_ago
 
 
