@@ -476,3 +476,26 @@ def test_decisions_for_lists_the_authors_decisions_only(app, world):
         mine = svc.decisions_for(u(world.author_id))
         assert [(d.item_id, d.action) for d in mine] == [(r.id, "reject")]
         assert svc.decisions_for(u(world.other_id)) == []
+
+
+def test_same_text_rated_1_and_5_gets_the_same_signals(app, world):
+    """SECURITY.md 34 through the service: the signals beside a damning and a glowing
+    testimonial with the same text, author profile and origin are identical."""
+    with app.app_context():
+        clinic_b = ClinicFactory()
+        short = "Not much to say, really." * 4
+        low = svc.submit(db.session.get(Clinic, world.clinic_id), by=u(world.author_id),
+                         data=svc.ReviewInput(treatment_type="hairline", sessions=2,
+                                              last_session_month=months_ago(7), overall=1,
+                                              text=short, ratings={k: 1 for k in (
+                                                  "realism", "care")}), origin="n")
+        high = svc.submit(clinic_b, by=u(world.author_id),
+                          data=svc.ReviewInput(treatment_type="hairline", sessions=2,
+                                               last_session_month=months_ago(7), overall=5,
+                                               text=short, ratings={k: 5 for k in (
+                                                   "realism", "care")}), origin="n")
+        db.session.commit()
+        a = [(s.key, s.flag) for s in moderation.signals_for_review(low)]
+        b = [(s.key, s.flag) for s in moderation.signals_for_review(high)]
+        assert a == b
+        assert ("uniform_extreme", True) in a and ("near_duplicate", True) in a
