@@ -123,8 +123,14 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     y, m = divmod(last.year * 12 + last.month - 1 - 8, 12)
     page.get_by_label("Treatment").select_option("full_scalp")
     page.get_by_label("Number of sessions").fill("3")
+    healing_5 = page.get_by_role("group", name=re.compile("healed and held")).get_by_label(
+        "5", exact=True)
+    page.get_by_label("Month", exact=True).select_option(str(last.month))
+    page.get_by_label("Year", exact=True).select_option(str(last.year))
+    assert healing_5.is_disabled()  # offered only 6 months after the last session
     page.get_by_label("Month", exact=True).select_option(str(m + 1))
     page.get_by_label("Year", exact=True).select_option(str(y))
+    assert healing_5.is_enabled()
     overall = page.get_by_role("group", name=re.compile("How good is the result overall"))
     overall.get_by_label("5", exact=True).check()
     page.get_by_role("group", name=re.compile("real stubble")).get_by_label(
@@ -182,6 +188,12 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
 
     mpage.goto("/moderation/log")
     assert mpage.locator("tr.log-row", has_text="publish").count() >= 1
+    assert serious_violations(mpage) == []
+
+    vpage.goto("/how-we-rank")
+    assert vpage.get_by_role("heading", name="How we rank clinics").is_visible()
+    assert int(vpage.locator("#fig-decided").inner_text()) >= 1
+    assert serious_violations(vpage) == []
     for ctx in (consumer, visitor, staff):
         ctx.close()
     assert datetime.now(UTC)  # the journey finished
