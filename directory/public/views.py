@@ -59,6 +59,11 @@ def clinic(slug: str):
     explanation = explain_reviews(reviews)
     page = clinic_service.public_reviews(clinic, 1, current_app.config["REVIEWS_PAGE_SIZE"])
     results = clinic_service.public_results(clinic, limit=6)
+    from flask_login import current_user
+
+    from directory.services import reports
+    from directory.services import reviews as review_service
+
     return render_template(
         "public/clinic.html",
         clinic=clinic,
@@ -66,6 +71,8 @@ def clinic(slug: str):
         reviews=page,
         results=results,
         jsonld=clinic_jsonld(clinic),
+        own_review=review_service.unpublished_for(current_user, clinic),
+        clinic_reports=reports.counts_for_clinic(clinic),
     )
 
 

@@ -1,3 +1,212 @@
-from flask import Blueprint
+"""Writing testimonials, follow-ups, reports and appeals; the /how-we-rank page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from directory import services
+from directory.extensions import db, limiter
+from directory.guards import login_required, public
+from directory.models import Review
+from directory.reviews import forms
+from directory.services import NotAllowed, ServiceError, moderation, reports
+from directory.services import clinics as clinic_service
+from directory.services import reviews as review_service
 
 bp = Blueprint("reviews", __name__)
+
+
+def _write_limit() -> str:
+    return current_app.config.get("REVIEW_RATE_LIMIT", "10/hour")
+
+
+def _clinic_or_404(slug: str):
+    clinic = clinic_service.get_public(slug)
+    if clinic is None:
+        abort(404)
+    return clinic
+
+
+def _fail(exc: ServiceError):
+    abort(exc.status_code, str(exc))
+
+
+@bp.route("/clinics/<slug>/review", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def write(slug: str):
+    clinic = _clinic_or_404(slug)
+    form = forms.ReviewForm(practitioners=clinic.active_practitioners)
+    refusal = None
+    try:
+        review_service.check_can_review(current_user, clinic)
+    except review_service.DuplicateReview as exc:
+        refusal = (str(exc), 409)
+    except NotAllowed as exc:
+        refusal = (str(exc), 403)
+    if refusal is not None:
+        return render_template("reviews/write.html", clinic=clinic, form=None,
+                               refusal=refusal[0],
+                               existing=review_service.existing_for(current_user, clinic)), \
+            refusal[1]
+    if request.method == "GET":
+        today = date.today()
+        form.last_month.data = form.last_month.data or str(today.month)
+        form.price_currency.data = clinic.currency or "USD"
+        return render_template("reviews/write.html", clinic=clinic, form=form)
+    if not form.validate_on_submit():
+        return render_template("reviews/write.html", clinic=clinic, form=form), 400
+    data = review_service.ReviewInput(
+        treatment_type=form.treatment_type.data,
+        sessions=form.sessions.data,
+        last_session_month=date(int(form.last_year.data), int(form.last_month.data), 1),
+        overall=form.overall.data,
+        ratings=form.ratings(),
+        practitioner_id=form.practitioner_id.data,
+        needed_correction=form.needed_correction.data,
+        price_paid=form.price_paid.data,
+        price_currency=form.price_currency.data,
+        title=form.title.data,
+        text=form.text.data,
+    )
+    uploads = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
+    photos = [f.read() for f in uploads]
+    try:
+        review_service.submit(
+            clinic, by=current_user, data=data, photos=photos, consent=form.consent.data,
+            origin=review_service.origin_hash(request.remote_addr,
+                                              current_app.config["SECRET_KEY"]),
+        )
+    except review_service.DuplicateReview as exc:
+        db.session.rollback()
+        return render_template("reviews/write.html", clinic=clinic, form=None, refusal=str(exc),
+                               existing=review_service.existing_for(current_user, clinic)), 409
+    except ServiceError as exc:
+        db.session.rollback()  # nothing staged survives, photo files included
+        form.form_errors.append(str(exc))
+        return render_template("reviews/write.html", clinic=clinic, form=form), exc.status_code \
+            if exc.status_code != 409 else 400
+    services.commit()
+    flash("Thank you. Your testimonial is waiting for a moderator; only you can see it until "
+          "it is published.", "success")
+    return redirect(url_for("public.clinic", slug=clinic.slug) + "#your-testimonial")
+
+
+def _own_review(review_id: int) -> Review:
+    review = db.session.get(Review, review_id)
+    if review is None or review.author_id != current_user.id:
+        abort(404)
+    return review
+
+
+@bp.route("/reviews/<int:review_id>/followup", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def followup(review_id: int):
+    review = _own_review(review_id)
+    form = forms.FollowUpForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("reviews/followup.html", review=review, form=form), 400
+        try:
+            review_service.add_followup(review, by=current_user, text=form.text.data,
+                                        healing=form.healing.data,
+                                        needed_correction=form.needed_correction.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return render_template("reviews/followup.html", review=review, form=form), \
+                exc.status_code
+        services.commit()
+        flash("Your follow-up is waiting for a moderator.", "success")
+        return redirect(url_for("public.clinic", slug=review.clinic.slug) + "#your-testimonial")
+    allowed = review.status == "published" and review_service.can_follow_up(review)
+    return render_template("reviews/followup.html", review=review, form=form, allowed=allowed)
+
+
+@bp.post("/reviews/<int:review_id>/delete")
+@login_required
+def delete(review_id: int):
+    review = _own_review(review_id)
+    if not forms.DeleteForm().validate_on_submit():
+        abort(400)
+    slug = review.clinic.slug
+    try:
+        review_service.delete(review, by=current_user)
+    except ServiceError as exc:
+        _fail(exc)
+    services.commit()
+    flash("Your testimonial and its photos were deleted.", "success")
+    return redirect(url_for("public.clinic", slug=slug))
+
+
+@bp.route("/report/<any(review, photo, result_case):target_type>/<int:target_id>",
+          methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def report(target_type: str, target_id: int):
+    try:
+        target = moderation.target_of(target_type, target_id)
+    except ServiceError:
+        abort(404)
+    if not reports.is_public_target(target):
+        abort(404)
+    form = forms.ReportForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("reviews/report.html", target=target, form=form), 400
+        try:
+            reports.file(target_type, target_id, by=current_user, reason=form.reason.data,
+                         text=form.text.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return render_template("reviews/report.html", target=target, form=form), \
+                exc.status_code
+        services.commit()
+        flash("Thank you. A moderator will examine your report.", "success")
+        return redirect(url_for("public.clinic", slug=target.clinic.slug))
+    return render_template("reviews/report.html", target=target, form=form)
+
+
+@bp.route("/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
+          methods=["GET", "POST"])
+@login_required
+def appeal(item_type: str, item_id: int):
+    try:
+        target = moderation.target_of(item_type, item_id)
+    except ServiceError:
+        abort(404)
+    if target.author_id != current_user.id:
+        abort(404)
+    decision = moderation.last_adverse_decision(item_type, item_id)
+    form = forms.AppealForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("reviews/appeal.html", target=target, decision=decision,
+                                   form=form), 400
+        try:
+            moderation.file_appeal(item_type, item_id, by=current_user, text=form.text.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return render_template("reviews/appeal.html", target=target, decision=decision,
+                                   form=form), exc.status_code
+        services.commit()
+        flash("Your appeal was sent. A moderator other than the one who decided will answer.",
+              "success")
+        return redirect(url_for("public.clinic", slug=target.clinic.slug)
+                        if target.clinic and target.clinic.is_public else url_for("public.home"))
+    return render_template("reviews/appeal.html", target=target, decision=decision, form=form)
+
+
+@bp.get("/how-we-rank")
+@public
+def how_we_rank():
+    from directory import quality
+
+    return render_template("reviews/how_we_rank.html", figures=moderation.figures(), q=quality)
+
