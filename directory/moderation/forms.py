@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from directory import vocab
-from directory.reviews.forms import choices
+from directory.formkit import choices
 
 
 class DecisionForm(FlaskForm):

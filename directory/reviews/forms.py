@@ -11,7 +11,6 @@ from wtforms import (
     IntegerField,
     MultipleFileField,
     RadioField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,10 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-
-
-def choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+from directory.formkit import choices
 
 
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))

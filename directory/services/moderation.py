@@ -380,10 +380,9 @@ def file_appeal(item_type: str, item_id: int, *, by: User, text: str) -> Appeal:
         raise Invalid("Explain your appeal in 20 to 3,000 characters.")
     appeal = Appeal(decision_id=decision.id, item_type=item_type, item_id=item_id,
                     appellant_id=by.id, text=text, status="open")
-    savepoint = db.session.begin_nested()
-    db.session.add(appeal)
     try:
-        savepoint.commit()
+        with db.session.begin_nested():  # the unique constraint answers races
+            db.session.add(appeal)
     except IntegrityError:
         raise InvalidState("You have already appealed this decision; an item can be appealed "
                            "once.") from None

@@ -221,10 +221,10 @@ def submit(
         origin_hash=origin,
         **{k: data.ratings.get(k) for k in DIMENSIONS},
     )
-    savepoint = db.session.begin_nested()
-    db.session.add(review)
     try:
-        savepoint.commit()  # flushes: the unique constraint answers races
+        # A savepoint that flushes: the unique constraint answers races.
+        with db.session.begin_nested():
+            db.session.add(review)
     except IntegrityError:
         raise DuplicateReview("You have already written a testimonial for this clinic. "
                               "Add a follow-up to it instead.") from None

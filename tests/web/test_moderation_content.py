@@ -130,7 +130,7 @@ def test_dashboard_shows_every_queue_with_size_and_age(client, app, world):
                      "appeals": "0", "claims": "1", "new_clinics": "1", "results": "2"}
     assert 'href="/moderation/reviews"' in html
     for endpoint, path in (("moderation.claims", "claims"), ("moderation.new_clinics",
-                                                               "new_clinics")):
+                                                               "clinics/new")):
         assert (f'href="/moderation/{path}' in html) == (endpoint in app.view_functions)
     assert " min<" in html or " h<" in html
 
