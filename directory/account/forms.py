@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from directory.auth.forms import NewPassword
@@ -26,8 +27,9 @@ class EmailForm(FlaskForm):
 class DeleteForm(FlaskForm):
     reviews = RadioField(
         "Your published testimonials",
-        choices=[("remove", "Remove them"),
-                 ("anonymise", "Keep them, shown as by “a former member” (photos are removed)")],
+        choices=[SelectChoice("remove", "Remove them"),
+                 SelectChoice("anonymise",
+                              "Keep them, shown as by “a former member” (photos are removed)")],
         validators=[DataRequired()],
     )
     password = PasswordField("Your password, to confirm", validators=[DataRequired(),

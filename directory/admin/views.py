@@ -7,6 +7,7 @@ from flask_login import current_user, login_fresh
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from directory import services
@@ -20,7 +21,7 @@ bp = Blueprint("admin", __name__)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("New role", choices=[(r, r.replace("_", " ")) for r in ROLES],
+    role = SelectField("New role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES],
                        validators=[DataRequired()])
     statement = StringField("Why (kept in the audit log)",
                             validators=[DataRequired(), Length(min=10, max=500)])
