@@ -19,7 +19,8 @@ class PasswordForm(FlaskForm):
 
 
 class EmailForm(FlaskForm):
-    email = EmailField("New e-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254),
+    email = EmailField(
+        "New e-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254),
                                                          Email(check_deliverability=False)])
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
 

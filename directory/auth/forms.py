@@ -24,7 +24,8 @@ class NewPassword:
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254),
+    email = EmailField(
+        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254),
                                                      Email(check_deliverability=False)])
     display_name = StringField("Display name (shown with your testimonials)",
                                validators=[DataRequired(), Length(min=2, max=80)])
@@ -33,14 +34,16 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me logged in on this device (30 days)")
     next = HiddenField()
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
 
 
 class ResetForm(FlaskForm):

@@ -118,7 +118,7 @@ def logout():
 @public
 def verify(token: str):
     try:
-        accounts._load("verify", token, accounts.VERIFY_MAX_AGE)
+        accounts.user_for_verify(token)
     except Invalid as exc:
         return render_template("auth/message.html", title="Link not valid",
                                message=str(exc)), 400

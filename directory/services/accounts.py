@@ -117,7 +117,7 @@ def _pw_fingerprint(user: User) -> str:
 
 
 def make_verify_token(user: User) -> str:
-    return _serializer("verify").dumps({"u": user.id, "e": user.email})
+    return _serializer("verify").dumps({"u": user.id, "e": user.email, "p": _pw_fingerprint(user)})
 
 
 def make_reset_token(user: User) -> str:
@@ -176,14 +176,21 @@ def send_verification(user: User) -> None:
 
 
 def verify_email(token: str) -> User:
-    """Mark the address in the token verified. Raises Invalid for a bad, expired or
-    outdated token (the address changed since)."""
+    """Mark the address in the token verified. Raises Invalid for a bad, expired,
+    used or outdated token (the address or the password changed since)."""
+    user = user_for_verify(token)
+    user.email_verified_at = datetime.now(UTC)
+    return user
+
+
+def user_for_verify(token: str) -> User:
     data = _load("verify", token, VERIFY_MAX_AGE)
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
-    if user is None or user.email != data.get("e"):
+    if (user is None or user.email != data.get("e")
+            or not hmac.compare_digest(str(data.get("p", "")), _pw_fingerprint(user))):
         raise Invalid("This link is not valid any more.")
-    if user.email_verified_at is None:
-        user.email_verified_at = datetime.now(UTC)
+    if user.email_verified_at is not None:
+        raise Invalid("This link was already used: your address is confirmed.")
     return user
 
 

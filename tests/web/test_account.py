@@ -26,7 +26,7 @@ from directory.services import audit, media, passwords, scores
 from tests.conftest import login, post_form
 from tests.factories import PASSWORD, ClinicFactory, ReviewFactory, UserFactory, image_bytes
 from tests.web._mail import messages
-from tests.web.test_auth import cookie, make_user, replay
+from tests.web.test_auth import cookie, replay
 
 NEW_PASSWORD = "a different long passphrase"
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from directory.extensions import db
 from directory.models import User
 from directory.services import accounts, passwords
-from tests.conftest import csrf_from, login, post_form
+from tests.conftest import login, post_form
 from tests.factories import PASSWORD, UserFactory
 from tests.web._mail import last_to, link_in, messages, path_of
 
@@ -177,6 +177,28 @@ def test_verification_link_confirms_the_address_only_on_post(app, client):
     resp = post_form(client, path)
     assert resp.status_code == 302
     assert get_user(app, "new.person@example.com").email_verified
+    # Single use.
+    assert client.get(path).status_code == 400
+    assert post_form(client, path, form_url="/auth/reset").status_code == 400
+
+
+def test_verification_link_dies_when_the_password_or_address_changes(app, client):
+    register(client)
+    path = path_of(link_in(last_to(app, "new.person@example.com"), "/auth/verify/"))
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        accounts.change_password(user, GOOD_PASSWORD, "another long passphrase")
+        db.session.commit()
+    assert client.get(path).status_code == 400
+    register(app.test_client(), email="second@example.com")
+    path = path_of(link_in(last_to(app, "second@example.com"), "/auth/verify/"))
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == "second@example.com")
+                                  ).scalar_one()
+        accounts.change_email(user, GOOD_PASSWORD, "third@example.com")
+        db.session.commit()
+    assert client.get(path).status_code == 400
+    assert not get_user(app, "third@example.com").email_verified
 
 
 def test_tampered_and_expired_verification_links_are_refused(app, client, monkeypatch):

@@ -21,7 +21,7 @@ from directory.extensions import db
 from directory.guards import public
 from directory.services import passwords
 from tests.conftest import csrf_from, login, make_config, post_form
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 from tests.web._mail import link_in, messages, path_of
 from tests.web.test_auth import CountingHasher, make_user, staff
 
@@ -410,8 +410,9 @@ def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
     for s in secrets_:
         assert s not in text
     with app.app_context():
-        from directory.models import User
         from sqlalchemy import select
+
+        from directory.models import User
 
         token = db.session.execute(select(User.session_token)).scalar()
     assert token not in text

@@ -12,9 +12,9 @@ endpoint missing from the table.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Callable
 
 import pyotp
 from sqlalchemy import select
@@ -68,7 +68,8 @@ def _in_app(app, fn):
 
 def verify_url(app, w: World) -> str:
     def make():
-        return "/auth/verify/" + accounts.make_verify_token(db.session.get(User, w.ids["unverified"]))
+        user = db.session.get(User, w.ids["unverified"])
+        return "/auth/verify/" + accounts.make_verify_token(user)
     return _in_app(app, make)
 
 
