@@ -334,3 +334,25 @@ def test_unverified_user_flag_is_exposed(app):
         assert u.email_verified is False
         u.email_verified_at = datetime.now(UTC)
         assert u.email_verified is True
+
+
+def test_a_deleted_moderators_decisions_stay_pseudonymised(app):
+    with app.app_context():
+        mod = UserFactory(role="moderator", email="mod.leaving@example.com")
+        author = UserFactory()
+        review = ReviewFactory(author=author)
+        db.session.flush()
+        row = audit.record(by=mod, item_type="review", item_id=review.id, action="publish",
+                           reason_code="meets_guidelines", statement="Meets the guidelines.",
+                           previous_status="pending", new_status="published",
+                           subject_user_id=author.id)
+        db.session.commit()
+        row_id, mod_id, label = row.id, mod.id, row.actor_label
+    client = password_login(app, "mod.leaving@example.com")
+    assert post_form(client, "/account/delete", {"reviews": "remove",
+                                                 "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        kept = db.session.get(ModerationDecision, row_id)
+        assert kept.moderator_id is None and kept.actor_label == label == f"moderator #{mod_id}"
+        assert kept.subject_user_id is not None
+        assert "mod.leaving" not in (kept.statement + kept.actor_label)

@@ -416,3 +416,18 @@ def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
 
         token = db.session.execute(select(User.session_token)).scalar()
     assert token not in text
+
+
+def test_second_factor_guesses_are_rate_limited(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_TOTP="3/minute")
+    admin, secret = staff(app, "admin")
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_from(client, "/auth/totp")
+    statuses = [client.post("/auth/totp", data={"csrf_token": token, "code": "000000"}
+                            ).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    resp = client.post("/auth/totp", data={"csrf_token": token,
+                                           "code": pyotp.TOTP(secret).now()})
+    assert resp.status_code == 429
+    assert client.get("/admin/users").status_code == 302
