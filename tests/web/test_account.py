@@ -356,3 +356,16 @@ def test_a_deleted_moderators_decisions_stay_pseudonymised(app):
         assert kept.moderator_id is None and kept.actor_label == label == f"moderator #{mod_id}"
         assert kept.subject_user_id is not None
         assert "mod.leaving" not in (kept.statement + kept.actor_label)
+
+
+def test_the_login_helper_gives_a_fresh_session_unless_told_otherwise(app):
+    with app.app_context():
+        user = UserFactory()
+        db.session.refresh(user)
+        db.session.expunge(user)
+    client = app.test_client()
+    login(client, user)
+    assert client.get("/account/export").status_code == 200
+    stale = app.test_client()
+    login(stale, user, fresh=False)
+    assert stale.get("/account/export").status_code == 302
