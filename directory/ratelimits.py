@@ -4,13 +4,14 @@ key functions they count by. Use on a route:
     from directory.ratelimits import limit
 
     @bp.post("/clinics/<slug>/review")
-    @limit("RATELIMIT_REVIEW")            # per client address, POST only
+    @limit("RATELIMIT_REVIEW", key_func=by_user)   # POST only by default
     @login_required
     def submit(slug): ...
 
-The decorator must sit *above* the access guard only if refused requests should
-count too; below it, only requests that passed the guard count. Limits are
-checked before the view body runs, so before any password hashing.
+Put it between the route and the access guard (the guard sets `view.access`,
+which the wrapper keeps). Flask-Limiter checks route limits in a before-request
+hook, so a request over its limit gets 429 before the guard or the view body
+runs (before any password hashing).
 """
 
 from __future__ import annotations
