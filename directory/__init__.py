@@ -9,6 +9,7 @@ import uuid
 from importlib import import_module
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
@@ -48,8 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config_module.finalise(app)
 
-    register_extensions(app)
+    # Request id and CSP nonce first: extension hooks (CSRF, rate limits) may end a
+    # request with an error page that needs both.
     register_request_hooks(app)
+    register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -143,6 +146,10 @@ def register_errorhandlers(app: Flask) -> None:
         title, message = ERROR_TEXT.get(code, ERROR_TEXT[500])
         wants_json = request.path.startswith("/api/") or request.path.endswith("/suggest")
         rid = getattr(g, "request_id", "-")
+        if request_ctx.url_adapter is None:
+            # Refused before routing (e.g. a Host outside TRUSTED_HOSTS): no url_for.
+            text = f"{code} {title}. {ERROR_TEXT.get(code, ERROR_TEXT[500])[1]} Reference: {rid}\n"
+            return app.response_class(text, status=code, mimetype="text/plain"), code
         if wants_json:
             return {"error": title, "detail": detail or message, "request_id": rid}, code
         return (

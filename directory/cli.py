@@ -6,13 +6,14 @@ import time
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from directory import services
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
+    app.cli.add_command(users)
 
 
 @click.command("seed-demo")
@@ -36,3 +37,35 @@ def seed_demo(n_clinics: int, seed_value: int, if_empty: bool, no_images: bool) 
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     for line in demo.summary_lines():
         click.echo(line)
+
+
+@click.group("users", cls=AppGroup)
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", default="consumer", show_default=True,
+              type=click.Choice(["consumer", "clinic_owner", "moderator", "admin"]))
+@click.option("--name", "display_name", default=None, help="Display name (default: from e-mail).")
+@click.option("--unverified", is_flag=True, help="Leave the e-mail address unconfirmed.")
+def users_create(email: str, role: str, display_name: str | None, unverified: bool) -> None:
+    """Create an account. The password is read from stdin when piped, else prompted for."""
+    import sys
+
+    from directory.services import ServiceError, accounts
+
+    if sys.stdin is not None and not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role, display_name=display_name,
+                                    verified=not unverified)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    services.commit()
+    extra = " Set up the second factor at the first login." if role in ("moderator", "admin") \
+        else ""
+    click.echo(f"Created user #{user.id} {user.email} ({role}).{extra}")

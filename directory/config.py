@@ -54,6 +54,19 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "directory"
+    # Named limits (directory/ratelimits.py `limit("RATELIMIT_X")`); "5/minute;30/hour"
+    # combines several windows.
+    RATELIMIT_LOGIN_IP = "30/minute;300/hour"
+    RATELIMIT_LOGIN_ACCOUNT = "5/minute;30/hour"
+    RATELIMIT_REGISTER = "10/hour"
+    RATELIMIT_RESET = "5/hour"
+    RATELIMIT_TOTP = "10/minute"
+    RATELIMIT_REVIEW = "5/hour"
+    RATELIMIT_REPORT = "10/hour"
+    RATELIMIT_CLAIM = "5/hour"
+    RATELIMIT_UPLOAD = "30/hour"
+    RATELIMIT_SEARCH = "60/minute"
     # Number of web worker processes; memory rate-limit storage is refused above 1
     # in production because each worker would count separately.
     WORKERS = 1

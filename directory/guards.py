@@ -16,11 +16,11 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_fresh
 from flask_login import login_required as _flask_login_required
 
-__all__ = ["admin_required", "login_required", "mfa_passed", "moderator_required",
-           "owner_required", "public", "roles_required"]
+__all__ = ["admin_required", "fresh_login_required", "login_required", "mfa_passed",
+           "moderator_required", "owner_required", "public", "roles_required"]
 
 
 def public(view):
@@ -32,6 +32,23 @@ def public(view):
 def login_required(view):
     wrapped = _flask_login_required(view)
     wrapped.access = "login"
+    return wrapped
+
+
+def fresh_login_required(view):
+    """Logged in with a password in this session (not restored from a remember
+    cookie): for sensitive actions such as export, deletion, e-mail, password or
+    role changes. A stale session is sent to the login page to confirm."""
+
+    @wraps(view)
+    @_flask_login_required
+    def wrapped(*args, **kwargs):
+        if not login_fresh():
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"),
+                                    reauth=1))
+        return view(*args, **kwargs)
+
+    wrapped.access = "login:fresh"
     return wrapped
 
 

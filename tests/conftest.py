@@ -105,9 +105,16 @@ def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
     Flask-Login's user id is the user's session token; `mfa_ok` marks a second
     factor passed in this session (needed for moderation and admin pages).
     """
+    from flask_login.utils import _create_identifier
+
+    with client.application.test_request_context(environ_base=dict(client.environ_base)):
+        identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.session_token
         sess["_fresh"] = fresh
+        # The client's identity as Flask-Login's "basic" session protection computes it;
+        # without it the first request marks the session stale (not fresh).
+        sess["_id"] = identifier
         if mfa:
             sess["mfa_ok"] = user.session_token
 

@@ -23,7 +23,8 @@ def build(to: str, subject: str, body: str) -> EmailMessage:
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    msg.set_content(body)
+    # 8bit keeps links on one line (quoted-printable would wrap them); lines stay < 998.
+    msg.set_content(body, cte="8bit")
     return msg
 
 
