@@ -5,7 +5,7 @@ from wtforms import EmailField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from directory.auth.forms import NewPassword
+from directory.formkit import NewPassword
 
 
 def _strip(value):

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length
 
-from directory.services import accounts
+from directory.formkit import NewPassword
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class NewPassword:
-    """A WTForms validator calling the service's password rule."""
-
-    def __call__(self, form, field):
-        problem = accounts.password_problem(field.data or "")
-        if problem:
-            raise ValidationError(problem)
 
 
 class RegisterForm(FlaskForm):
