@@ -10,9 +10,9 @@ from flask_login import current_user, logout_user
 
 from directory import services
 from directory.account import forms
-from directory.auth.views import start_session
 from directory.guards import fresh_login_required, login_required
 from directory.services import Invalid, InvalidState, NotAllowed, accounts
+from directory.websession import start_session
 
 bp = Blueprint("account", __name__)
 

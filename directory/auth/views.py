@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from markupsafe import Markup
 
 from directory import services
@@ -27,6 +27,7 @@ from directory.auth.redirects import safe_next
 from directory.guards import login_required, mfa_passed, public, roles_required
 from directory.ratelimits import by_account, by_address, limit
 from directory.services import Invalid, InvalidState, accounts
+from directory.websession import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -46,13 +47,6 @@ def _after_login_target(user, next_url: str) -> str:
         endpoint = "auth.totp_verify" if user.totp_confirmed_at else "auth.totp_setup"
         return url_for(endpoint, next=next_url)
     return next_url
-
-
-def start_session(user, remember: bool = False) -> None:
-    """A fresh session for the user (nothing of the anonymous session survives)."""
-    session.clear()
-    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"],
-               fresh=True)
 
 
 @bp.route("/register", methods=["GET", "POST"])
