@@ -367,7 +367,10 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
         for k in ("realism", "hairline", "pigment", "dots", "care"):
             if rng.random() < 0.85:
                 ratings[k] = clamp(rng.gauss(skill, 0.7))
-    age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
+    if pending:  # waiting for a moderator: submitted in the last few days
+        age_days = rng.randint(0, 6)
+    else:
+        age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
     written = now - timedelta(days=age_days)
     months_before = rng.randint(0, 14)
     last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
@@ -432,6 +435,7 @@ def _add_case(rng, clinic, plan, practitioners, uploader_id, now) -> None:
         consent_confirmed=True, status="published",
         created_at=now - timedelta(days=rng.randint(5, 400)), published_at=now,
     ))
+    clinic.result_count = (clinic.result_count or 0) + 1
 
 
 def is_empty() -> bool:
