@@ -56,7 +56,7 @@ test-postgres: install-test browser
 
 lint: install-test
 	$(BIN)/ruff check directory tests
-	$(BIN)/ruff format --check directory tests
+
 
 bench: install-test
 	$(BIN)/python -m benchmarks.run

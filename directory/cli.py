@@ -17,7 +17,8 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--clinics", "n_clinics", default=150, show_default=True, type=click.IntRange(4, 50_000))
+@click.option("--clinics", "n_clinics", default=150, show_default=True,
+              type=click.IntRange(4, 50_000))
 @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has clinics.")
 @click.option("--no-images", is_flag=True, help="Skip drawing result photos (faster).")

@@ -13,7 +13,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from directory import demo_images
 from directory.extensions import db
@@ -29,9 +29,12 @@ from directory.models import (
 from directory.services import media, scores
 from directory.services.passwords import hash_password
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo accounts only
 # Fixed so the README can list them; demo only, never for real accounts.
-DEMO_TOTP = {"moderator": "ZCARKYE7VI7BORSWW7YRAS3I27DMQMMM", "admin": "WSWQCM5KZPR2TVFX3X3HCL5ENDNGUAB2"}
+DEMO_TOTP = {
+    "moderator": "ZCARKYE7VI7BORSWW7YRAS3I27DMQMMM",
+    "admin": "WSWQCM5KZPR2TVFX3X3HCL5ENDNGUAB2",
+}
 DEMO_ACCOUNTS = (
     ("consumer@example.com", "Casey Consumer", "consumer"),
     ("owner@example.com", "Olivia Owner", "clinic_owner"),
@@ -108,6 +111,7 @@ FIRST = ["Alex", "Sam", "Jordan", "Chris", "Daniel", "Maria", "Lucas", "Sofia", 
 LAST = ["Smith", "García", "Müller", "Rossi", "Dubois", "Kowalski", "Yılmaz", "Tanaka", "Kim",
         "Patel", "Okafor", "Mensah", "Silva", "Nguyen", "Hassan", "Johansson", "Novak", "Reyes",
         "Brown", "Khan", "Ivanova", "Lopez", "Cohen", "Walker", "Sato", "Moreau", "Costa"]
+STREETS = ["High", "Park", "Main", "Station", "Market", "King"]
 TRAININGS = ["Certified in SMP by a recognised academy", "Ten years as a tattoo artist before SMP",
              "Trained in scar camouflage and paramedical pigmentation",
              "Advanced hairline design course", "Women's density and scar work specialist",
@@ -293,7 +297,7 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             email=f"hello@{slugify(plan.name)}.example",
             phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
             website=f"https://{slugify(plan.name)}.example",
-            address=f"{rng.randint(1, 220)} {rng.choice(['High', 'Park', 'Main', 'Station', 'Market', 'King'])} Street",
+            address=f"{rng.randint(1, 220)} {rng.choice(STREETS)} Street",
             postal_code=str(rng.randint(10000, 99999)),
             city=city, region=region, country=country,
             latitude=round(lat + rng.uniform(-0.05, 0.05), 5),
@@ -443,7 +447,7 @@ def is_empty() -> bool:
 
 
 def summary_lines() -> list[str]:
-    lines = ["Demo accounts (password for all: %s):" % DEMO_PASSWORD]
+    lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, _name, role in DEMO_ACCOUNTS:
         extra = f"  TOTP secret {DEMO_TOTP[role]}" if role in DEMO_TOTP else ""
         lines.append(f"  {role:<13} {email}{extra}")

@@ -45,9 +45,10 @@ RUBRIC_SHORT: dict[str, str] = {
 DIMENSIONS = tuple(k for k in RUBRIC if k != "overall")
 HEALING_MIN_MONTHS = 6
 
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 STAGES: dict[str, str] = {
-    **{f"norwood-{n}": f"Norwood {r}" for n, r in zip(range(1, 8), "I II III IV V VI VII".split())},
-    **{f"ludwig-{n}": f"Ludwig {r}" for n, r in zip(range(1, 4), "I II III".split())},
+    **{f"norwood-{n}": f"Norwood {r}" for n, r in enumerate(_ROMAN[:7], start=1)},
+    **{f"ludwig-{n}": f"Ludwig {r}" for n, r in enumerate(_ROMAN[:3], start=1)},
 }
 SKIN_TYPES: dict[int, str] = {
     1: "Fitzpatrick I",

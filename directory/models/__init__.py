@@ -1,6 +1,13 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from .clinics import Clinic, ClinicChange, ClinicClaim, ClinicScoreMonth, ClinicViewDay, Practitioner
+from .clinics import (
+    Clinic,
+    ClinicChange,
+    ClinicClaim,
+    ClinicScoreMonth,
+    ClinicViewDay,
+    Practitioner,
+)
 from .media import Photo
 from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
 from .results import ResultCase

@@ -24,7 +24,9 @@ class ResultCase(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    before_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    before_photo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="SET NULL")
+    )
     after_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     healed_photo_id: Mapped[int | None] = mapped_column(
         ForeignKey("photos.id", ondelete="SET NULL")

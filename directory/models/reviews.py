@@ -98,7 +98,9 @@ class FollowUp(db.Model):
 
     __tablename__ = "followups"
     __table_args__ = (
-        CheckConstraint("healing IS NULL OR (healing >= 1 AND healing <= 5)", name="healing_1_to_5"),
+        CheckConstraint(
+            "healing IS NULL OR (healing >= 1 AND healing <= 5)", name="healing_1_to_5"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

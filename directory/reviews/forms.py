@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from directory import vocab
 from directory.formkit import choices
 
-
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
 RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
 

@@ -9,6 +9,7 @@ that rolls back are removed; files of deleted photos go after the commit.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import secrets
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover - declared dependency
     pillow_heif = None
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1")
 _NEW_FILES = "media_new_files"
 _DOOMED_FILES = "media_doomed_files"
 
@@ -63,7 +65,7 @@ def sniff(data: bytes) -> str | None:
         return "PNG"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"):
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
         return "HEIF"
     return None
 
@@ -203,10 +205,8 @@ def similar_photos(photo: Photo, max_distance: int = 6) -> list[Photo]:
 
 def _unlink_all(paths: list[str]) -> None:
     for path in paths:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(path)
-        except FileNotFoundError:
-            pass
 
 
 @event.listens_for(Session, "after_commit")
@@ -227,9 +227,10 @@ def visible_to(photo: Photo, user) -> bool:
     from directory.models import Clinic, ResultCase, Review
     from directory.vocab import PUBLIC_CLINIC_STATUSES
 
-    if user is not None and getattr(user, "is_authenticated", False):
-        if user.is_moderator or (photo.uploader_id is not None and photo.uploader_id == user.id):
-            return True
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    if signed_in and (user.is_moderator or (photo.uploader_id is not None
+                                            and photo.uploader_id == user.id)):
+        return True
     if photo.status != "published":
         return False
     if photo.review_id is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -22,10 +24,8 @@ def verify_password(stored: str | None, password: str) -> bool:
         if _DUMMY is None:
             _DUMMY = HASHER.hash("not-a-real-password-for-timing")
         stored = _DUMMY
-        try:
+        with contextlib.suppress(VerificationError, InvalidHashError):
             HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            pass
         return False
     try:
         return HASHER.verify(stored, password)

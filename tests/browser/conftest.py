@@ -78,7 +78,7 @@ def live_server(tmp_path_factory, worker_id):
     commands = server.flask("--help").stdout
     if "search" in commands:
         server.flask("search", "rebuild")
-    log = open(instance / "server.log", "w")
+    log = open(instance / "server.log", "w")  # noqa: SIM115 - open for the whole session
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--timeout", "60", "wsgi:app"],
