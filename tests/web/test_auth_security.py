@@ -215,7 +215,13 @@ def build_url(rule) -> str:
     values = {}
     for arg in rule.arguments:
         conv = rule._converters[arg]
-        values[arg] = 1 if type(conv).__name__ in ("IntegerConverter",) else "x"
+        kind = type(conv).__name__
+        if kind == "IntegerConverter":
+            values[arg] = 1
+        elif kind == "AnyConverter":
+            values[arg] = sorted(conv.items)[0]  # any(...) only builds one of its values
+        else:
+            values[arg] = "x"
     from flask import url_for
 
     return url_for(rule.endpoint, **values)
