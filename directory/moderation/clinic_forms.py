@@ -18,3 +18,12 @@ class ClinicDecisionForm(FlaskForm):
         DataRequired("Write a statement of reasons."),
         Length(min=MIN_STATEMENT, max=4000,
                message=f"Write at least {MIN_STATEMENT} characters of reasons.")])
+
+
+class ClinicStatusForm(FlaskForm):
+    reason_code = SelectField("Reason", choices=dict(REASON_CODES))
+    statement = TextAreaField("Statement of reasons (sent to the owner and shown on their "
+                              "dashboard)", validators=[
+        DataRequired("Write a statement of reasons."),
+        Length(min=MIN_STATEMENT, max=4000,
+               message=f"Write at least {MIN_STATEMENT} characters of reasons.")])

@@ -3,14 +3,14 @@ and the change history of a clinic's profile."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from directory import services
 from directory.extensions import db
 from directory.guards import moderator_required
 from directory.models import Clinic, ClinicClaim, ResultCase, User
-from directory.moderation.clinic_forms import ClinicDecisionForm
+from directory.moderation.clinic_forms import ClinicDecisionForm, ClinicStatusForm
 from directory.moderation.views import bp
 from directory.services import Invalid, ServiceError, claims, profiles, results
 
@@ -145,5 +145,45 @@ def clinic_history(slug: str):
     ).scalar_one_or_none()
     if clinic is None:
         abort(404)
+    return _history_page(clinic)
+
+
+def _history_page(clinic: Clinic, form=None, status=200):
     return render_template("moderation/clinics_history.html", clinic=clinic,
-                           changes=profiles.history(clinic))
+                           changes=profiles.history(clinic),
+                           blocked=_may_decide(clinic, None),
+                           status_form=form or ClinicStatusForm(formdata=None)), status
+
+
+@bp.get("/clinics")
+@moderator_required
+def clinic_list():
+    query = request.args.get("q", "")
+    if len(query) > 120:
+        abort(400, "The search text is too long.")
+    return render_template("moderation/clinics_list.html", query=query,
+                           clinics=profiles.find_for_moderation(query))
+
+
+@bp.post("/clinics/<int:clinic_id>/status")
+@moderator_required
+def set_clinic_status(clinic_id: int):
+    clinic = db.get_or_404(Clinic, clinic_id)
+    form = ClinicStatusForm()
+    suspend = request.form.get("action") == "suspend"
+    if not form.validate_on_submit():
+        return _history_page(clinic, form, 400)
+    try:
+        profiles.set_suspended(clinic, by=current_user, suspend=suspend,
+                               reason_code=form.reason_code.data, statement=form.statement.data)
+    except Invalid as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _history_page(clinic, form, 400)
+    except ServiceError as exc:
+        db.session.rollback()
+        abort(exc.status_code, str(exc))
+    services.commit()
+    flash(f"{clinic.name} is {'suspended' if suspend else 'reinstated'}; the owner has been told "
+          "why.", "success")
+    return redirect(url_for("moderation.clinic_history", slug=clinic.slug))

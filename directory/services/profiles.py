@@ -576,3 +576,60 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
         .order_by(Clinic.created_at.desc())
     ).scalars())
     return Dashboard(panels=panels, claims=claims, registered=registered)
+
+
+# ---------------------------------------------------------------- suspension
+
+
+def find_for_moderation(query: str, limit: int = 50) -> list[Clinic]:
+    """Clinics whose name or city contains `query` (any status), plus every suspended one."""
+    from sqlalchemy import or_
+
+    stmt = select(Clinic)
+    query = (query or "").strip().lower()[:120]
+    if query:
+        like = "%" + query.replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(or_(func.lower(Clinic.name).like(like),
+                              func.lower(Clinic.city).like(like)))
+    else:
+        stmt = stmt.where(Clinic.status == "suspended")
+    return list(db.session.execute(stmt.order_by(Clinic.name).limit(limit)).scalars())
+
+
+def set_suspended(clinic: Clinic, *, by: User, suspend: bool, reason_code: str,
+                  statement: str) -> None:
+    """Suspend a public clinic (hidden everywhere, the owner told why) or reinstate it."""
+    from directory.services import audit, mail
+    from directory.vocab import PUBLIC_CLINIC_STATUSES, REASON_CODES
+
+    ensure_may_decide(by, clinic, None)
+    check_reason(reason_code, statement)
+    previous = clinic.status
+    if suspend:
+        if previous not in PUBLIC_CLINIC_STATUSES:
+            raise InvalidState("Only a listed clinic can be suspended.")
+        clinic.status = "suspended"
+        clinic.status_reason = statement.strip()
+    else:
+        if previous != "suspended":
+            raise InvalidState("This clinic is not suspended.")
+        clinic.status = "claimed" if clinic.owner_id else "listed"
+        clinic.status_reason = None
+    audit.record(
+        by=by, item_type="clinic", item_id=clinic.id,
+        action="suspend" if suspend else "reinstate", reason_code=reason_code,
+        statement=statement, previous_status=previous, new_status=clinic.status,
+        clinic_id=clinic.id, subject_user_id=clinic.owner_id,
+    )
+    search.mark_dirty(clinic.id)
+    owner = db.session.get(User, clinic.owner_id) if clinic.owner_id else None
+    if owner is not None:
+        what = "has been suspended and is hidden from the public" if suspend else \
+            "has been reinstated and is public again"
+        mail.send(
+            owner.email, f"{clinic.name} {what.split(' and ')[0]}",
+            f"Hello {owner.display_name},\n\nYour clinic {clinic.name} {what}.\n\n"
+            f"Reason: {REASON_CODES[reason_code]}\nStatement of reasons: {statement.strip()}\n\n"
+            "This decision was taken by a moderator, not automatically. Your dashboard shows "
+            "it too; to contest it, reply to this message with the evidence.\n",
+        )

@@ -97,6 +97,7 @@ def build_world(app) -> World:
         # Listed clinics nobody owns or claims: one to claim, one to write a testimonial about.
         ids["claimable"] = ClinicFactory().slug
         ids["reviewable"] = ClinicFactory().slug
+        ids["suspendable"] = ClinicFactory().id
 
         # Moderation queues: every role gets its own copy of each item, so a decision by the
         # moderator does not turn the admin's attempt into a stale-state 409 (and a refused
@@ -291,6 +292,9 @@ TABLE: dict[str, Row] = {
                                    lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
     "moderation.decide_clinic": Row(queue_url("/moderation/clinics/{}/decide", "new_clinic"),
                                     lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
+    "moderation.set_clinic_status": Row(
+        lambda a, w: f"/moderation/clinics/{w.ids['suspendable']}/status",
+        lambda a, w, r: dict(DECISION, action="suspend"), STAFF),
     "moderation.decide_result": Row(queue_url("/moderation/results/{}/decide", "result"),
                                     lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
 }
