@@ -175,3 +175,15 @@ def test_server_error_page_is_generic_with_request_id(app_factory):
     assert resp.status_code == 500
     assert "secret internals" not in html and "Traceback" not in html
     assert resp.headers["X-Request-ID"] in html
+
+
+def test_published_results_and_testimonials_can_be_reported_from_every_list(client, app):
+    with app.app_context():
+        c = ClinicFactory(slug="rep")
+        case = ResultCaseFactory(clinic=c)
+        review = ReviewFactory(clinic=c)
+        case_id, review_id = case.id, review.id
+    assert f"/report/result_case/{case_id}" in client.get("/clinics/rep/results").get_data(
+        as_text=True)
+    assert f"/report/review/{review_id}" in client.get("/clinics/rep/reviews").get_data(
+        as_text=True)
