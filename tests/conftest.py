@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
+import pyotp
 import pytest
 from sqlalchemy import text
 
@@ -125,3 +127,22 @@ def post_form(client, url: str, data: dict | None = None, *, form_url: str | Non
     payload = dict(data or {})
     payload.setdefault("csrf_token", csrf_from(client, form_url or url))
     return client.post(url, data=payload, **kwargs)
+
+
+_USED_STEPS: dict[str, int] = {}
+
+
+def totp_now(secret: str) -> str:
+    """A current code for a 30-second step this test process has not used yet.
+
+    The app accepts each step's code once (replay protection), so a test that logs
+    the same staff member in twice within one step waits for the next step.
+    """
+    totp = pyotp.TOTP(secret)
+    while True:
+        step = int(time.time()) // totp.interval
+        if _USED_STEPS.get(secret, -1) < step:
+            break
+        time.sleep((step + 1) * totp.interval - time.time() + 0.05)
+    _USED_STEPS[secret] = step
+    return totp.at(step * totp.interval)

@@ -243,6 +243,7 @@ def totp_verify():
     form = forms.TotpForm()
     if form.validate_on_submit():
         if accounts.check_totp(current_user, form.code.data):
+            services.commit()  # remembers the used step, so the code cannot be replayed
             session["mfa_ok"] = current_user.get_id()
             return redirect(next_url)
         form.code.errors.append("That code is not right. Check the time on your device and try "

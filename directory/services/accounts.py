@@ -14,6 +14,7 @@ import hmac
 import io
 import json
 import os
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -358,7 +359,16 @@ def check_totp(user: User, code: str) -> bool:
     totp = totp_for(user)
     if totp is None or not code.isdigit() or len(code) != 6:
         return False
-    return totp.verify(code, valid_window=1)
+    # One step either side for clock drift; a step already used is refused, so an
+    # observed code cannot be replayed within its validity window.
+    now_step = int(time.time()) // totp.interval
+    for step in (now_step - 1, now_step, now_step + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * totp.interval), code):
+            user.totp_last_step = step
+            return True
+    return False
 
 
 def confirm_totp(user: User, code: str) -> None:

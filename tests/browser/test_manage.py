@@ -8,11 +8,11 @@ import re
 import urllib.error
 import urllib.request
 
-import pyotp
 import pytest
 
 from directory.demo import DEMO_PASSWORD, DEMO_TOTP
 from tests.browser.conftest import screenshot, serious_violations
+from tests.conftest import totp_now
 from tests.factories import image_bytes
 
 CASE_NOTE = "Browser case: Norwood VI, three sessions"
@@ -40,7 +40,7 @@ def log_in(page, email: str, totp_secret: str | None = None) -> None:
     page.locator("input[name=password]").press("Enter")
     if totp_secret:
         page.wait_for_url(re.compile(r"/auth/totp"))
-        page.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
+        page.locator("input[name=code]").fill(totp_now(totp_secret))
         page.locator("input[name=code]").press("Enter")
     page.wait_for_load_state()
     assert "/auth/login" not in page.url

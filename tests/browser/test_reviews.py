@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-import pyotp
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -25,6 +24,7 @@ from directory.models import Clinic, Review, User
 from directory.services import clinics as clinic_service
 from directory.services.scores import explain_reviews
 from tests.browser.conftest import screenshot, serious_violations
+from tests.conftest import totp_now
 from tests.factories import image_bytes
 
 TEXT = ("Eight months after my last session the dots still look like a real buzz cut, even "
@@ -57,7 +57,7 @@ def log_in(page, live_app, email: str, totp_secret: str | None = None) -> None:
     page.locator("form:has([name=password]) [type=submit]").click()
     if totp_secret:
         page.wait_for_url(re.compile(r"/auth/totp"))
-        page.locator("[name=code]").fill(pyotp.TOTP(totp_secret).now())
+        page.locator("[name=code]").fill(totp_now(totp_secret))
         page.locator("form:has([name=code]) [type=submit]").click()
     page.wait_for_load_state()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from argon2 import extract_parameters
 from sqlalchemy import select
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from directory.extensions import db
 from directory.models import ModerationDecision, User
 from directory.services import passwords
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, totp_now
 from tests.factories import PASSWORD, UserFactory
 from tests.web.test_auth import make_user, staff
 
@@ -20,7 +19,7 @@ def admin_client(app, fresh=True):
     admin, secret = staff(app, "admin")
     client = app.test_client()
     post_form(client, "/auth/login", {"email": admin.email, "password": PASSWORD})
-    resp = post_form(client, "/auth/totp", {"code": pyotp.TOTP(secret).now()})
+    resp = post_form(client, "/auth/totp", {"code": totp_now(secret)})
     assert resp.status_code == 302
     if not fresh:
         with client.session_transaction() as sess:

@@ -11,7 +11,6 @@ import secrets
 import time
 from urllib.parse import urljoin, urlsplit
 
-import pyotp
 import pytest
 
 from directory import create_app
@@ -20,7 +19,7 @@ from directory.config import ConfigError
 from directory.extensions import db
 from directory.guards import public
 from directory.services import passwords
-from tests.conftest import csrf_from, login, make_config, post_form
+from tests.conftest import csrf_from, login, make_config, post_form, totp_now
 from tests.factories import PASSWORD
 from tests.web._mail import link_in, messages, path_of
 from tests.web.test_auth import CountingHasher, make_user, staff
@@ -68,9 +67,9 @@ def test_safe_next_keeps_local_paths(target):
 
 def test_login_and_totp_pages_land_locally_for_every_off_site_next(app):
     user = make_user(app)
-    admin, secret = staff(app, "admin")
     tried = 0
     for target in OPEN_REDIRECTS:
+        admin, secret = staff(app, "admin")  # a fresh secret: each TOTP code works once
         client = app.test_client()
         resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
                                                  "next": target}, form_url="/auth/login")
@@ -82,7 +81,7 @@ def test_login_and_totp_pages_land_locally_for_every_off_site_next(app):
         staff_client = app.test_client()
         login(staff_client, admin)
         resp = post_form(staff_client, "/auth/totp",
-                         {"code": pyotp.TOTP(secret).now(), "next": target})
+                         {"code": totp_now(secret), "next": target})
         assert resp.status_code == 302 and lands_locally(resp.location), (target, resp.location)
         html = staff_client.get("/auth/totp", query_string={"next": target}).get_data(as_text=True)
         hidden = re.search(r'name="next" type="hidden" value="([^"]*)"', html).group(1)
@@ -434,6 +433,6 @@ def test_second_factor_guesses_are_rate_limited(app_factory):
                             ).status_code for _ in range(4)]
     assert statuses == [400, 400, 400, 429]
     resp = client.post("/auth/totp", data={"csrf_token": token,
-                                           "code": pyotp.TOTP(secret).now()})
+                                           "code": totp_now(secret)})
     assert resp.status_code == 429
     assert client.get("/admin/users").status_code == 302

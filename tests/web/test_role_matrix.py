@@ -32,7 +32,7 @@ from directory.models import ClinicClaim, User
 from directory.services import accounts, media, reports
 from directory.services import moderation as mod
 from directory.services import reviews as review_service
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, totp_now
 from tests.factories import (
     PASSWORD,
     ClinicFactory,
@@ -321,7 +321,7 @@ def client_for(app, w: World, role: str):
     if role in STAFF:
         token = csrf_from(client, "/auth/totp")
         resp = client.post("/auth/totp", data={"csrf_token": token,
-                                               "code": pyotp.TOTP(w.secrets[role]).now()})
+                                               "code": totp_now(w.secrets[role])})
         assert resp.status_code == 302, role
     return client
 
