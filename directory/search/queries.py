@@ -1,0 +1,348 @@
+"""Running a visitor's search against the index.
+
+Queries are never parsed: the user's words go through the index's analyser,
+are capped in length and number, and become plain term look-ups, so no field
+syntax, wildcard, range or fuzzy operator typed by a user reaches Whoosh
+(SECURITY.md 27-28). Filters are keyword terms; matching, filtering, facet
+counts and the quality/review/distance orders are computed over cached
+posting sets and column arrays of the current index generation; the
+best-match order is scored by Whoosh under a time-limited collector.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+from whoosh import collectors
+from whoosh.query import And, Or, Term
+from whoosh.searching import TimeLimit
+
+from directory import vocab
+
+from .documents import GEO_LEVELS, SERVICE_BITS, geo_cell
+from .gazetteer import Place, haversine_km
+from .schema import ANALYZER, NO_COORD, SPELL_ANALYZER
+
+MAX_TERMS = 8
+MAX_TOKEN_CHARS = 40
+MAX_EXPANSIONS = 24  # fuzzy alternatives per word
+FEW = 3  # fewer strict matches than this triggers the fuzzy pass and "did you mean"
+SORTS = ("quality", "reviews", "distance", "relevance")
+POSTINGS_CACHE = 512
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str | None = None
+    service: str | None = None
+    country: str | None = None
+    city: str | None = None
+    max_price: int | None = None
+    women: bool = False
+    place: Place | None = None
+    radius_km: int = 50
+    sort: str = "quality"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hits:
+    ids: list[int]  # clinic ids of the page, in order
+    total: int
+    distances: dict[int, float] = field(default_factory=dict)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    terms: list[str] = field(default_factory=list)  # stemmed terms that matched (snippets)
+    fuzzy: bool = False  # results come from the typo-tolerant pass
+    suggestion: str | None = None  # "did you mean"
+    partial: bool = False  # the time limit cut the search short
+    elapsed_ms: float = 0.0
+
+
+def tokens(text: str | None) -> list[str]:
+    """The user's words as index terms: analysed, de-duplicated, capped."""
+    if not text:
+        return []
+    out: list[str] = []
+    for t in ANALYZER(text[:400]):
+        word = t.text
+        if len(word) <= MAX_TOKEN_CHARS and word not in out:
+            out.append(word)
+        if len(out) >= MAX_TERMS:
+            break
+    return out
+
+
+def raw_words(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [t.text for t in SPELL_ANALYZER(text[:400])][:MAX_TERMS]
+
+
+class Snapshot:
+    """Column arrays and cached posting sets of one index generation."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.reader = reader
+        self.doc_count = reader.doc_count_all()
+
+        def column(name):
+            return list(reader.column_reader(name))
+
+        self.cid = column("cid")
+        self.rank = column("rank")
+        self.reviews = column("reviews")
+        self.lat = column("lat")
+        self.lon = column("lon")
+        self.svcmask = column("svcmask")
+        self.country = column("country")
+        self.namekey = column("namekey")
+        self.live = frozenset(reader.all_doc_ids()) if reader.has_deletions() \
+            else frozenset(range(self.doc_count))
+        self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self.quality_order = None
+
+    def postings(self, fieldname: str, text: str) -> frozenset[int]:
+        key = (fieldname, text)
+        hit = self._postings.get(key)
+        if hit is not None:
+            self._postings.move_to_end(key)
+            return hit
+        try:
+            ids = frozenset(self.reader.postings(fieldname, text).all_ids())
+        except Exception:  # noqa: BLE001 - TermNotFound: no document has it
+            ids = frozenset()
+        self._postings[key] = ids
+        if len(self._postings) > POSTINGS_CACHE:
+            self._postings.popitem(last=False)
+        return ids
+
+    def has_term(self, fieldname: str, text: str) -> bool:
+        return (fieldname, text) in self.reader
+
+    def expand(self, text: str, maxdist: int = 1, prefix: int = 1) -> list[str]:
+        """Index terms within maxdist edits of text that keep its first letters."""
+        found: list[str] = []
+        try:
+            for term in self.reader.terms_within("text", text, maxdist, prefix=prefix):
+                found.append(term)
+                if len(found) >= MAX_EXPANSIONS:
+                    break
+        except Exception:  # noqa: BLE001
+            return [text]
+        return found or [text]
+
+    # Sort keys over docnums.
+    def quality_key(self, d):
+        return (-self.rank[d], -self.reviews[d], self.namekey[d], self.cid[d])
+
+    def reviews_key(self, d):
+        return (-self.reviews[d], -self.rank[d], self.namekey[d], self.cid[d])
+
+
+def _cells(place: Place, radius_km: float) -> tuple[float, list[str]] | None:
+    """Geo cells covering the circle, at the finest level with few cells."""
+    dlat = radius_km / 111.0
+    coslat = max(0.05, math.cos(math.radians(place.latitude)))
+    dlon = min(180.0, radius_km / (111.0 * coslat))
+    for level in GEO_LEVELS:
+        lat_lo = math.floor((place.latitude - dlat) / level)
+        lat_hi = math.floor((place.latitude + dlat) / level)
+        lon_lo = math.floor((place.longitude - dlon) / level)
+        lon_hi = math.floor((place.longitude + dlon) / level)
+        n = (lat_hi - lat_lo + 1) * (lon_hi - lon_lo + 1)
+        if n <= 36:
+            cells = []
+            for a in range(lat_lo, lat_hi + 1):
+                for b in range(lon_lo, lon_hi + 1):
+                    # Longitudes wrap around the antimeridian.
+                    b_wrapped = ((b * level + 180) % 360 - 180) / level
+                    cells.append(geo_cell(level, a * level, math.floor(b_wrapped) * level))
+            return level, cells
+    return None
+
+
+class Engine:
+    def __init__(self, snapshot: Snapshot, time_limit_s: float = 0.5):
+        self.s = snapshot
+        self.time_limit_s = time_limit_s
+
+    def _filter_set(self, q: Query) -> set[int] | frozenset[int]:
+        s = self.s
+        sets: list[frozenset[int]] = []
+        if q.service:
+            sets.append(s.postings("service", q.service))
+        if q.country:
+            sets.append(s.postings("country", q.country.upper()))
+        if q.city:
+            sets.append(s.postings("city", q.city.casefold()))
+        if q.max_price:
+            sets.append(s.postings("price", f"le{q.max_price}"))
+        if q.women:
+            sets.append(s.postings("women", "1"))
+        if q.place is not None:
+            cover = _cells(q.place, q.radius_km)
+            if cover is not None:
+                _, cells = cover
+                union: set[int] = set()
+                for cell in cells:
+                    union |= s.postings("geo", cell)
+                sets.append(frozenset(union))
+        if not sets:
+            return s.live
+        sets.sort(key=len)
+        result = set(sets[0])
+        for other in sets[1:]:
+            result &= other
+        return result
+
+    def _text_set(self, words: list[list[str]], deadline: float) -> set[int] | None:
+        """Documents holding every word (any of its alternatives); None for no words."""
+        if not words:
+            return None
+        result: set[int] | None = None
+        for alternatives in words:
+            union: set[int] = set()
+            for term in alternatives:
+                union |= self.s.postings("text", term)
+                if time.perf_counter() > deadline:
+                    break
+            result = union if result is None else result & union
+            if not result:
+                return set()
+        return result
+
+    def run(self, q: Query) -> Hits:
+        started = time.perf_counter()
+        deadline = started + self.time_limit_s
+        s = self.s
+        toks = tokens(q.text)
+        base = self._filter_set(q)
+        words = [[t] for t in toks]
+        text_set = self._text_set(words, deadline)
+        matched = (base & s.live) if text_set is None else (text_set & base & s.live)
+        hits = Hits([], 0, terms=list(toks))
+        if toks and len(matched) < FEW:
+            hits.suggestion = self._did_you_mean(q.text)
+            fuzzy_words = [s.expand(t) for t in toks]
+            fuzzy_set = self._text_set(fuzzy_words, deadline) or set()
+            fuzzy_matched = fuzzy_set & base & s.live
+            if len(fuzzy_matched) > len(matched):
+                matched, words, hits.fuzzy = fuzzy_matched, fuzzy_words, True
+                hits.terms = [t for alts in fuzzy_words for t in alts]
+
+        distances: dict[int, float] = {}
+        if q.place is not None:
+            within = set()
+            plat, plon = q.place.latitude, q.place.longitude
+            for d in matched:
+                if s.lat[d] == NO_COORD:
+                    continue
+                km = haversine_km(plat, plon, s.lat[d] / 1e6, s.lon[d] / 1e6)
+                if km <= q.radius_km:
+                    within.add(d)
+                    distances[d] = km
+            matched = within
+
+        hits.total = len(matched)
+        hits.facets = self._facets(matched)
+        offset = (q.page - 1) * q.per_page
+        need = offset + q.per_page
+        if q.sort == "relevance" and words:
+            order = self._scored(words, matched, need, hits)
+        else:
+            if q.sort == "distance" and q.place is not None:
+                def key(d):
+                    return (distances[d], -s.rank[d], s.namekey[d], s.cid[d])
+            elif q.sort == "reviews":
+                key = s.reviews_key
+            else:
+                key = s.quality_key
+            order = heapq.nsmallest(need, matched, key=key) if need < len(matched) // 2 \
+                else sorted(matched, key=key)
+        page = order[offset:need]
+        hits.ids = [s.cid[d] for d in page]
+        hits.distances = {s.cid[d]: distances[d] for d in page if d in distances}
+        hits.partial = hits.partial or time.perf_counter() > deadline
+        hits.elapsed_ms = (time.perf_counter() - started) * 1000
+        return hits
+
+    def _scored(self, words: list[list[str]], matched: set[int], need: int, hits: Hits):
+        """Best text match first (BM25F over the boosted name and the text), time-limited."""
+        s = self.s
+        query = And([Or([Term(f, t) for t in alts for f in ("name", "text")]) for alts in words])
+        child = s.searcher.collector(limit=need)
+        tlc = collectors.TimeLimitCollector(child, timelimit=self.time_limit_s, use_alarm=False)
+        try:
+            s.searcher.search_with_collector(query, tlc, )
+        except TimeLimit:
+            hits.partial = True
+        try:
+            results = tlc.results()
+        except Exception:  # noqa: BLE001 - no results object after an early stop
+            return sorted(matched, key=s.quality_key)[:need]
+        scored = [(score, d) for score, d in results.top_n if d in matched]
+        scored.sort(key=lambda sd: (-sd[0], -s.rank[sd[1]], s.cid[sd[1]]))
+        return [d for _, d in scored]
+
+    def _facets(self, matched) -> dict[str, dict[str, int]]:
+        s = self.s
+        countries = Counter(s.country[d] for d in matched)
+        masks = Counter(s.svcmask[d] for d in matched)
+        services = {}
+        for key, bit in SERVICE_BITS.items():
+            n = sum(c for m, c in masks.items() if m & bit)
+            if n:
+                services[key] = n
+        return {
+            "service": {k: services[k] for k in vocab.SERVICES if k in services},
+            "country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+
+    def _did_you_mean(self, text: str | None) -> str | None:
+        words = raw_words(text)
+        if not words:
+            return None
+        s = self.s
+        changed = False
+        out = []
+        for w in words:
+            if len(w) >= 3 and not s.has_term("spell", w):
+                try:
+                    alts = s.searcher.suggest("spell", w, limit=1, maxdist=2, prefix=1)
+                except Exception:  # noqa: BLE001
+                    alts = []
+                if alts and alts[0] != w:
+                    out.append(alts[0])
+                    changed = True
+                    continue
+            out.append(w)
+        return " ".join(out) if changed else None
+
+    def suggest_names(self, prefix: str, limit: int = 5) -> list[int]:
+        """Clinic ids whose name has a word starting with the prefix, best first."""
+        toks = tokens(prefix)
+        if not toks:
+            return []
+        s = self.s
+        *full, last = toks
+        found: set[int] | None = None
+        for t in full:
+            ids = s.postings("name", t)
+            found = set(ids) if found is None else found & ids
+        expansions: set[int] = set()
+        n = 0
+        for term in s.reader.expand_prefix("name", last):
+            expansions |= s.postings("name", term if isinstance(term, str) else term.decode())
+            n += 1
+            if n >= 50:
+                break
+        found = expansions if found is None else found & expansions
+        found &= s.live
+        return [s.cid[d] for d in heapq.nsmallest(limit, found, key=s.quality_key)]
