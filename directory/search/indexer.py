@@ -93,7 +93,7 @@ def current(index_dir: str) -> _Open:
         real = os.path.realpath(index_dir)
         if st is not None and st.real == real:
             try:
-                fresh = st.searcher.refresh()
+                fresh = _refresh(st)
             except Exception as exc:  # noqa: BLE001 - files vanished or were damaged
                 forget(index_dir)
                 raise Unavailable(f"search index at {index_dir} is unreadable: {exc!r}") from exc
@@ -106,6 +106,19 @@ def current(index_dir: str) -> _Open:
         st = _open_index(index_dir)
         _open[index_dir] = st
         return st
+
+
+def _refresh(st: _Open):
+    """The searcher itself while the index is unchanged (a cheap check per request);
+    a new searcher after a commit. Whoosh's own refresh() reuses segment readers
+    and so misses deletions made by update_document in later commits (and fails
+    on an empty index), so a changed index is opened anew."""
+    if st.searcher.up_to_date():
+        return st.searcher
+    fresh = st.ix.searcher()
+    with contextlib.suppress(Exception):
+        st.searcher.close()
+    return fresh
 
 
 def forget(index_dir: str) -> None:

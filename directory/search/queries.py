@@ -93,6 +93,8 @@ class Snapshot:
         self.doc_count = reader.doc_count_all()
 
         def column(name):
+            if not self.doc_count:
+                return []  # an empty index has no columns
             return list(reader.column_reader(name))
 
         self.cid = column("cid")
@@ -103,8 +105,7 @@ class Snapshot:
         self.svcmask = column("svcmask")
         self.country = column("country")
         self.namekey = column("namekey")
-        self.live = frozenset(reader.all_doc_ids()) if reader.has_deletions() \
-            else frozenset(range(self.doc_count))
+        self.live = frozenset(reader.all_doc_ids()) if self.doc_count else frozenset()
         self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self.quality_order = None
 
