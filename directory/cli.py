@@ -6,6 +6,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from directory import services
 
@@ -37,7 +38,7 @@ def seed_demo(n_clinics: int, seed_value: int, if_empty: bool, no_images: bool) 
         click.echo(line)
 
 
-search_cli = click.Group("search", help="Keep the search index in step with the database.")
+search_cli = AppGroup("search", help="Keep the search index in step with the database.")
 
 
 @search_cli.command("sync")
