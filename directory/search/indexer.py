@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
+from whoosh.util import try_for
 
 from directory.extensions import db
 from directory.models import Clinic, SearchOutbox
@@ -246,10 +247,13 @@ def rebuild(index_dir: str, wait: bool = True, echo: Callable[[str], None] | Non
     with _rebuild_lock(index_dir, wait) as got:
         if not got:
             return -1
-        old_writer = None
+        old_lock = None
         if exists(index_dir):
+            # Hold the old index's writer lock: drains meanwhile leave their rows.
             with contextlib.suppress(Exception):
-                old_writer = whoosh_index.open_dir(index_dir).writer(timeout=60.0)
+                lock = whoosh_index.open_dir(index_dir).lock("WRITELOCK")
+                if try_for(lock.acquire, timeout=60.0, delay=0.05):
+                    old_lock = lock
         try:
             with _session() as s:
                 # Changes committed before this point are in the rows read below;
@@ -266,9 +270,9 @@ def rebuild(index_dir: str, wait: bool = True, echo: Callable[[str], None] | Non
                 raise
             echo(f"Indexed {count} clinics in {time.perf_counter() - started:.1f} s.")
         finally:
-            if old_writer is not None:
+            if old_lock is not None:
                 with contextlib.suppress(Exception):
-                    old_writer.cancel()
+                    old_lock.release()
         forget(index_dir)
         if upto is not None:
             with _session() as s:

@@ -120,7 +120,8 @@ def test_deleted_clinic_leaves_the_index(app, indexed):
 
 def test_writes_succeed_while_another_process_holds_the_writer_and_drain_later(app, indexed):
     with app.app_context():
-        held = whoosh_index.open_dir(index_dir(app)).writer()  # "another process"
+        held = whoosh_index.open_dir(index_dir(app)).lock("WRITELOCK")  # "another process"
+        assert held.acquire()
         try:
             clinic = ClinicFactory(description="Lockedword studio.")
             search.mark_dirty(clinic.id)
@@ -128,7 +129,7 @@ def test_writes_succeed_while_another_process_holds_the_writer_and_drain_later(a
             cid = clinic.id
             assert db.session.get(Clinic, cid) is not None
         finally:
-            held.cancel()
+            held.release()
     assert outbox_rows(app) == 1
     assert ids_for(app, "lockedword") == []  # not yet: the lock holder had it
     # The next search (or drain, or `flask search sync`) applies it.
