@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.util import try_for
+from whoosh.util.filelock import try_for
 
 from directory.extensions import db
 from directory.models import Clinic, SearchOutbox
