@@ -139,14 +139,16 @@ def _session() -> Session:
     return Session(db.engine, expire_on_commit=False)
 
 
+# Plain reads go through the caller's session (no second transaction, so no
+# lock wait behind the caller's own open write transaction).
+
+
 def pending_count() -> int:
-    with _session() as s:
-        return s.execute(select(func.count()).select_from(SearchOutbox)).scalar_one()
+    return db.session.execute(select(func.count()).select_from(SearchOutbox)).scalar_one()
 
 
 def has_pending() -> bool:
-    with _session() as s:
-        return s.execute(select(SearchOutbox.id).limit(1)).first() is not None
+    return db.session.execute(select(SearchOutbox.id).limit(1)).first() is not None
 
 
 def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -> int:
@@ -161,7 +163,10 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
     for _ in range(rounds):
         # Look (cheaply) before taking the writer; re-looking after each round
         # catches rows whose drains gave up while this process held the lock.
-        if not has_pending():
+        with _session() as s:
+            pending = s.execute(select(SearchOutbox.id).limit(1)).first() is not None
+            s.rollback()
+        if not pending:
             return applied
         if not exists(index_dir):
             # Never built: the first search or `search rebuild` builds it from
@@ -383,12 +388,9 @@ def indexed_ids(index_dir: str) -> set[int]:
 
 
 def public_ids() -> set[int]:
-    with _session() as s:
-        ids = set(s.execute(
-            select(Clinic.id).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
-        ).scalars())
-        s.rollback()
-        return ids
+    return set(db.session.execute(
+        select(Clinic.id).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
+    ).scalars())
 
 
 def check(index_dir: str) -> Drift:
