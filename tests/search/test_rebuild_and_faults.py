@@ -143,13 +143,13 @@ def test_large_database_rebuilds_in_the_background_while_search_says_unavailable
 
 def test_stale_index_never_shows_a_suspended_clinic(app, client):
     with app.app_context():
-        c = ClinicFactory(name="Soon Suspended", slug="soon", description="Staleword.")
+        cid = ClinicFactory(name="Soon Suspended", slug="soon", description="Staleword.").id
         ClinicFactory(name="Still Listed", slug="still", description="Staleword.")
     rebuild(app)
     with app.app_context():
-        db.session.get(Clinic, c.id).status = "suspended"
+        db.session.get(Clinic, cid).status = "suspended"
         db.session.commit()  # no outbox row: the index is stale on purpose
-        assert c.id in indexer.indexed_ids(index_dir(app))
+        assert cid in indexer.indexed_ids(index_dir(app))
     html = client.get("/search?q=staleword").get_data(as_text=True)
     assert card_names(html) == ["Still Listed"]
     assert "Soon Suspended" not in html
