@@ -229,13 +229,16 @@ class Engine:
         text_set = self._text_set(words, deadline)
         matched = (base & s.live) if text_set is None else (text_set & base & s.live)
         hits = Hits([], 0, terms=list(toks))
+        exact: set[int] | frozenset[int] = matched
         if toks and len(matched) < FEW:
+            # Few strict matches: add near spellings (one edit, first letter
+            # kept); the strict matches stay first in every order.
             hits.suggestion = self._did_you_mean(q.text)
             fuzzy_words = [s.expand(t) for t in toks]
             fuzzy_set = self._text_set(fuzzy_words, deadline) or set()
             fuzzy_matched = fuzzy_set & base & s.live
             if len(fuzzy_matched) > len(matched):
-                matched, words, hits.fuzzy = fuzzy_matched, fuzzy_words, True
+                matched, words, hits.fuzzy = fuzzy_matched | matched, fuzzy_words, True
                 hits.terms = [t for alts in fuzzy_words for t in alts]
 
         distances: dict[int, float] = {}
@@ -256,7 +259,7 @@ class Engine:
         offset = (q.page - 1) * q.per_page
         need = offset + q.per_page
         if q.sort == "relevance" and words:
-            order = self._scored(words, matched, need, hits)
+            order = self._scored(words, matched, exact if hits.fuzzy else set(), need, hits)
         else:
             if q.sort == "distance" and q.place is not None:
                 def key(d):
@@ -265,6 +268,11 @@ class Engine:
                 key = s.reviews_key
             else:
                 key = s.quality_key
+            if hits.fuzzy and exact:
+                inner = key
+
+                def key(d):
+                    return (d not in exact, inner(d))
             order = heapq.nsmallest(need, matched, key=key) if need < len(matched) // 2 \
                 else sorted(matched, key=key)
         page = order[offset:need]
@@ -274,11 +282,14 @@ class Engine:
         hits.elapsed_ms = (time.perf_counter() - started) * 1000
         return hits
 
-    def _scored(self, words: list[list[str]], matched: set[int], need: int, hits: Hits):
+    def _scored(self, words: list[list[str]], matched, exact, need: int, hits: Hits):
         """Best text match first (BM25F over the boosted name and the text), time-limited."""
         s = self.s
         query = And([Or([Term(f, t) for t in alts for f in ("name", "text")]) for alts in words])
-        child = s.searcher.collector(limit=need)
+        if not matched:
+            return []
+        # The filter holds the documents that passed every filter (and the radius).
+        child = s.searcher.collector(limit=need, filter=set(matched))
         tlc = collectors.TimeLimitCollector(child, timelimit=self.time_limit_s, use_alarm=False)
         try:
             s.searcher.search_with_collector(query, tlc, )
@@ -287,9 +298,9 @@ class Engine:
         try:
             results = tlc.results()
         except Exception:  # noqa: BLE001 - no results object after an early stop
-            return sorted(matched, key=s.quality_key)[:need]
+            return sorted(matched, key=lambda d: (d not in exact, s.quality_key(d)))[:need]
         scored = [(score, d) for score, d in results.top_n if d in matched]
-        scored.sort(key=lambda sd: (-sd[0], -s.rank[sd[1]], s.cid[sd[1]]))
+        scored.sort(key=lambda sd: (sd[1] not in exact, -sd[0], -s.rank[sd[1]], s.cid[sd[1]]))
         return [d for _, d in scored]
 
     def _facets(self, matched) -> dict[str, dict[str, int]]:
