@@ -235,6 +235,12 @@ class Engine:
             # kept); the strict matches stay first in every order.
             hits.suggestion = self._did_you_mean(q.text)
             fuzzy_words = [s.expand(t) for t in toks]
+            corrected = tokens(hits.suggestion)
+            if len(corrected) == len(toks):
+                # The corrected word's stem may be further than one edit away.
+                for alts, better in zip(fuzzy_words, corrected, strict=True):
+                    if better not in alts:
+                        alts.append(better)
             fuzzy_set = self._text_set(fuzzy_words, deadline) or set()
             fuzzy_matched = fuzzy_set & base & s.live
             if len(fuzzy_matched) > len(matched):
@@ -326,16 +332,29 @@ class Engine:
         out = []
         for w in words:
             if len(w) >= 3 and not s.has_term("spell", w):
-                try:
-                    alts = s.searcher.suggest("spell", w, limit=1, maxdist=2, prefix=1)
-                except Exception:  # noqa: BLE001
-                    alts = []
-                if alts and alts[0] != w:
-                    out.append(alts[0])
+                best = self._closest_word(w)
+                if best and best != w:
+                    out.append(best)
                     changed = True
                     continue
             out.append(w)
         return " ".join(out) if changed else None
+
+    def _closest_word(self, word: str) -> str | None:
+        """The most frequent known word one edit away, else two (first letter kept)."""
+        reader = self.s.reader
+        for dist in (1, 2):
+            try:
+                found = []
+                for term in reader.terms_within("spell", word, dist, prefix=1):
+                    found.append(term)
+                    if len(found) >= 50:
+                        break
+            except Exception:  # noqa: BLE001
+                return None
+            if found:
+                return max(found, key=lambda t: (reader.doc_frequency("spell", t), t))
+        return None
 
     def suggest_names(self, prefix: str, limit: int = 5) -> list[int]:
         """Clinic ids whose name has a word starting with the prefix, best first."""
