@@ -8,6 +8,8 @@ service) and the index commands in `indexer`.
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("directory.search")
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 
 def _index_dir() -> str:
@@ -92,18 +95,28 @@ def engine() -> Engine:
     return Engine(snap, float(app.config.get("SEARCH_TIME_LIMIT_S", 0.5)))
 
 
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    from .schema import ANALYZER
+
+    toks = [t.text for t in ANALYZER(word)]
+    return toks[0] if toks else ""
+
+
 def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     """A snippet of text around the first matching word, matches in <mark>.
 
     Built from escaped fragments: the user's words never reach the page as HTML.
     """
-    from .schema import ANALYZER
-
     if not text or not terms:
         return None
     wanted = set(terms)
-    spans = [(t.startchar, t.endchar) for t in ANALYZER(text[:20_000], chars=True)
-             if t.text in wanted]
+    prefixes = {t[:2] for t in wanted}
+    spans = []
+    for m in _WORD.finditer(text[:20_000]):
+        word = m.group().lower()
+        if word[:2] in prefixes and _stem(word) in wanted:
+            spans.append((m.start(), m.end()))
     if not spans:
         return None
     first = spans[0][0]

@@ -31,9 +31,9 @@ USD_PER_UNIT = {
 GEO_LEVELS = (0.25, 1.0, 4.0, 16.0)
 
 # Testimonial digest caps (PERFORMANCE.md 7): the newest reviews' first words.
-DIGEST_REVIEWS = 12
+DIGEST_REVIEWS = 8
 DIGEST_CHARS = 320
-DIGEST_WORDS = 400
+DIGEST_WORDS = 160
 
 SERVICE_BITS = {key: 1 << i for i, key in enumerate(vocab.SERVICES)}
 
@@ -106,7 +106,7 @@ def document(clinic: Clinic, parts: Parts) -> dict:
         "cid": clinic.id,
         "name": clinic.name,
         "text": public_text + " \n" + review_digest,
-        "spell": public_text + " " + review_digest,
+        "spell": public_text,
         "service": " ".join(services),
         "country": (clinic.country or "").upper(),
         "city": (clinic.city or "").casefold(),

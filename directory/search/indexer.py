@@ -305,7 +305,8 @@ def _build_into(path: str, echo: Callable[[str], None]) -> int:
         ).scalar_one()
         s.rollback()
     big = total > 5000
-    writer = ix.writer(procs=2 if big else 1, multisegment=big, limitmb=256 if big else 64)
+    # PERFORMANCE.md 8: enough memory that postings are sorted without spilling.
+    writer = ix.writer(procs=2 if big else 1, multisegment=big, limitmb=384)
     count = 0
     last_id = 0
     try:

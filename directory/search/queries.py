@@ -6,7 +6,9 @@ syntax, wildcard, range or fuzzy operator typed by a user reaches Whoosh
 (SECURITY.md 27-28). Filters are keyword terms; matching, filtering, facet
 counts and the quality/review/distance orders are computed over cached
 posting sets and column arrays of the current index generation; the
-best-match order is scored by Whoosh under a time-limited collector.
+best-match order uses BM25F weights cached per term. Every step is bounded
+(terms, expansions, one pass per posting list) and checked against the
+SEARCH_TIME_LIMIT_S deadline; past it, the page says results may be incomplete.
 """
 
 from __future__ import annotations
@@ -16,10 +18,6 @@ import math
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-
-from whoosh import collectors
-from whoosh.query import And, Or, Term
-from whoosh.searching import TimeLimit
 
 from directory import vocab
 
@@ -107,7 +105,8 @@ class Snapshot:
         self.namekey = column("namekey")
         self.live = frozenset(reader.all_doc_ids()) if self.doc_count else frozenset()
         self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
-        self.quality_order = None
+        self._weights: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
+        self._field_lengths: dict[str, list[int]] = {}
 
     def postings(self, fieldname: str, text: str) -> frozenset[int]:
         key = (fieldname, text)
@@ -123,6 +122,43 @@ class Snapshot:
         if len(self._postings) > POSTINGS_CACHE:
             self._postings.popitem(last=False)
         return ids
+
+    BOOST = {"name": 3.0, "text": 1.0}
+    K1, B = 1.2, 0.75
+
+    def term_weights(self, fieldname: str, text: str) -> dict[int, float]:
+        """BM25 weight of the term in each document holding it (cached per generation)."""
+        key = (fieldname, text)
+        hit = self._weights.get(key)
+        if hit is not None:
+            self._weights.move_to_end(key)
+            return hit
+        reader = self.reader
+        out: dict[int, float] = {}
+        try:
+            matcher = reader.postings(fieldname, text)
+        except Exception:  # noqa: BLE001 - TermNotFound
+            matcher = None
+        if matcher is not None and self.doc_count:
+            lengths = self._lengths(fieldname)
+            avg = (sum(lengths) / len(lengths)) or 1.0
+            df = reader.doc_frequency(fieldname, text)
+            idf = math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
+            k1, b, boost = self.K1, self.B, self.BOOST[fieldname]
+            for d, tf in matcher.items_as("weight"):
+                norm = k1 * (1 - b + b * lengths[d] / avg)
+                out[d] = boost * idf * tf * (k1 + 1) / (tf + norm)
+        self._weights[key] = out
+        if len(self._weights) > 128:
+            self._weights.popitem(last=False)
+        return out
+
+    def _lengths(self, fieldname: str) -> list[int]:
+        if fieldname not in self._field_lengths:
+            length = self.reader.doc_field_length
+            self._field_lengths[fieldname] = [
+                length(d, fieldname, 1) for d in range(self.doc_count)]
+        return self._field_lengths[fieldname]
 
     def has_term(self, fieldname: str, text: str) -> bool:
         return (fieldname, text) in self.reader
@@ -265,7 +301,8 @@ class Engine:
         offset = (q.page - 1) * q.per_page
         need = offset + q.per_page
         if q.sort == "relevance" and words:
-            order = self._scored(words, matched, exact if hits.fuzzy else set(), need, hits)
+            order = self._scored(words, matched, exact if hits.fuzzy else set(), need, hits,
+                                 deadline)
         else:
             if q.sort == "distance" and q.place is not None:
                 def key(d):
@@ -288,26 +325,31 @@ class Engine:
         hits.elapsed_ms = (time.perf_counter() - started) * 1000
         return hits
 
-    def _scored(self, words: list[list[str]], matched, exact, need: int, hits: Hits):
-        """Best text match first (BM25F over the boosted name and the text), time-limited."""
+    def _scored(self, words: list[list[str]], matched, exact, need: int, hits: Hits,
+                deadline: float):
+        """Best text match first: BM25F over the boosted name and the text.
+
+        Scores come from per-term weight vectors cached for the index generation,
+        so a broad word costs one pass over its postings per generation instead
+        of a scoring pass per query (PERFORMANCE.md: Whoosh's own scorer took
+        60-120 ms for a common word at 2,000 clinics).
+        """
         s = self.s
-        query = And([Or([Term(f, t) for t in alts for f in ("name", "text")]) for alts in words])
         if not matched:
             return []
-        # The filter holds the documents that passed every filter (and the radius).
-        child = s.searcher.collector(limit=need, filter=set(matched))
-        tlc = collectors.TimeLimitCollector(child, timelimit=self.time_limit_s, use_alarm=False)
-        try:
-            s.searcher.search_with_collector(query, tlc, )
-        except TimeLimit:
-            hits.partial = True
-        try:
-            results = tlc.results()
-        except Exception:  # noqa: BLE001 - no results object after an early stop
-            return sorted(matched, key=lambda d: (d not in exact, s.quality_key(d)))[:need]
-        scored = [(score, d) for score, d in results.top_n if d in matched]
-        scored.sort(key=lambda sd: (sd[1] not in exact, -sd[0], -s.rank[sd[1]], s.cid[sd[1]]))
-        return [d for _, d in scored]
+        score: dict[int, float] = dict.fromkeys(matched, 0.0)
+        for alts in words:
+            for term in alts:
+                for fieldname in ("name", "text"):
+                    for d, w in s.term_weights(fieldname, term).items():
+                        if d in score:
+                            score[d] += w
+                if time.perf_counter() > deadline:
+                    hits.partial = True
+                    break
+        return heapq.nsmallest(
+            need, matched,
+            key=lambda d: (d not in exact, -score[d], -s.rank[d], s.cid[d]))
 
     def _facets(self, matched) -> dict[str, dict[str, int]]:
         s = self.s

@@ -29,9 +29,10 @@ def build_schema() -> Schema:
         # Text: the name gets its own boosted field; everything public about
         # the clinic (name, place, services, practitioners, description and a
         # capped digest of published testimonials) goes into "text".
-        name=TEXT(analyzer=ANALYZER, field_boost=3.0),
-        text=TEXT(analyzer=ANALYZER),
-        # Unstemmed words for "did you mean" (never queried directly by users).
+        name=TEXT(analyzer=ANALYZER, field_boost=3.0, phrase=False),
+        text=TEXT(analyzer=ANALYZER, phrase=False),
+        # Unstemmed words of the clinic's own profile, for "did you mean"
+        # (never queried directly by users). No positions: no phrase queries.
         spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),
         # Filters as keywords.
         service=KEYWORD(lowercase=False, commas=False),
