@@ -32,25 +32,33 @@ def home():
                 near = None
     return render_template(
         "public/home.html",
-        best=clinic_service.best_rated(8),
-        cities=_popular_cities(),
+        best=_cached("best", lambda: clinic_service.best_rated(8)),
+        cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
         near_place=near_place,
         near=near,
     )
 
 
-_POPULAR: dict[str, tuple[float, list]] = {}
+_HOME_CACHE: dict[tuple[str, str], tuple[float, list]] = {}
+HOME_CACHE_S = 30
 
 
-def _popular_cities() -> list:
-    """Popular places change slowly; a per-process copy is kept for a minute."""
-    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+def _cached(name: str, load):
+    """The home page's lists sort every public clinic; a per-process copy is kept
+    for HOME_CACHE_S seconds (best-rated clinics are kept by id and re-read, so a
+    clinic suspended meanwhile never shows)."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name)
     now = time.monotonic()
-    hit = _POPULAR.get(key)
-    if hit is None or now - hit[0] > 60 or current_app.testing:
-        hit = (now, clinic_service.popular_cities(12))
-        _POPULAR[key] = hit
+    hit = _HOME_CACHE.get(key)
+    if hit is None or now - hit[0] > HOME_CACHE_S or current_app.testing:
+        value = load()
+        if name == "best":
+            value = [c.id for c in value]
+        hit = (now, value)
+        _HOME_CACHE[key] = hit
+    if name == "best":
+        return search_service.load_public(hit[1])
     return hit[1]
 
 

@@ -20,7 +20,8 @@ from directory.search import Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
-__all__ = ["PRICE_BUCKETS", "Query", "ResultPage", "Unavailable", "find", "near", "resolve_place", "suggest"]
+__all__ = ["PRICE_BUCKETS", "Query", "ResultPage", "Unavailable", "find", "load_public", "near",
+           "resolve_place", "suggest"]
 
 
 @dataclass
@@ -83,7 +84,7 @@ def resolve_place(text: str) -> Place | None:
     return search.resolve_place(text)
 
 
-def _load_public(ids: list[int]) -> list[Clinic]:
+def load_public(ids: list[int]) -> list[Clinic]:
     """The clinics in the given order, dropping any that are not (or no longer) public."""
     if not ids:
         return []
@@ -98,7 +99,7 @@ def find(query: Query) -> ResultPage:
     """Run a search; raises Unavailable when the index cannot be used."""
     search.catch_up()
     hits = search.engine().run(query)
-    clinics = _load_public(hits.ids)
+    clinics = load_public(hits.ids)
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
     if hits.terms:
@@ -134,7 +135,7 @@ def suggest(prefix: str, limit: int = 5) -> list[dict]:
         ids = search.engine().suggest_names(prefix, limit)
     except Unavailable:
         ids = []
-    for c in _load_public(ids):
+    for c in load_public(ids):
         out.append({"kind": "clinic", "label": c.name, "value": c.name,
                     "detail": f"{c.city}, {c.country}", "slug": c.slug})
     for p in search.suggest_places(prefix, limit=limit):
