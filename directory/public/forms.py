@@ -79,7 +79,7 @@ SEARCH_SORTS = {
     "relevance": "Best match for your words",
 }
 MAX_PLACE = 120
-PRICE_CHOICES = (1000, 1500, 2000, 2500, 3000, 4000, 5000)  # as search.documents.PRICE_CHOICES
+PRICE_CHOICES = PRICE_BUCKETS
 
 
 @dataclass(frozen=True)

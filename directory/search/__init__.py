@@ -15,7 +15,9 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from . import indexer
-from .gazetteer import Place, haversine_km, resolve as resolve_place, suggest as suggest_places
+from .gazetteer import Place, haversine_km
+from .gazetteer import resolve as resolve_place
+from .gazetteer import suggest as suggest_places
 from .indexer import Unavailable
 from .outbox import mark_dirty
 from .queries import SORTS, Engine, Hits, Query, Snapshot

@@ -22,10 +22,30 @@ PRICE_BUCKETS = (1000, 1500, 2000, 2500, 3000, 4000, 5000)
 # Approximate US dollars per unit of each currency (for the price filter only;
 # prices are always shown in the clinic's own currency).
 USD_PER_UNIT = {
-    "USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY": 0.0067,
-    "BRL": 0.2, "MXN": 0.058, "ZAR": 0.054, "INR": 0.012, "TRY": 0.031, "AED": 0.27,
-    "SGD": 0.74, "NZD": 0.6, "CHF": 1.12, "SEK": 0.095, "PLN": 0.25, "THB": 0.028,
-    "KRW": 0.00075, "ARS": 0.0011, "EGP": 0.021, "NGN": 0.00065, "KES": 0.0077, "PHP": 0.018,
+    "USD": 1.0,
+    "EUR": 1.08,
+    "GBP": 1.27,
+    "CAD": 0.73,
+    "AUD": 0.66,
+    "JPY": 0.0067,
+    "BRL": 0.2,
+    "MXN": 0.058,
+    "ZAR": 0.054,
+    "INR": 0.012,
+    "TRY": 0.031,
+    "AED": 0.27,
+    "SGD": 0.74,
+    "NZD": 0.6,
+    "CHF": 1.12,
+    "SEK": 0.095,
+    "PLN": 0.25,
+    "THB": 0.028,
+    "KRW": 0.00075,
+    "ARS": 0.0011,
+    "EGP": 0.021,
+    "NGN": 0.00065,
+    "KES": 0.0077,
+    "PHP": 0.018,
 }
 # Geo cells (degrees) at which coordinates are indexed as keywords.
 GEO_LEVELS = (0.25, 1.0, 4.0, 16.0)
@@ -45,8 +65,9 @@ def usd(amount: int | None, currency: str | None) -> float | None:
 
 
 def price_terms(clinic: Clinic) -> list[str]:
-    start = usd(clinic.price_min if clinic.price_min is not None else clinic.price_max,
-                clinic.currency)
+    start = usd(
+        clinic.price_min if clinic.price_min is not None else clinic.price_max, clinic.currency
+    )
     if start is None:
         return []
     return [f"le{b}" for b in PRICE_BUCKETS if start <= b]
@@ -93,8 +114,14 @@ def document(clinic: Clinic, parts: Parts) -> dict:
     labels = [vocab.SERVICES[s] for s in services]
     place = " ".join(x for x in (clinic.city, clinic.region, clinic.country) if x)
     public_text = " \n".join(
-        [clinic.name, place, " ".join(labels), " ".join(parts.practitioners),
-         clinic.description or "", " ".join(clinic.languages or [])]
+        [
+            clinic.name,
+            place,
+            " ".join(labels),
+            " ".join(parts.practitioners),
+            clinic.description or "",
+            " ".join(clinic.languages or []),
+        ]
     )
     review_digest = digest(parts.testimonials)
     lat, lon = clinic.latitude, clinic.longitude
@@ -141,12 +168,17 @@ def load_parts(session: Session, clinic_ids: Sequence[int]) -> dict[int, Parts]:
                 func.substr(Review.text, 1, DIGEST_CHARS).label("text"),
                 Review.title.label("title"),
                 func.row_number()
-                .over(partition_by=Review.clinic_id,
-                      order_by=(Review.created_at.desc(), Review.id.desc()))
+                .over(
+                    partition_by=Review.clinic_id,
+                    order_by=(Review.created_at.desc(), Review.id.desc()),
+                )
                 .label("n"),
             )
-            .where(Review.clinic_id.in_(chunk), Review.status == "published",
-                   Review.hidden_pending_report.is_(False))
+            .where(
+                Review.clinic_id.in_(chunk),
+                Review.status == "published",
+                Review.hidden_pending_report.is_(False),
+            )
             .subquery()
         )
         rows = session.execute(
@@ -161,4 +193,4 @@ def load_parts(session: Session, clinic_ids: Sequence[int]) -> dict[int, Parts]:
 
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

@@ -62,15 +62,24 @@ def _data() -> _Data:
         key = fold(c["name"])
         if not key:
             continue
-        place = Place(c["name"], c["countrycode"], float(c["latitude"]),
-                      float(c["longitude"]), int(c.get("population") or 0))
+        place = Place(
+            c["name"],
+            c["countrycode"],
+            float(c["latitude"]),
+            float(c["longitude"]),
+            int(c.get("population") or 0),
+        )
         by_name.setdefault(key, []).append(place)
         if place.population >= 100_000:
             # Common other names of large cities ("New York" for "New York City").
             for alt in c.get("alternatenames") or ():
                 alt_key = fold(alt)
-                if 3 <= len(alt_key) <= 40 and alt_key.isascii() and alt_key != key \
-                        and alt[:1].isupper():
+                if (
+                    3 <= len(alt_key) <= 40
+                    and alt_key.isascii()
+                    and alt_key != key
+                    and alt[:1].isupper()
+                ):
                     by_name.setdefault(alt_key, []).append(place)
     frozen = {k: tuple(sorted(v, key=lambda p: -p.population)) for k, v in by_name.items()}
     by_initial: dict[str, list[str]] = {}
@@ -81,7 +90,7 @@ def _data() -> _Data:
 
 
 def _split_country(text: str) -> tuple[str, str | None]:
-    """"Paris, FR" or "Paris, France" -> ("paris", "FR")."""
+    """ "Paris, FR" or "Paris, France" -> ("paris", "FR")."""
     if "," not in text:
         return fold(text), None
     city, _, rest = text.rpartition(",")
@@ -124,8 +133,14 @@ def resolve(text: str) -> Place | None:
             if p and (best is None or p.population > best.population):
                 best = p
         if best is not None:
-            return Place(best.name, best.country, best.latitude, best.longitude,
-                         best.population, approximate=True)
+            return Place(
+                best.name,
+                best.country,
+                best.latitude,
+                best.longitude,
+                best.population,
+                approximate=True,
+            )
         if len(key) < 4:
             break
     return None
@@ -140,8 +155,9 @@ def suggest(prefix: str, limit: int = 5, min_population: int = 50_000) -> list[P
     i = bisect.bisect_left(data.sorted_names, key)
     found: list[Place] = []
     while i < len(data.sorted_names) and data.sorted_names[i].startswith(key):
-        found.extend(p for p in data.by_name[data.sorted_names[i]]
-                     if p.population >= min_population)
+        found.extend(
+            p for p in data.by_name[data.sorted_names[i]] if p.population >= min_population
+        )
         i += 1
         if len(found) > 200:
             break

@@ -205,12 +205,19 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
 
 
 def _write_clinics(session: Session, writer, clinic_ids: list[int]) -> None:
-    clinics = {
-        c.id: c
-        for c in session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
-    } if clinic_ids else {}
-    public = [cid for cid in clinic_ids
-              if cid in clinics and clinics[cid].status in PUBLIC_CLINIC_STATUSES]
+    clinics = (
+        {
+            c.id: c
+            for c in session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
+        }
+        if clinic_ids
+        else {}
+    )
+    public = [
+        cid
+        for cid in clinic_ids
+        if cid in clinics and clinics[cid].status in PUBLIC_CLINIC_STATUSES
+    ]
     parts = load_parts(session, public)
     for cid in clinic_ids:
         if cid in parts:
@@ -300,7 +307,8 @@ def _build_into(path: str, echo: Callable[[str], None]) -> int:
     ix = whoosh_index.create_in(path, build_schema())
     with _session() as s:
         total = s.execute(
-            select(func.count()).select_from(Clinic)
+            select(func.count())
+            .select_from(Clinic)
             .where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
         ).scalar_one()
         s.rollback()
@@ -312,12 +320,14 @@ def _build_into(path: str, echo: Callable[[str], None]) -> int:
     try:
         while True:
             with _session() as s:
-                clinics = list(s.execute(
-                    select(Clinic)
-                    .where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES), Clinic.id > last_id)
-                    .order_by(Clinic.id)
-                    .limit(BUILD_CHUNK)
-                ).scalars())
+                clinics = list(
+                    s.execute(
+                        select(Clinic)
+                        .where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES), Clinic.id > last_id)
+                        .order_by(Clinic.id)
+                        .limit(BUILD_CHUNK)
+                    ).scalars()
+                )
                 if not clinics:
                     s.rollback()
                     break
@@ -389,9 +399,11 @@ def indexed_ids(index_dir: str) -> set[int]:
 
 
 def public_ids() -> set[int]:
-    return set(db.session.execute(
-        select(Clinic.id).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
-    ).scalars())
+    return set(
+        db.session.execute(
+            select(Clinic.id).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
+        ).scalars()
+    )
 
 
 def check(index_dir: str) -> Drift:

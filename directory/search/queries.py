@@ -157,7 +157,8 @@ class Snapshot:
         if fieldname not in self._field_lengths:
             length = self.reader.doc_field_length
             self._field_lengths[fieldname] = [
-                length(d, fieldname, 1) for d in range(self.doc_count)]
+                length(d, fieldname, 1) for d in range(self.doc_count)
+            ]
         return self._field_lengths[fieldname]
 
     def has_term(self, fieldname: str, text: str) -> bool:
@@ -301,10 +302,12 @@ class Engine:
         offset = (q.page - 1) * q.per_page
         need = offset + q.per_page
         if q.sort == "relevance" and words:
-            order = self._scored(words, matched, exact if hits.fuzzy else set(), need, hits,
-                                 deadline)
+            order = self._scored(
+                words, matched, exact if hits.fuzzy else set(), need, hits, deadline
+            )
         else:
             if q.sort == "distance" and q.place is not None:
+
                 def key(d):
                     return (distances[d], -s.rank[d], s.namekey[d], s.cid[d])
             elif q.sort == "reviews":
@@ -316,8 +319,12 @@ class Engine:
 
                 def key(d):
                     return (d not in exact, inner(d))
-            order = heapq.nsmallest(need, matched, key=key) if need < len(matched) // 2 \
+
+            order = (
+                heapq.nsmallest(need, matched, key=key)
+                if need < len(matched) // 2
                 else sorted(matched, key=key)
+            )
         page = order[offset:need]
         hits.ids = [s.cid[d] for d in page]
         hits.distances = {s.cid[d]: distances[d] for d in page if d in distances}
@@ -325,8 +332,9 @@ class Engine:
         hits.elapsed_ms = (time.perf_counter() - started) * 1000
         return hits
 
-    def _scored(self, words: list[list[str]], matched, exact, need: int, hits: Hits,
-                deadline: float):
+    def _scored(
+        self, words: list[list[str]], matched, exact, need: int, hits: Hits, deadline: float
+    ):
         """Best text match first: BM25F over the boosted name and the text.
 
         Scores come from per-term weight vectors cached for the index generation,
@@ -348,8 +356,8 @@ class Engine:
                     hits.partial = True
                     break
         return heapq.nsmallest(
-            need, matched,
-            key=lambda d: (d not in exact, -score[d], -s.rank[d], s.cid[d]))
+            need, matched, key=lambda d: (d not in exact, -score[d], -s.rank[d], s.cid[d])
+        )
 
     def _facets(self, matched) -> dict[str, dict[str, int]]:
         s = self.s
@@ -410,11 +418,9 @@ class Engine:
             ids = s.postings("name", t)
             found = set(ids) if found is None else found & ids
         expansions: set[int] = set()
-        n = 0
-        for term in s.reader.expand_prefix("name", last):
+        for n, term in enumerate(s.reader.expand_prefix("name", last)):
             expansions |= s.postings("name", term if isinstance(term, str) else term.decode())
-            n += 1
-            if n >= 50:
+            if n >= 49:
                 break
         found = expansions if found is None else found & expansions
         found &= s.live

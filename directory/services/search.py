@@ -20,8 +20,17 @@ from directory.search import Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
-__all__ = ["PRICE_BUCKETS", "Query", "ResultPage", "Unavailable", "find", "load_public", "near",
-           "resolve_place", "suggest"]
+__all__ = [
+    "PRICE_BUCKETS",
+    "Query",
+    "ResultPage",
+    "Unavailable",
+    "find",
+    "load_public",
+    "near",
+    "resolve_place",
+    "suggest",
+]
 
 
 @dataclass
@@ -136,8 +145,15 @@ def suggest(prefix: str, limit: int = 5) -> list[dict]:
     except Unavailable:
         ids = []
     for c in load_public(ids):
-        out.append({"kind": "clinic", "label": c.name, "value": c.name,
-                    "detail": f"{c.city}, {c.country}", "slug": c.slug})
+        out.append(
+            {
+                "kind": "clinic",
+                "label": c.name,
+                "value": c.name,
+                "detail": f"{c.city}, {c.country}",
+                "slug": c.slug,
+            }
+        )
     for p in search.suggest_places(prefix, limit=limit):
         out.append({"kind": "place", "label": p.label, "value": p.name, "detail": p.country})
     return out

@@ -25,7 +25,8 @@ def test_visitor_finds_clinics_near_a_misspelt_city_with_a_service(page):
     assert "within 500 km of London, GB" in status
     cards = page.locator(".clinic-card")
     assert cards.count() >= 2
-    distances = [int(t.split()[0]) for t in page.locator(".clinic-card .distance").all_inner_texts()]
+    texts = page.locator(".clinic-card .distance").all_inner_texts()
+    distances = [int(t.split()[0]) for t in texts]
     assert len(distances) == cards.count() and all(d <= 500 for d in distances)
     scores = _scores(page)
     rated = [s for s in scores if s is not None]
@@ -61,7 +62,8 @@ def test_search_box_suggests_clinics_and_places(page):
     box.press_sequentially("Atel", delay=30)
     page.locator("#home-q-suggestions option").first.wait_for(state="attached")
     values = page.locator("#home-q-suggestions option").evaluate_all(
-        "opts => opts.map(o => o.value)")
+        "opts => opts.map(o => o.value)"
+    )
     assert any(v.startswith("Atelier") for v in values)
 
 

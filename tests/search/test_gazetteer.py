@@ -18,22 +18,35 @@ def test_haversine_distance_between_known_cities():
     assert gazetteer.haversine_km(90, 0, -90, 0) == pytest.approx(20015, abs=5)
 
 
-@pytest.mark.parametrize("typed,name,country", [
-    ("London", "London", "GB"), ("london", "London", "GB"), ("  LONDON ", "London", "GB"),
-    ("Sao Paulo", "São Paulo", "BR"), ("Köln", "Köln", "DE"), ("Cologne", "Köln", "DE"),
-    ("New York", "New York City", "US"), ("Paris, US", "Paris", "US"),
-    ("Berlin, Germany", "Berlin", "DE"),
-])
+@pytest.mark.parametrize(
+    "typed,name,country",
+    [
+        ("London", "London", "GB"),
+        ("london", "London", "GB"),
+        ("  LONDON ", "London", "GB"),
+        ("Sao Paulo", "São Paulo", "BR"),
+        ("Köln", "Köln", "DE"),
+        ("Cologne", "Köln", "DE"),
+        ("New York", "New York City", "US"),
+        ("Paris, US", "Paris", "US"),
+        ("Berlin, Germany", "Berlin", "DE"),
+    ],
+)
 def test_places_resolve_to_the_most_populous_match(typed, name, country):
     place = gazetteer.resolve(typed)
     assert (place.name, place.country) == (name, country)
     assert not place.approximate
 
 
-@pytest.mark.parametrize("typed,name", [
-    ("Manchster", "Manchester"), ("Pariss", "Paris"), ("Amsterdan", "Amsterdam"),
-    ("Birmingam", "Birmingham"),
-])
+@pytest.mark.parametrize(
+    "typed,name",
+    [
+        ("Manchster", "Manchester"),
+        ("Pariss", "Paris"),
+        ("Amsterdan", "Amsterdam"),
+        ("Birmingam", "Birmingham"),
+    ],
+)
 def test_misspelt_places_resolve_to_the_intended_city(typed, name):
     place = gazetteer.resolve(typed)
     assert place.name == name

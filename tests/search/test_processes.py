@@ -50,25 +50,56 @@ def test_two_workers_and_a_sync_loop_lose_no_update(app, tmp_path):
     with app.app_context():
         ids = [ClinicFactory(description="Studio.").id for _ in range(6)]
     rebuild(app)
-    cfg = {k: v for k, v in app.config.items()
-           if k in ("TESTING", "SECRET_KEY", "INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI",
-                    "INDEX_DIR", "RATELIMIT_ENABLED", "TRUSTED_HOSTS")}
+    cfg = {
+        k: v
+        for k, v in app.config.items()
+        if k
+        in (
+            "TESTING",
+            "SECRET_KEY",
+            "INSTANCE_PATH",
+            "SQLALCHEMY_DATABASE_URI",
+            "INDEX_DIR",
+            "RATELIMIT_ENABLED",
+            "TRUSTED_HOSTS",
+        )
+    }
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
     env["SEARCH_TEST_CONFIG"] = json.dumps(cfg)
-    env.update({
-        "DIRECTORY_INSTANCE_PATH": cfg["INSTANCE_PATH"],
-        "DIRECTORY_SQLALCHEMY_DATABASE_URI": cfg["SQLALCHEMY_DATABASE_URI"],
-        "DIRECTORY_SECRET_KEY": cfg["SECRET_KEY"],
-    })
+    env.update(
+        {
+            "DIRECTORY_INSTANCE_PATH": cfg["INSTANCE_PATH"],
+            "DIRECTORY_SQLALCHEMY_DATABASE_URI": cfg["SQLALCHEMY_DATABASE_URI"],
+            "DIRECTORY_SECRET_KEY": cfg["SECRET_KEY"],
+        }
+    )
     sync = subprocess.Popen(
-        [str(BIN / "flask"), "--app", "directory", "search", "sync", "--loop",
-         "--interval", "0.02"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        [
+            str(BIN / "flask"),
+            "--app",
+            "directory",
+            "search",
+            "sync",
+            "--loop",
+            "--interval",
+            "0.02",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         workers = [
-            subprocess.Popen([sys.executable, "-c", WORKER, str(w), "25", json.dumps(ids)],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(w), "25", json.dumps(ids)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for w in (1, 2)
         ]
         acknowledged = []
@@ -95,8 +126,9 @@ def test_two_workers_and_a_sync_loop_lose_no_update(app, tmp_path):
         def indexed_with(word):  # exact term look-up, no typo tolerance
             return sorted(snap.cid[d] for d in snap.postings("text", word) & snap.live)
 
-        current = {c.id: c.description.split()[1].rstrip(".")
-                   for c in db.session.query(Clinic).all()}
+        current = {
+            c.id: c.description.split()[1].rstrip(".") for c in db.session.query(Clinic).all()
+        }
         for cid, word in current.items():
             assert indexed_with(word) == [cid], (cid, word)
         # Every acknowledged write reached the database, and superseded words

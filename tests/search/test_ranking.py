@@ -26,8 +26,15 @@ def ranked(app):
             ("Unrated Zebra", 9000, [], "London", 51.51, -0.13),
         ]
         for name, price, ratings, city, lat, lon in spec:
-            c = ClinicFactory(name=name, price_min=price, price_max=price + 500, city=city,
-                              latitude=lat, longitude=lon, currency="GBP")
+            c = ClinicFactory(
+                name=name,
+                price_min=price,
+                price_max=price + 500,
+                city=city,
+                latitude=lat,
+                longitude=lon,
+                currency="GBP",
+            )
             for r in ratings:
                 ReviewFactory(clinic=c, overall=r, text="Natural result.")
             scores.recompute_clinic(c)
@@ -56,8 +63,12 @@ def test_order_matches_the_sql_quality_order(ranked):
     from directory.services.clinics import by_quality, is_public_clinic
 
     with ranked.app_context():
-        sql = [c.id for c in db.session.execute(
-            by_quality(select(Clinic).where(is_public_clinic()))).scalars()]
+        sql = [
+            c.id
+            for c in db.session.execute(
+                by_quality(select(Clinic).where(is_public_clinic()))
+            ).scalars()
+        ]
         assert search.engine().run(search.Query()).ids == sql
 
 

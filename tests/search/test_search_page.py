@@ -17,21 +17,73 @@ from tests.search.conftest import card_names, rebuild
 def site(app):
     with app.app_context():
         rows = [
-            ("Camden Scalp Studio", "London", "GB", 51.54, -0.14, ["full_scalp", "scar"], 1500,
-             "GBP", 5, "We specialise in scar camouflage after hair transplants."),
-            ("Soho Density Lab", "London", "GB", 51.51, -0.13, ["density"], 2200, "GBP", 4,
-             "Density work for women with long hair & <b>thin</b> areas."),
-            ("Salford Hairline Co", "Manchester", "GB", 53.48, -2.29, ["hairline"], 1200, "GBP",
-             3, "Natural hairline design."),
-            ("Marais Pigment", "Paris", "FR", 48.86, 2.36, ["full_scalp", "density"], 2500,
-             "EUR", 4, "Pigments blended for every skin type."),
+            (
+                "Camden Scalp Studio",
+                "London",
+                "GB",
+                51.54,
+                -0.14,
+                ["full_scalp", "scar"],
+                1500,
+                "GBP",
+                5,
+                "We specialise in scar camouflage after hair transplants.",
+            ),
+            (
+                "Soho Density Lab",
+                "London",
+                "GB",
+                51.51,
+                -0.13,
+                ["density"],
+                2200,
+                "GBP",
+                4,
+                "Density work for women with long hair & <b>thin</b> areas.",
+            ),
+            (
+                "Salford Hairline Co",
+                "Manchester",
+                "GB",
+                53.48,
+                -2.29,
+                ["hairline"],
+                1200,
+                "GBP",
+                3,
+                "Natural hairline design.",
+            ),
+            (
+                "Marais Pigment",
+                "Paris",
+                "FR",
+                48.86,
+                2.36,
+                ["full_scalp", "density"],
+                2500,
+                "EUR",
+                4,
+                "Pigments blended for every skin type.",
+            ),
         ]
         for name, city, cc, lat, lon, svcs, price, cur, overall, desc in rows:
-            c = ClinicFactory(name=name, city=city, country=cc, latitude=lat, longitude=lon,
-                              services=svcs, price_min=price, price_max=price + 800,
-                              currency=cur, description=desc)
-            ReviewFactory(clinic=c, overall=overall,
-                          text=f"Review of {name}: the micropigmentation looks real.")
+            c = ClinicFactory(
+                name=name,
+                city=city,
+                country=cc,
+                latitude=lat,
+                longitude=lon,
+                services=svcs,
+                price_min=price,
+                price_max=price + 800,
+                currency=cur,
+                description=desc,
+            )
+            ReviewFactory(
+                clinic=c,
+                overall=overall,
+                text=f"Review of {name}: the micropigmentation looks real.",
+            )
             scores.recompute_clinic(c)
         c = ClinicFactory(name="Practitioner Place", city="Leeds", latitude=53.8, longitude=-1.55)
         from directory.extensions import db
@@ -45,9 +97,11 @@ def site(app):
 
 def test_free_text_uses_stemming_over_every_public_field(site, client):
     assert card_names(client.get("/search?q=camouflaging").get_data(as_text=True)) == [
-        "Camden Scalp Studio"]
+        "Camden Scalp Studio"
+    ]
     assert card_names(client.get("/search?q=featherstonehaugh").get_data(as_text=True)) == [
-        "Practitioner Place"]
+        "Practitioner Place"
+    ]
     # Testimonial text (the digest) is searchable too.
     html = client.get("/search?q=" + "Salford review").get_data(as_text=True)
     assert card_names(html) == ["Salford Hairline Co"]
@@ -81,8 +135,11 @@ def test_filters_service_country_women_price_and_place(site, client):
     assert names("country=fr") == {"Marais Pigment"}
     assert names("women=1") == {"Soho Density Lab", "Marais Pigment"}
     # Starting prices in approximate US dollars: GBP 1,500 and 1,200 are within 2,000.
-    assert names("max_price=2000") == {"Camden Scalp Studio", "Salford Hairline Co",
-                                       "Practitioner Place"}
+    assert names("max_price=2000") == {
+        "Camden Scalp Studio",
+        "Salford Hairline Co",
+        "Practitioner Place",
+    }
     assert names("max_price=1000") == set()
     assert names("place=London&radius=25") == {"Camden Scalp Studio", "Soho Density Lab"}
     assert names("place=London&radius=500") >= {"Salford Hairline Co", "Practitioner Place"}
@@ -139,9 +196,11 @@ def test_suggest_never_offers_a_hidden_clinic(site, client, app):
 
 def test_home_shows_best_rated_near_a_chosen_place(site, client):
     html = client.get("/?near=Lonndon").get_data(as_text=True)
-    section = html[html.index('id="near-heading"'):html.index('id="best-heading"')]
+    section = html[html.index('id="near-heading"') : html.index('id="best-heading"')]
     assert card_names(section.replace('<h3 class="h5', '<h2 class="h5')) == [
-        "Camden Scalp Studio", "Soho Density Lab"]
+        "Camden Scalp Studio",
+        "Soho Density Lab",
+    ]
     assert "km away" in section and "London, GB" in section
     html = client.get("/?near=Qqqqzzzz").get_data(as_text=True)
     assert "could not find the place" in html
