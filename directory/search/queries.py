@@ -104,9 +104,13 @@ class Snapshot:
         self.country = column("country")
         self.namekey = column("namekey")
         self.live = frozenset(reader.all_doc_ids()) if self.doc_count else frozenset()
+        self.has_deletions = len(self.live) != self.doc_count
         self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._weights: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
         self._field_lengths: dict[str, list[int]] = {}
+        self._orders: dict[str, list[int]] = {}
+        self.facet_key = list(zip(self.country, self.svcmask, strict=True))
+        self.all_facets: dict | None = None
 
     def postings(self, fieldname: str, text: str) -> frozenset[int]:
         key = (fieldname, text)
@@ -118,6 +122,8 @@ class Snapshot:
             ids = frozenset(self.reader.postings(fieldname, text).all_ids())
         except Exception:  # noqa: BLE001 - TermNotFound: no document has it
             ids = frozenset()
+        if self.has_deletions:
+            ids = ids & self.live  # cached without deleted documents
         self._postings[key] = ids
         if len(self._postings) > POSTINGS_CACHE:
             self._postings.popitem(last=False)
@@ -175,6 +181,13 @@ class Snapshot:
         except Exception:  # noqa: BLE001
             return [text]
         return found or [text]
+
+    def order(self, name: str) -> list[int]:
+        """Every live document in the quality or reviews order (cached per generation)."""
+        if name not in self._orders:
+            key = self.reviews_key if name == "reviews" else self.quality_key
+            self._orders[name] = sorted(self.live, key=key)
+        return self._orders[name]
 
     # Sort keys over docnums.
     def quality_key(self, d):
@@ -244,13 +257,16 @@ class Engine:
         """Documents holding every word (any of its alternatives); None for no words."""
         if not words:
             return None
-        result: set[int] | None = None
+        result: frozenset[int] | set[int] | None = None
         for alternatives in words:
-            union: set[int] = set()
-            for term in alternatives:
-                union |= self.s.postings("text", term)
-                if time.perf_counter() > deadline:
-                    break
+            if len(alternatives) == 1:
+                union = self.s.postings("text", alternatives[0])
+            else:
+                union = set()
+                for term in alternatives:
+                    union |= self.s.postings("text", term)
+                    if time.perf_counter() > deadline:
+                        break
             result = union if result is None else result & union
             if not result:
                 return set()
@@ -264,7 +280,11 @@ class Engine:
         base = self._filter_set(q)
         words = [[t] for t in toks]
         text_set = self._text_set(words, deadline)
-        matched = (base & s.live) if text_set is None else (text_set & base & s.live)
+        # Posting sets are cached without deleted documents; so are filter sets.
+        if text_set is None:
+            matched = base
+        else:
+            matched = text_set if base is s.live else text_set & base
         hits = Hits([], 0, terms=list(toks))
         exact: set[int] | frozenset[int] = matched
         if toks and len(matched) < FEW:
@@ -279,7 +299,7 @@ class Engine:
                     if better not in alts:
                         alts.append(better)
             fuzzy_set = self._text_set(fuzzy_words, deadline) or set()
-            fuzzy_matched = fuzzy_set & base & s.live
+            fuzzy_matched = fuzzy_set if base is s.live else fuzzy_set & base
             if len(fuzzy_matched) > len(matched):
                 matched, words, hits.fuzzy = fuzzy_matched | matched, fuzzy_words, True
                 hits.terms = [t for alts in fuzzy_words for t in alts]
@@ -320,11 +340,21 @@ class Engine:
                 def key(d):
                     return (d not in exact, inner(d))
 
-            order = (
-                heapq.nsmallest(need, matched, key=key)
-                if need < len(matched) // 2
-                else sorted(matched, key=key)
-            )
+            global_order = None
+            if len(matched) > 2000 and not (hits.fuzzy and exact) and q.sort != "distance":
+                global_order = s.order("reviews" if q.sort == "reviews" else "quality")
+            if global_order is not None:
+                # A large result set: walk the generation's precomputed order.
+                order = []
+                for d in global_order:
+                    if d in matched:
+                        order.append(d)
+                        if len(order) >= need:
+                            break
+            elif need < len(matched) // 2:
+                order = heapq.nsmallest(need, matched, key=key)
+            else:
+                order = sorted(matched, key=key)
         page = order[offset:need]
         hits.ids = [s.cid[d] for d in page]
         hits.distances = {s.cid[d]: distances[d] for d in page if d in distances}
@@ -361,17 +391,25 @@ class Engine:
 
     def _facets(self, matched) -> dict[str, dict[str, int]]:
         s = self.s
-        countries = Counter(s.country[d] for d in matched)
-        masks = Counter(s.svcmask[d] for d in matched)
-        services = {}
-        for key, bit in SERVICE_BITS.items():
-            n = sum(c for m, c in masks.items() if m & bit)
-            if n:
-                services[key] = n
-        return {
-            "service": {k: services[k] for k in vocab.SERVICES if k in services},
+        if matched is s.live and s.all_facets is not None:
+            return s.all_facets
+        # One pass in C over a (country, services) key per document, then a
+        # pass over the few distinct keys.
+        combos = Counter(map(s.facet_key.__getitem__, matched))
+        countries: Counter[str] = Counter()
+        services: Counter[str] = Counter()
+        for (country, mask), n in combos.items():
+            countries[country] += n
+            for key, bit in SERVICE_BITS.items():
+                if mask & bit:
+                    services[key] += n
+        facets = {
+            "service": {k: services[k] for k in vocab.SERVICES if services.get(k)},
             "country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
+        if matched is s.live:
+            s.all_facets = facets
+        return facets
 
     def _did_you_mean(self, text: str | None) -> str | None:
         words = raw_words(text)
