@@ -31,6 +31,7 @@ MAX_EXPANSIONS = 24  # fuzzy alternatives per word
 FEW = 3  # fewer strict matches than this triggers the fuzzy pass and "did you mean"
 SORTS = ("quality", "reviews", "distance", "relevance")
 POSTINGS_CACHE = 512
+GLOBAL_ORDER_MIN = 2000  # result sets larger than this walk the precomputed order
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ class Engine:
         words = [[t] for t in toks]
         text_set = self._text_set(words, deadline)
         # Posting sets are cached without deleted documents; so are filter sets.
-        if text_set is None:
+        if text_set is None:  # noqa: SIM108 - clearer as two cases
             matched = base
         else:
             matched = text_set if base is s.live else text_set & base
@@ -341,7 +342,11 @@ class Engine:
                     return (d not in exact, inner(d))
 
             global_order = None
-            if len(matched) > 2000 and not (hits.fuzzy and exact) and q.sort != "distance":
+            if (
+                len(matched) > GLOBAL_ORDER_MIN
+                and not (hits.fuzzy and exact)
+                and q.sort != "distance"
+            ):
                 global_order = s.order("reviews" if q.sort == "reviews" else "quality")
             if global_order is not None:
                 # A large result set: walk the generation's precomputed order.

@@ -113,3 +113,20 @@ def test_relevance_sort_prefers_the_name_match(ranked, client):
     assert set(names) == {"Premium Precision", "Precision Hairlines"}
     names = card_names(client.get("/search?q=precision").get_data(as_text=True))
     assert names == ["Premium Precision", "Precision Hairlines"]  # quality: rated first
+
+
+def test_large_result_sets_walk_the_precomputed_order_identically(ranked, monkeypatch):
+    from directory.search import queries
+
+    with ranked.app_context():
+        engine = search.engine()
+        cases = [
+            search.Query(),
+            search.Query(sort="reviews"),
+            search.Query(max_price=3000),
+            search.Query(page=2, per_page=3),
+            search.Query(text="natural"),
+        ]
+        expected = [engine.run(q).ids for q in cases]
+        monkeypatch.setattr(queries, "GLOBAL_ORDER_MIN", 0)
+        assert [engine.run(q).ids for q in cases] == expected
