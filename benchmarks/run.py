@@ -251,25 +251,23 @@ def in_process(app, mix: list[dict]) -> dict:
     from directory.services import search as search_service
 
     with app.app_context():
-        engine = search.engine()
         resolved = []
         for q in mix:
             q = dict(q)
             if "place" in q:
                 q["place"] = search.resolve_place(q["place"])
             resolved.append(search.Query(**q))
-        for q in resolved[:20]:  # warm-up, as a running worker is
-            search_service.find(q)
-        engine_ms, service_ms = [], []
-        for q in resolved:
-            t = time.perf_counter()
-            search.engine().run(q)
-            engine_ms.append((time.perf_counter() - t) * 1000)
-        for q in resolved:
+        search_service.find(resolved[0])  # open the searcher, load the gazetteer
+        first_ms, second_ms = [], []
+        for q in resolved:  # per-term caches cold, as after an index change
             t = time.perf_counter()
             search_service.find(q)
-            service_ms.append((time.perf_counter() - t) * 1000)
-    return {"engine": engine_ms, "service": service_ms}
+            first_ms.append((time.perf_counter() - t) * 1000)
+        for q in resolved:  # a warm worker
+            t = time.perf_counter()
+            search_service.find(q)
+            second_ms.append((time.perf_counter() - t) * 1000)
+    return {"first pass (cold term caches)": first_ms, "second pass (warm worker)": second_ms}
 
 
 def free_port() -> int:
@@ -405,15 +403,14 @@ def main() -> None:
 
     mix = query_mix()
     times = in_process(app, mix)
-    print(f"\nIn process, fixed mix of {len(mix)} queries (page of 20 with the exact total):")
-    for name, values in times.items():
+    print(f"\nIn process, fixed mix of {len(mix)} queries through the search service "
+          "(index, SQL re-read, snippets; page of 20 with the exact total):")
+    for label, values in times.items():
         p50, p95, p99 = (pct(values, p) for p in (50, 95, 99))
-        label = "engine (index only)" if name == "engine" else "service (index + SQL re-read)"
         print(f"  {label:30} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
               f"max {max(values):6.1f} ms  mean {statistics.mean(values):5.1f} ms")
-    svc = times["service"]
-    print(f"  target p95 ≤ 50 ms: {'met' if pct(svc, 95) <= 50 else 'NOT met'}; "
-          f"p99 ≤ 100 ms: {'met' if pct(svc, 99) <= 100 else 'NOT met'}")
+        print(f"  {'':30} target p95 ≤ 50 ms: {'met' if p95 <= 50 else 'NOT met'}; "
+              f"p99 ≤ 100 ms: {'met' if p99 <= 100 else 'NOT met'}")
 
     # A published testimonial visible in search: commit → drain → searchable.
     with app.app_context():
