@@ -58,6 +58,8 @@ def after_commit() -> None:
 
 def catch_up() -> None:
     """Before a search: apply committed changes a lost lock race left behind. Never raises."""
+    if not current_app.config.get("SEARCH_DRAIN_AFTER_COMMIT", True):
+        return
     try:
         if indexer.has_pending():
             indexer.try_drain(_index_dir())

@@ -170,3 +170,18 @@ def test_sync_command_drains_and_check_reports_drift(app, indexed, runner):
     assert result.exit_code == 0, result.output
     assert "0 missing, 0 extra" in result.output
     rebuild(app)
+
+
+def test_with_draining_off_changes_wait_in_the_outbox_for_sync(app_factory):
+    app = app_factory(SEARCH_DRAIN_AFTER_COMMIT=False)
+    rebuild(app)
+    with app.app_context():
+        clinic = ClinicFactory(description="Laggingword studio.")
+        search.mark_dirty(clinic.id)
+        services.commit()
+        cid = clinic.id
+    assert app.test_client().get("/search?q=laggingword").status_code == 200
+    assert outbox_rows(app) == 1
+    assert ids_for(app, "laggingword") == []
+    assert app.test_cli_runner().invoke(args=["search", "sync"]).exit_code == 0
+    assert ids_for(app, "laggingword") == [cid]
