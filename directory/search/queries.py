@@ -82,6 +82,47 @@ def raw_words(text: str | None) -> list[str]:
     return [t.text for t in SPELL_ANALYZER(text[:400])][:MAX_TERMS]
 
 
+_NUMERIC = ("cid", "rank", "reviews", "lat", "lon", "svcmask")
+_TEXT = ("country", "namekey")
+_COLUMNS = _NUMERIC + _TEXT
+# Signed NUMERIC columns store value + 2**63 (Whoosh's sortable encoding).
+_SIGN_OFFSET = 1 << 63
+# Column values of recent segments: a commit adds a small segment and leaves
+# the others as they were, so a new generation reads only what is new.
+_segment_columns: OrderedDict[tuple, dict[str, list]] = OrderedDict()
+
+
+def _segment_values(leaf) -> dict[str, list]:
+    segment = leaf.segment()
+    # Segment ids are random and unique; a segment's columns never change.
+    key = (segment.segment_id(), segment.doc_count_all())
+    hit = _segment_columns.get(key)
+    if hit is not None:
+        _segment_columns.move_to_end(key)
+        return hit
+    values: dict[str, list] = {}
+    for name in _NUMERIC:
+        raw = leaf.column_reader(name, translate=False)
+        values[name] = [v - _SIGN_OFFSET for v in raw]
+    for name in _TEXT:
+        values[name] = [b.decode("utf-8") for b in leaf.column_reader(name, translate=False)]
+    _segment_columns[key] = values
+    while len(_segment_columns) > 64:
+        _segment_columns.popitem(last=False)
+    return values
+
+
+def _columns(reader) -> dict[str, list]:
+    """Every column as one list indexed by docnum (leaf readers in docnum order)."""
+    out: dict[str, list] = {name: [] for name in _COLUMNS}
+    for leaf, offset in sorted(reader.leaf_readers(), key=lambda lo: lo[1]):
+        assert offset == len(out["cid"])
+        values = _segment_values(leaf)
+        for name in _COLUMNS:
+            out[name].extend(values[name])
+    return out
+
+
 class Snapshot:
     """Column arrays and cached posting sets of one index generation."""
 
@@ -91,19 +132,15 @@ class Snapshot:
         self.reader = reader
         self.doc_count = reader.doc_count_all()
 
-        def column(name):
-            if not self.doc_count:
-                return []  # an empty index has no columns
-            return list(reader.column_reader(name))
-
-        self.cid = column("cid")
-        self.rank = column("rank")
-        self.reviews = column("reviews")
-        self.lat = column("lat")
-        self.lon = column("lon")
-        self.svcmask = column("svcmask")
-        self.country = column("country")
-        self.namekey = column("namekey")
+        cols = _columns(reader) if self.doc_count else {name: [] for name in _COLUMNS}
+        self.cid = cols["cid"]
+        self.rank = cols["rank"]
+        self.reviews = cols["reviews"]
+        self.lat = cols["lat"]
+        self.lon = cols["lon"]
+        self.svcmask = cols["svcmask"]
+        self.country = cols["country"]
+        self.namekey = cols["namekey"]
         self.live = frozenset(reader.all_doc_ids()) if self.doc_count else frozenset()
         self.has_deletions = len(self.live) != self.doc_count
         self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
