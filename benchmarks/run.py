@@ -340,29 +340,39 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
     env.update({"DIRECTORY_INSTANCE_PATH": str(instance), "DIRECTORY_SECRET_KEY": SECRET,
                 "DIRECTORY_RATELIMIT_ENABLED": "false",
                 "DIRECTORY_TRUSTED_HOSTS": json.dumps(["127.0.0.1", "localhost"])})
-    site_port, ref_port = free_port(), free_port()
-    site = serve("wsgi:app", env, site_port, instance / "gunicorn-site.log")
+    ref_port = free_port()
     ref = serve("benchmarks.minimal:app", env, ref_port, instance / "gunicorn-ref.log")
+    results = {}
     try:
-        base = f"http://127.0.0.1:{site_port}"
-        # Warm both workers (searcher, gazetteer, templates).
-        for p in search_paths[:40] + ["/", f"/clinics/{slugs[0]}"]:
-            for _ in range(2):
-                urllib.request.urlopen(base + p, timeout=60).read()
-        results = {
-            "minimal 20-item page": wrk(f"http://127.0.0.1:{ref_port}", ["/"], seconds, instance),
-            "search": wrk(base, search_paths, seconds, instance),
-            "clinic page": wrk(base, [f"/clinics/{s}" for s in slugs[:100]], seconds, instance),
-            "home page": wrk(base, ["/"], seconds, instance),
-        }
+        results["minimal 20-item page"] = wrk(f"http://127.0.0.1:{ref_port}", ["/"], seconds,
+                                              instance)
+        for cache in ("false", "true"):
+            site_port = free_port()
+            site = serve("wsgi:app", {**env, "DIRECTORY_SEARCH_PAGE_CACHE": cache}, site_port,
+                         instance / f"gunicorn-site-{cache}.log")
+            try:
+                base = f"http://127.0.0.1:{site_port}"
+                # Warm both workers (searcher, gazetteer, templates).
+                for p in search_paths[:40] + ["/", f"/clinics/{slugs[0]}"]:
+                    for _ in range(2):
+                        urllib.request.urlopen(base + p, timeout=60).read()
+                label = "cache on" if cache == "true" else "cache off"
+                results[f"search ({label})"] = wrk(base, search_paths, seconds, instance)
+                if cache == "false":
+                    results["clinic page"] = wrk(base, [f"/clinics/{s}" for s in slugs[:100]],
+                                                 seconds, instance)
+                    results["home page"] = wrk(base, ["/"], seconds, instance)
+            finally:
+                site.send_signal(signal.SIGTERM)
+                site.wait(30)
     finally:
-        for proc in (site, ref):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+        ref.send_signal(signal.SIGTERM)
+        ref.wait(30)
     ref_rps = results["minimal 20-item page"]["rps"]
-    targets = {"search": 0.15, "clinic page": 0.5, "home page": 0.8}
+    targets = {"search (cache off)": 0.15, "search (cache on)": 0.15, "clinic page": 0.5,
+               "home page": 0.8}
     print("\nHTTP (gunicorn, 2 sync workers; wrk -t2 -c16, "
-          f"{seconds} s each; no result cache exists, so cache on = cache off)")
+          f"{seconds} s each; search with SEARCH_PAGE_CACHE off, then on)")
     print(f"  {'page':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target")
     for name, r in results.items():
         ratio = r["rps"] / ref_rps

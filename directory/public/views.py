@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
 
 from directory.extensions import db
 from directory.guards import public
@@ -62,9 +73,35 @@ def _cached(name: str, load):
     return hit[1]
 
 
+# Rendered /search pages for anonymous visitors, per index generation
+# (SEARCH_PAGE_CACHE). Every change a page shows marks the clinic dirty, which
+# makes a new generation; while outbox rows are pending nothing is cached.
+_PAGE_CACHE: OrderedDict[tuple, str] = OrderedDict()
+PAGE_CACHE_SIZE = 512
+
+
 @bp.get("/search")
 @public
 def search():
+    key = None
+    if current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing) \
+            and not current_user.is_authenticated and not session.get("_flashes"):
+        gen = search_service.generation()
+        if gen is not None:
+            key = (current_app.config["INDEX_DIR"], gen, request.full_path)
+            cached = _PAGE_CACHE.get(key)
+            if cached is not None:
+                _PAGE_CACHE.move_to_end(key)
+                return cached
+    response = _search_page()
+    if key is not None and isinstance(response, str):
+        _PAGE_CACHE[key] = response
+        while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
+            _PAGE_CACHE.popitem(last=False)
+    return response
+
+
+def _search_page():
     args = forms.search_args(request.args)
     place = None
     if args.place:

@@ -14,6 +14,7 @@ SEARCH_TIME_LIMIT_S deadline; past it, the page says results may be incomplete.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import time
 from collections import Counter, OrderedDict
@@ -123,10 +124,14 @@ def _columns(reader) -> dict[str, list]:
     return out
 
 
+_serials = itertools.count(1)
+
+
 class Snapshot:
     """Column arrays and cached posting sets of one index generation."""
 
     def __init__(self, searcher):
+        self.serial = next(_serials)  # identifies the generation within this process
         self.searcher = searcher
         reader = searcher.reader()
         self.reader = reader

@@ -132,6 +132,19 @@ def find(query: Query) -> ResultPage:
     )
 
 
+def generation() -> int | None:
+    """A token for the index generation this process searches, or None when
+    cached pages must not be used (outbox rows still pending: the index may
+    lag the database, so results must be re-read from SQL)."""
+    search.catch_up()
+    if search.indexer.has_pending():
+        return None
+    try:
+        return search.engine().s.serial
+    except Unavailable:
+        return None
+
+
 def near(place: Place, radius_km: int = 100, limit: int = 4) -> ResultPage:
     """Best-rated public clinics within radius_km of a place (rated ones first)."""
     return find(Query(place=place, radius_km=radius_km, sort="quality", per_page=limit))
