@@ -14,6 +14,7 @@ from directory import services
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
+    app.cli.add_command(search_cli)
 
 
 @click.command("seed-demo")
@@ -70,3 +71,68 @@ def users_create(email: str, role: str, display_name: str | None, unverified: bo
     extra = " Set up the second factor at the first login." if role in ("moderator", "admin") \
         else ""
     click.echo(f"Created user #{user.id} {user.email} ({role}).{extra}")
+
+search_cli = AppGroup("search", help="Keep the search index in step with the database.")
+
+
+@search_cli.command("sync")
+@click.option("--loop", is_flag=True, help="Keep draining (a background worker).")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600))
+def search_sync(loop: bool, interval: float) -> None:
+    """Apply pending outbox rows to the index."""
+    from flask import current_app
+
+    from directory.search import indexer
+
+    index_dir = current_app.config["INDEX_DIR"]
+    if not indexer.exists(index_dir):
+        raise click.ClickException("There is no usable search index; run `flask search rebuild`.")
+    while True:
+        applied = indexer.try_drain(index_dir, wait_s=30.0, rounds=1_000_000)
+        if not loop:
+            left = indexer.pending_count()
+            click.echo(f"Applied {applied} outbox rows; {left} pending.")
+            return
+        time.sleep(interval)
+
+
+def _rebuild() -> None:
+    from flask import current_app
+
+    from directory.search import indexer
+
+    n = indexer.rebuild(current_app.config["INDEX_DIR"], echo=click.echo)
+    click.echo(f"Search index rebuilt: {n} clinics.")
+
+
+@search_cli.command("rebuild")
+def search_rebuild() -> None:
+    """Index every public clinic into a fresh directory and swap it in."""
+    _rebuild()
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Same as `rebuild`."""
+    _rebuild()
+
+
+@search_cli.command("check")
+def search_check() -> None:
+    """Compare the index with the database; exits 1 on drift."""
+    from flask import current_app
+
+    from directory.search import indexer
+
+    try:
+        drift = indexer.check(current_app.config["INDEX_DIR"])
+    except indexer.Unavailable as exc:
+        raise click.ClickException(f"{exc} - run `flask search rebuild`.") from exc
+    for cid in drift.missing:
+        click.echo(f"missing from the index: clinic {cid}")
+    for cid in drift.extra:
+        click.echo(f"in the index but not public: clinic {cid}")
+    click.echo(f"{len(drift.missing)} missing, {len(drift.extra)} extra, "
+               f"{drift.pending} outbox rows pending.")
+    if not drift.ok:
+        raise SystemExit(1)

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+import time
+from collections import OrderedDict
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
 
 from directory.extensions import db
 from directory.guards import public
@@ -10,6 +23,7 @@ from directory.models import Clinic
 from directory.public import forms
 from directory.services import clinics as clinic_service
 from directory.services import counters
+from directory.services import search as search_service
 from directory.services.scores import explain_reviews
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -19,28 +33,116 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @public
 def home():
+    near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
+    near = near_place = None
+    if near_text:
+        near_place = search_service.resolve_place(near_text)
+        if near_place is not None:
+            try:
+                near = search_service.near(near_place, radius_km=100, limit=4)
+            except search_service.Unavailable:
+                near = None
     return render_template(
         "public/home.html",
-        best=clinic_service.best_rated(8),
-        cities=clinic_service.popular_cities(12),
+        best=_cached("best", lambda: clinic_service.best_rated(8)),
+        cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
+        near_text=near_text,
+        near_place=near_place,
+        near=near,
     )
+
+
+_HOME_CACHE: dict[tuple[str, str], tuple[float, list]] = {}
+HOME_CACHE_S = 30
+
+
+def _cached(name: str, load):
+    """The home page's lists sort every public clinic; a per-process copy is kept
+    for HOME_CACHE_S seconds (best-rated clinics are kept by id and re-read, so a
+    clinic suspended meanwhile never shows)."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name)
+    now = time.monotonic()
+    hit = _HOME_CACHE.get(key)
+    if hit is None or now - hit[0] > HOME_CACHE_S or current_app.testing:
+        value = load()
+        if name == "best":
+            value = [c.id for c in value]
+        hit = (now, value)
+        _HOME_CACHE[key] = hit
+    if name == "best":
+        return search_service.load_public(hit[1])
+    return hit[1]
+
+
+# Rendered /search pages for anonymous visitors, per index generation
+# (SEARCH_PAGE_CACHE). Every change a page shows marks the clinic dirty, which
+# makes a new generation; while outbox rows are pending nothing is cached.
+_PAGE_CACHE: OrderedDict[tuple, str] = OrderedDict()
+PAGE_CACHE_SIZE = 512
 
 
 @bp.get("/search")
 @public
 def search():
-    filters = forms.list_filters(request.args)
-    page = forms.page_arg(request.args)
-    pagination = clinic_service.list_public(filters, page, current_app.config["PAGE_SIZE"])
-    if page > 1 and page > (pagination.pages or 1):
-        abort(404, "There is no such page of results.")
-    return render_template(
-        "public/search.html",
-        pagination=pagination,
-        filters=filters,
-        cities=clinic_service.list_cities(),
-        countries=clinic_service.list_countries(),
+    key = None
+    if current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing) \
+            and not current_user.is_authenticated and not session.get("_flashes"):
+        gen = search_service.generation()
+        if gen is not None:
+            key = (current_app.config["INDEX_DIR"], gen, request.full_path)
+            cached = _PAGE_CACHE.get(key)
+            if cached is not None:
+                _PAGE_CACHE.move_to_end(key)
+                return cached
+    response = _search_page()
+    if key is not None and isinstance(response, str):
+        _PAGE_CACHE[key] = response
+        while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
+            _PAGE_CACHE.popitem(last=False)
+    return response
+
+
+def _search_page():
+    args = forms.search_args(request.args)
+    place = None
+    if args.place:
+        place = search_service.resolve_place(args.place)
+    query = search_service.Query(
+        text=args.text, service=args.service, country=args.country, city=args.city,
+        max_price=args.max_price, women=args.women, place=place, radius_km=args.radius,
+        sort=args.sort if (place or args.sort != "distance") else "quality",
+        page=args.page, per_page=current_app.config["PAGE_SIZE"],
     )
+    context = {"args": args, "place": place, "radii": forms.RADII,
+               "sorts": forms.SEARCH_SORTS, "price_buckets": forms.PRICE_CHOICES}
+    if args.place and place is None:
+        return render_template("public/search.html", results=None, unknown_place=True,
+                               **context)
+    try:
+        results = search_service.find(query)
+    except search_service.Unavailable:
+        return render_template("public/search.html", results=None, unavailable=True,
+                               **context), 503
+    if args.page > 1 and args.page > (results.pages or 1):
+        abort(404, "There is no such page of results.")
+    return render_template("public/search.html", results=results, **context)
+
+
+@bp.get("/search/suggest")
+@public
+def suggest():
+    prefix = (request.args.get("q") or "").replace("\x00", "").strip()
+    if len(prefix) > 60:
+        abort(400, "“q” is too long (at most 60 characters).")
+    items = search_service.suggest(prefix) if len(prefix) >= 2 else []
+    for item in items:
+        if item.get("slug"):
+            item["url"] = url_for("public.clinic", slug=item.pop("slug"))
+        else:
+            item["url"] = url_for("public.search", place=item["value"])
+    response = jsonify({"q": prefix, "suggestions": items})
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 def _clinic_or_404(slug: str) -> Clinic:

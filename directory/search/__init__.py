@@ -1,14 +1,146 @@
-"""The only package that touches Whoosh (see STYLE.md, "Search index in step")."""
+"""The only package that touches Whoosh (see STYLE.md, "Search index in step").
+
+The rest of the application uses this facade: `mark_dirty` (services, in the
+transaction), `after_commit` (services.commit), `engine()` (the search
+service) and the index commands in `indexer`.
+"""
 
 from __future__ import annotations
 
-from .outbox import mark_dirty
+import logging
+import re
+from functools import lru_cache
 
-__all__ = ["after_commit", "mark_dirty"]
+from flask import current_app
+from markupsafe import Markup, escape
+
+from . import indexer
+from .gazetteer import Place, haversine_km
+from .gazetteer import resolve as resolve_place
+from .gazetteer import suggest as suggest_places
+from .indexer import Unavailable
+from .outbox import mark_dirty
+from .queries import SORTS, Engine, Hits, Query, Snapshot
+
+__all__ = [
+    "SORTS",
+    "Engine",
+    "Hits",
+    "Place",
+    "Query",
+    "Unavailable",
+    "after_commit",
+    "engine",
+    "haversine_km",
+    "highlight",
+    "mark_dirty",
+    "resolve_place",
+    "suggest_places",
+]
+
+log = logging.getLogger("directory.search")
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+
+
+def _index_dir() -> str:
+    return current_app.config["INDEX_DIR"]
 
 
 def after_commit() -> None:
-    """Called by services.commit(); drains the outbox when the index is in use."""
-    # The Whoosh index arrives with the search issue; until then the SQL list
-    # serves /search and the outbox simply accumulates.
-    return None
+    """Called by services.commit(): drain the outbox if the writer is free. Never raises."""
+    if not current_app.config.get("SEARCH_DRAIN_AFTER_COMMIT", True):
+        return
+    try:
+        indexer.try_drain(_index_dir())
+    except Exception:  # noqa: BLE001 - the change is saved; the outbox keeps it
+        log.exception("draining the search outbox failed; it will be retried")
+
+
+def catch_up() -> None:
+    """Before a search: apply committed changes a lost lock race left behind. Never raises."""
+    if not current_app.config.get("SEARCH_DRAIN_AFTER_COMMIT", True):
+        return
+    try:
+        if indexer.has_pending():
+            indexer.try_drain(_index_dir())
+    except Exception:  # noqa: BLE001
+        log.exception("draining the search outbox failed; it will be retried")
+
+
+def engine() -> Engine:
+    """A query engine on the latest index generation; raises Unavailable.
+
+    A missing or corrupt index is rebuilt: at once when the database is small,
+    otherwise in a background thread while search reports itself unavailable.
+    """
+    app = current_app._get_current_object()
+    index_dir = _index_dir()
+    try:
+        st = indexer.current(index_dir)
+    except Unavailable:
+        if not app.config.get("SEARCH_AUTO_REBUILD", True):
+            raise
+        log.warning("search index unusable at %s; rebuilding", index_dir)
+        if len(indexer.public_ids()) <= int(app.config.get("SEARCH_SYNC_REBUILD_MAX", 2000)):
+            if indexer.rebuild(index_dir, wait=False) < 0:
+                raise
+            st = indexer.current(index_dir)
+        else:
+            indexer.repair_in_background(app, index_dir)
+            raise
+    snap = getattr(st, "snapshot", None)
+    if snap is None or snap.searcher is not st.searcher:
+        try:
+            snap = Snapshot(st.searcher)
+        except Exception as exc:  # noqa: BLE001 - damaged segment files
+            indexer.forget(index_dir)
+            raise Unavailable(f"search index unreadable: {exc!r}") from exc
+        st.snapshot = snap
+    return Engine(snap, float(app.config.get("SEARCH_TIME_LIMIT_S", 0.5)))
+
+
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    from .schema import ANALYZER
+
+    toks = [t.text for t in ANALYZER(word)]
+    return toks[0] if toks else ""
+
+
+def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
+    """A snippet of text around the first matching word, matches in <mark>.
+
+    Built from escaped fragments: the user's words never reach the page as HTML.
+    """
+    if not text or not terms:
+        return None
+    wanted = set(terms)
+    prefixes = {t[:2] for t in wanted}
+    spans = []
+    for m in _WORD.finditer(text[:20_000]):
+        word = m.group().lower()
+        if word[:2] in prefixes and _stem(word) in wanted:
+            spans.append((m.start(), m.end()))
+    if not spans:
+        return None
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > spans[0][1] else end
+    out = [Markup("…") if start else Markup("")]
+    pos = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(escape(text[pos:a]))
+        out.append(Markup("<mark>") + escape(text[a:b]) + Markup("</mark>"))
+        pos = b
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append(Markup("…"))
+    return Markup("").join(out)

@@ -1,0 +1,172 @@
+"""Finding clinics: the search page, suggestions and "best-rated near you".
+
+The index answers with clinic ids in order; the rows are then re-read from
+the database and re-checked for visibility, so a stale index never shows a
+suspended or deleted clinic (SECURITY.md 29).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from directory import search
+from directory.extensions import db
+from directory.models import Clinic
+from directory.search import Place, Query, Unavailable
+from directory.search.documents import PRICE_BUCKETS
+from directory.vocab import PUBLIC_CLINIC_STATUSES
+
+__all__ = [
+    "PRICE_BUCKETS",
+    "Query",
+    "ResultPage",
+    "Unavailable",
+    "find",
+    "load_public",
+    "near",
+    "resolve_place",
+    "suggest",
+]
+
+
+@dataclass
+class ResultPage:
+    """One page of results; quacks like a Flask-SQLAlchemy Pagination for the pager macro."""
+
+    items: list[Clinic]
+    total: int
+    page: int
+    per_page: int
+    query: Query
+    distances: dict[int, float] = field(default_factory=dict)
+    snippets: dict[int, Markup] = field(default_factory=dict)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+    fuzzy: bool = False
+    partial: bool = False
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, left_edge=2, left_current=2, right_current=4, right_edge=2):
+        pages = self.pages
+        left_end = min(1 + left_edge, pages + 1)
+        yield from range(1, left_end)
+        if left_end >= pages + 1:
+            return
+        mid_start = max(left_end, self.page - left_current)
+        mid_end = min(self.page + right_current + 1, pages + 1)
+        if mid_start - left_end > 0:
+            yield None
+        yield from range(mid_start, mid_end)
+        if mid_end >= pages + 1:
+            return
+        right_start = max(mid_end, pages - right_edge + 1)
+        if right_start - mid_end > 0:
+            yield None
+        yield from range(right_start, pages + 1)
+
+
+def resolve_place(text: str) -> Place | None:
+    return search.resolve_place(text)
+
+
+def load_public(ids: list[int]) -> list[Clinic]:
+    """The clinics in the given order, dropping any that are not (or no longer) public."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(Clinic).where(Clinic.id.in_(ids), Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
+    ).scalars()
+    by_id = {c.id: c for c in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def find(query: Query) -> ResultPage:
+    """Run a search; raises Unavailable when the index cannot be used."""
+    search.catch_up()
+    hits = search.engine().run(query)
+    clinics = load_public(hits.ids)
+    dropped = len(hits.ids) - len(clinics)
+    snippets = {}
+    if hits.terms:
+        for c in clinics:
+            snip = search.highlight(c.description or "", hits.terms)
+            if snip is not None:
+                snippets[c.id] = snip
+    return ResultPage(
+        items=clinics,
+        total=max(0, hits.total - dropped),
+        page=query.page,
+        per_page=query.per_page,
+        query=query,
+        distances=hits.distances,
+        snippets=snippets,
+        facets=hits.facets,
+        suggestion=hits.suggestion,
+        fuzzy=hits.fuzzy,
+        partial=hits.partial,
+        elapsed_ms=hits.elapsed_ms,
+    )
+
+
+def generation() -> int | None:
+    """A token for the index generation this process searches, or None when
+    cached pages must not be used (outbox rows still pending: the index may
+    lag the database, so results must be re-read from SQL)."""
+    search.catch_up()
+    if search.indexer.has_pending():
+        return None
+    try:
+        return search.engine().s.serial
+    except Unavailable:
+        return None
+
+
+def near(place: Place, radius_km: int = 100, limit: int = 4) -> ResultPage:
+    """Best-rated public clinics within radius_km of a place (rated ones first)."""
+    return find(Query(place=place, radius_km=radius_km, sort="quality", per_page=limit))
+
+
+def suggest(prefix: str, limit: int = 5) -> list[dict]:
+    """Clinic names and places for the search box, as the user types."""
+    out: list[dict] = []
+    try:
+        ids = search.engine().suggest_names(prefix, limit)
+    except Unavailable:
+        ids = []
+    for c in load_public(ids):
+        out.append(
+            {
+                "kind": "clinic",
+                "label": c.name,
+                "value": c.name,
+                "detail": f"{c.city}, {c.country}",
+                "slug": c.slug,
+            }
+        )
+    for p in search.suggest_places(prefix, limit=limit):
+        out.append({"kind": "place", "label": p.label, "value": p.name, "detail": p.country})
+    return out

@@ -1,0 +1,51 @@
+"""The optional page cache of /search never shows what the database no longer shows."""
+
+from __future__ import annotations
+
+from whoosh import index as whoosh_index
+
+from directory import search, services
+from directory.extensions import db
+from directory.models import Clinic
+from tests.factories import ClinicFactory
+from tests.search.conftest import card_names, index_dir, rebuild
+
+
+def test_cached_pages_follow_every_index_change(app_factory):
+    app = app_factory(SEARCH_PAGE_CACHE=True)
+    with app.app_context():
+        cid = ClinicFactory(name="Cached Studio", description="Cacheword.").id
+    rebuild(app)
+    client = app.test_client()
+    first = client.get("/search?q=cacheword").get_data(as_text=True)
+    assert card_names(first) == ["Cached Studio"]
+    assert client.get("/search?q=cacheword").get_data(as_text=True) == first
+    with app.app_context():
+        db.session.get(Clinic, cid).name = "Renamed Studio"
+        search.mark_dirty(cid)
+        services.commit()
+    assert card_names(client.get("/search?q=cacheword").get_data(as_text=True)) == [
+        "Renamed Studio"
+    ]
+
+
+def test_no_cached_page_while_the_index_lags(app_factory):
+    app = app_factory(SEARCH_PAGE_CACHE=True)
+    with app.app_context():
+        cid = ClinicFactory(name="Lagging Studio", description="Lagword.").id
+    rebuild(app)
+    client = app.test_client()
+    assert card_names(client.get("/search?q=lagword").get_data(as_text=True)) == ["Lagging Studio"]
+    held = whoosh_index.open_dir(index_dir(app)).lock("WRITELOCK")  # another process
+    assert held.acquire()
+    try:
+        with app.app_context():
+            db.session.get(Clinic, cid).status = "suspended"
+            search.mark_dirty(cid)
+            services.commit()
+        # The index still has the clinic; the page must not come from the cache.
+        html = client.get("/search?q=lagword").get_data(as_text=True)
+        assert "Lagging Studio" not in html
+    finally:
+        held.release()
+    assert "Lagging Studio" not in client.get("/search?q=lagword").get_data(as_text=True)
