@@ -72,6 +72,7 @@ def users_create(email: str, role: str, display_name: str | None, unverified: bo
         else ""
     click.echo(f"Created user #{user.id} {user.email} ({role}).{extra}")
 
+
 search_cli = AppGroup("search", help="Keep the search index in step with the database.")
 
 
