@@ -25,8 +25,7 @@ def snapshot():
 def test_seed_is_deterministic_for_a_seed(app_factory, tmp_path):
     results = []
     for i in range(2):
-        app = app_factory(INSTANCE_PATH=str(tmp_path / f"i{i}"),
-                          SQLALCHEMY_DATABASE_URI=None if i else None)
+        app = app_factory(INSTANCE_PATH=str(tmp_path / f"i{i}"))
         with app.app_context():
             db.session.query(Review).delete()
             db.session.query(Clinic).delete()
