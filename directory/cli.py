@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
+    app.cli.add_command(recompute_scores)
 
 
 @click.command("seed-demo")
@@ -137,3 +138,14 @@ def search_check() -> None:
                f"{drift.pending} outbox rows pending.")
     if not drift.ok:
         raise SystemExit(1)
+
+
+@click.command("recompute-scores")
+@with_appcontext
+def recompute_scores() -> None:
+    """Recompute every clinic's quality score (testimonials age: run it daily)."""
+    from directory.services import scores
+
+    n = scores.recompute_all()
+    services.commit()
+    click.echo(f"Recomputed {n} clinics.")

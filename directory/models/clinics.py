@@ -56,6 +56,8 @@ class Clinic(db.Model):
     correction_count: Mapped[int] = mapped_column(Integer, default=0)
     healed_count: Mapped[int] = mapped_column(Integer, default=0)
     result_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Mean rating per rubric dimension of the published testimonials (explains the score).
+    dimension_means: Mapped[dict | None] = mapped_column(JSON)
 
     owner = relationship("User", foreign_keys=[owner_id])
     practitioners = relationship(

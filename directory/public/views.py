@@ -24,7 +24,7 @@ from directory.public import forms
 from directory.services import clinics as clinic_service
 from directory.services import counters
 from directory.services import search as search_service
-from directory.services.scores import explain_reviews
+from directory.services.scores import cached_explanation
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 bp = Blueprint("public", __name__)
@@ -157,8 +157,7 @@ def _clinic_or_404(slug: str) -> Clinic:
 def clinic(slug: str):
     clinic = _clinic_or_404(slug)
     counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
-    reviews = clinic_service.all_public_reviews(clinic)
-    explanation = explain_reviews(reviews)
+    explanation = cached_explanation(clinic)
     page = clinic_service.public_reviews(clinic, 1, current_app.config["REVIEWS_PAGE_SIZE"])
     results = clinic_service.public_results(clinic, limit=6)
     from flask_login import current_user
@@ -186,7 +185,7 @@ def clinic_reviews(slug: str):
     page = clinic_service.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
     if page_no > 1 and page_no > (page.pages or 1):
         abort(404, "There is no such page of testimonials.")
-    explanation = explain_reviews(clinic_service.all_public_reviews(clinic))
+    explanation = cached_explanation(clinic)
     return render_template(
         "public/reviews.html", clinic=clinic, reviews=page, explanation=explanation
     )

@@ -133,10 +133,16 @@ def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[
     for key in ("stage", "skin_type", "hair_colour", "goal"):
         if filters.get(key) is not None:
             stmt = stmt.where(getattr(ResultCase, key) == filters[key])
-    cases = list(db.session.execute(stmt).scalars())
-    if filters.get("age"):
-        cases = [c for c in cases if c.age_label == filters["age"]]
-    return cases[:limit] if limit else cases
+    age = filters.get("age")
+    if age == "fresh":
+        stmt = stmt.where(ResultCase.months_since_last_session < 1)
+    elif age == "healed":
+        stmt = stmt.where(ResultCase.months_since_last_session.between(1, 11))
+    elif age == "long_term":
+        stmt = stmt.where(ResultCase.months_since_last_session >= 12)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.execute(stmt).scalars())
 
 
 def public_photo_ids(photos: list[Photo | None]) -> list[Photo]:

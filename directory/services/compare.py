@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ResultCase
-from directory.services.clinics import all_public_reviews, by_quality, is_public_clinic
-from directory.services.scores import explain_reviews
+from directory.services.clinics import by_quality, is_public_clinic
+from directory.services.scores import cached_explanation
 
 MAX_COMPARED = 4
 
@@ -38,7 +38,7 @@ def columns(slugs: list[str]) -> list[Column]:
                    func.count(ResultCase.id).filter(ResultCase.months_since_last_session >= 12))
             .where(ResultCase.clinic_id == c.id, ResultCase.status == "published")
         ).one()
-        out.append(Column(c, explain_reviews(all_public_reviews(c)), counts[0], counts[1]))
+        out.append(Column(c, cached_explanation(c), counts[0], counts[1]))
     return out
 
 

@@ -57,6 +57,29 @@ def explain_reviews(reviews: list[Review], now: datetime | None = None) -> quali
     return quality.explain([facts_for(r) for r in reviews], now)
 
 
+def cached_explanation(clinic: Clinic) -> quality.Explanation:
+    """The explanation stored by the last recompute (no testimonial is read)."""
+    return quality.Explanation(
+        score=clinic.quality_score,
+        published=clinic.review_count,
+        verified=clinic.verified_count,
+        effective_weight=clinic.effective_weight,
+        dimension_means=dict(clinic.dimension_means or {}),
+        corrections=clinic.correction_count,
+        healed=clinic.healed_count,
+    )
+
+
+def recompute_all(now: datetime | None = None) -> int:
+    """Recompute every clinic (ages change the weights: run daily). Returns the count."""
+    now = now or datetime.now(UTC)
+    n = 0
+    for clinic in db.session.execute(select(Clinic)).scalars():
+        recompute_clinic(clinic, now)
+        n += 1
+    return n
+
+
 def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Explanation:
     """Recompute and store the clinic's and its practitioners' figures; mark it dirty."""
     now = now or datetime.now(UTC)
@@ -72,6 +95,7 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
     clinic.verified_count = exp.verified
     clinic.correction_count = exp.corrections
     clinic.healed_count = exp.healed
+    clinic.dimension_means = exp.dimension_means
 
     by_practitioner: dict[int, list[Review]] = {}
     for r in reviews:

@@ -118,3 +118,27 @@ def test_no_price_change_ever_changes_any_score_or_order(app, specs, rnd):
             scores.recompute_clinic(c, now)
         db.session.commit()
         assert _order() == before
+
+
+def test_cached_explanation_matches_the_live_one(app):
+    with app.app_context():
+        clinic = ClinicFactory()
+        ReviewFactory(clinic=clinic, overall=5, realism=4, hairline=5,
+                      verified_at=datetime.now(UTC))
+        ReviewFactory(clinic=clinic, overall=2, pigment=1, needed_correction=True)
+        live = scores.recompute_clinic(clinic)
+        db.session.commit()
+        assert scores.cached_explanation(clinic) == live
+
+
+def test_recompute_scores_command_refreshes_every_clinic(app, runner):
+    with app.app_context():
+        clinic = ClinicFactory()
+        ReviewFactory(clinic=clinic, overall=5)
+        db.session.commit()
+        assert clinic.quality_score is None  # written without the service
+    result = runner.invoke(args=["recompute-scores"])
+    assert result.exit_code == 0 and "Recomputed 1 clinics" in result.output
+    with app.app_context():
+        assert db.session.get(Clinic, clinic.id).quality_score == pytest.approx(17 / 4.6,
+                                                                                 abs=1e-3)
