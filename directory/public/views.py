@@ -158,7 +158,7 @@ def clinic(slug: str):
     clinic = _clinic_or_404(slug)
     counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
     explanation = cached_explanation(clinic)
-    page = clinic_service.public_reviews(clinic, 1, current_app.config["REVIEWS_PAGE_SIZE"])
+    page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
     results = clinic_service.public_results(clinic, limit=6)
     from flask_login import current_user
 

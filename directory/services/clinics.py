@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from directory.extensions import db
 from directory.models import Clinic, Photo, Practitioner, ResultCase, Review
@@ -97,17 +97,34 @@ def get_public(slug: str) -> Clinic | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def public_reviews(clinic: Clinic, page: int, per_page: int):
-    stmt = (
+def _reviews_for_page(clinic: Clinic):
+    return (
         public_reviews_query(clinic.id)
         .options(
-            selectinload(Review.author),
-            selectinload(Review.practitioner),
-            selectinload(Review.reply),
+            joinedload(Review.author),
+            joinedload(Review.practitioner),
+            joinedload(Review.reply),
         )
         .order_by(Review.created_at.desc(), Review.id.desc())
     )
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def public_reviews(clinic: Clinic, page: int, per_page: int):
+    return db.paginate(_reviews_for_page(clinic), page=page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The newest published testimonials and how many there are in all."""
+
+    items: list[Review]
+    total: int
+
+
+def latest_reviews(clinic: Clinic, n: int) -> Latest:
+    """The clinic page's first testimonials; the total comes from the cached count."""
+    items = list(db.session.execute(_reviews_for_page(clinic).limit(n)).unique().scalars())
+    return Latest(items, clinic.review_count)
 
 
 def all_public_reviews(clinic: Clinic) -> list[Review]:
@@ -119,10 +136,10 @@ def public_results_query(clinic_id: int):
         select(ResultCase)
         .where(ResultCase.clinic_id == clinic_id, ResultCase.status == "published")
         .options(
-            selectinload(ResultCase.before_photo),
-            selectinload(ResultCase.after_photo),
-            selectinload(ResultCase.healed_photo),
-            selectinload(ResultCase.practitioner),
+            joinedload(ResultCase.before_photo),
+            joinedload(ResultCase.after_photo),
+            joinedload(ResultCase.healed_photo),
+            joinedload(ResultCase.practitioner),
         )
         .order_by(ResultCase.published_at.desc(), ResultCase.id.desc())
     )
