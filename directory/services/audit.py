@@ -7,10 +7,22 @@ from datetime import datetime
 
 from directory.extensions import db
 from directory.models import ModerationDecision, User
-from directory.services import Invalid
+from directory.services import Invalid, NotAllowed
 from directory.vocab import REASON_CODES
 
 MIN_STATEMENT = 10
+
+
+def ensure_may_decide(by: User | None, clinic, submitter_id: int | None) -> None:
+    """The one rule for every queue: a moderator decides, never on their own item nor on
+    an item of a clinic they own. Raises NotAllowed."""
+    if by is None or not by.is_moderator:
+        raise NotAllowed("Only moderators can decide on this.")
+    if submitter_id is not None and submitter_id == by.id:
+        raise NotAllowed("You cannot decide on your own submission; your own item goes to "
+                         "another moderator.")
+    if clinic is not None and clinic.owner_id is not None and clinic.owner_id == by.id:
+        raise NotAllowed("You cannot decide on an item of a clinic you own.")
 
 
 def record(

@@ -59,12 +59,7 @@ def _now() -> datetime:
 # --- who may decide -------------------------------------------------------------------
 
 def _check(by: User, author_id: int | None, clinic: Clinic | None) -> None:
-    if by is None or not by.is_moderator:
-        raise NotAllowed("Only moderators can decide on this.")
-    if author_id is not None and author_id == by.id:
-        raise NotAllowed("You cannot decide on your own item; another moderator will.")
-    if clinic is not None and clinic.owner_id is not None and clinic.owner_id == by.id:
-        raise NotAllowed("You cannot decide on items of a clinic you own.")
+    audit.ensure_may_decide(by, clinic, author_id)
 
 
 def _reason(reason_code: str) -> str:

@@ -297,12 +297,9 @@ def check_reason(reason_code: str, statement: str) -> None:
 
 def ensure_may_decide(by: User, clinic: Clinic | None, submitter_id: int | None) -> None:
     """A moderator decides, never on their own item nor on one of a clinic they own."""
-    if by is None or not by.is_moderator:
-        raise NotAllowed("Only moderators decide on this.")
-    if submitter_id is not None and submitter_id == by.id:
-        raise NotAllowed("You cannot decide on your own submission.")
-    if clinic is not None and clinic.owner_id is not None and clinic.owner_id == by.id:
-        raise NotAllowed("You cannot decide on an item of a clinic you own.")
+    from directory.services import audit
+
+    audit.ensure_may_decide(by, clinic, submitter_id)
 
 
 # ---------------------------------------------------------------- new clinics
