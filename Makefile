@@ -56,6 +56,7 @@ test-postgres: install-test browser
 
 lint: install-test
 	$(BIN)/ruff check directory tests
+	$(BIN)/ruff format --check directory tests benchmarks wsgi.py
 
 
 bench: install-test

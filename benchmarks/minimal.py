@@ -12,8 +12,10 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ t
 {% for item in items %}<li><a href="/item/{{ item.id }}">{{ item.name }}</a> · {{ item.city }} · {{ '%.2f'|format(item.score) }}</li>
 {% endfor %}</ul></main></body></html>"""
 
-ITEMS = [{"id": i, "name": f"Clinic number {i}", "city": "London", "score": 3.5 + i / 40}
-         for i in range(20)]
+ITEMS = [
+    {"id": i, "name": f"Clinic number {i}", "city": "London", "score": 3.5 + i / 40}
+    for i in range(20)
+]
 
 
 # Compiled once, as Flask caches a file template (render_template_string would

@@ -47,26 +47,36 @@ CITIES = [
     ("Seattle", "Washington", "US", 47.6062, -122.3321, "USD"),
 ]
 SERVICES = ["full_scalp", "hairline", "density", "scar", "correction", "removal"]
-TOPIC = ("scalp micropigmentation hairline pigment dots density shaved stubble buzz cut "
-         "natural realistic healed session sessions practitioner consultation aftercare "
-         "camouflage scar transplant alopecia thinning crown temple colour shade layering "
-         "fading touch-up laser removal correction rescue blurring blue green shift depth "
-         "needle studio clinic artist result results confidence balding norwood ludwig women "
-         "long hair texture follicle ink skin sensitive painless professional hygiene").split()
-FILLER = ("the a and was were very really so it my i we they after before during about with "
-          "for from on in at of to this that first second third week month year time team "
-          "great good happy recommend again would definitely honest friendly clean booked "
-          "price value worth looked look looks feel felt people noticed nobody everyone "
-          "mirror photo photos friends family work job daily morning sun summer winter").split()
-FIRST = ("Atelier Halo Pixel Cedar Keystone Pointe Fineline Harbour Rescue Budget Precision "
-         "Summit Northern Urban Elite Crown Legacy Vertex Prime Studio True Clear Bold Native "
-         "Apex Nova Orbit Zenith Alpha").split()
+TOPIC = (
+    "scalp micropigmentation hairline pigment dots density shaved stubble buzz cut "
+    "natural realistic healed session sessions practitioner consultation aftercare "
+    "camouflage scar transplant alopecia thinning crown temple colour shade layering "
+    "fading touch-up laser removal correction rescue blurring blue green shift depth "
+    "needle studio clinic artist result results confidence balding norwood ludwig women "
+    "long hair texture follicle ink skin sensitive painless professional hygiene"
+).split()
+FILLER = (
+    "the a and was were very really so it my i we they after before during about with "
+    "for from on in at of to this that first second third week month year time team "
+    "great good happy recommend again would definitely honest friendly clean booked "
+    "price value worth looked look looks feel felt people noticed nobody everyone "
+    "mirror photo photos friends family work job daily morning sun summer winter"
+).split()
+FIRST = (
+    "Atelier Halo Pixel Cedar Keystone Pointe Fineline Harbour Rescue Budget Precision "
+    "Summit Northern Urban Elite Crown Legacy Vertex Prime Studio True Clear Bold Native "
+    "Apex Nova Orbit Zenith Alpha"
+).split()
 SECOND = ("SMP Scalp Follicle Pigment Micropigmentation Hairline Ink Dot Stubble Density").split()
 THIRD = "Studio Clinic Lab Works Artistry Co Collective House Room Atelier".split()
-PRACT = ("Alex Sam Jordan Taylor Morgan Casey Jamie Robin Chris Lee Noor Aisha Mateo Lucia "
-         "Kenji Ravi Omar Sofia Liam Emma Hugo Nina").split()
-SURN = ("Smith Jones Garcia Müller Rossi Dubois Silva Kowalski Nguyen Kim Tanaka Patel "
-        "Okafor Haddad Larsen Novak Ivanova Costa Brown Wilson").split()
+PRACT = (
+    "Alex Sam Jordan Taylor Morgan Casey Jamie Robin Chris Lee Noor Aisha Mateo Lucia "
+    "Kenji Ravi Omar Sofia Liam Emma Hugo Nina"
+).split()
+SURN = (
+    "Smith Jones Garcia Müller Rossi Dubois Silva Kowalski Nguyen Kim Tanaka Patel "
+    "Okafor Haddad Larsen Novak Ivanova Costa Brown Wilson"
+).split()
 
 
 def words(rng: random.Random, n: int) -> str:
@@ -102,10 +112,20 @@ def build_database(app, n_clinics: int, n_reviews: int) -> None:
         n_users = max(200, n_reviews // 20)
         per_clinic = max(1, n_reviews // n_clinics)
         with engine.begin() as conn:
-            conn.execute(insert(User.__table__), [
-                {"email": f"bench{i}@example.com", "password_hash": "x", "role": "consumer",
-                 "display_name": f"Bench {i}", "session_token": f"tok{i:012d}",
-                 "created_at": now} for i in range(n_users)])
+            conn.execute(
+                insert(User.__table__),
+                [
+                    {
+                        "email": f"bench{i}@example.com",
+                        "password_hash": "x",
+                        "role": "consumer",
+                        "display_name": f"Bench {i}",
+                        "session_token": f"tok{i:012d}",
+                        "created_at": now,
+                    }
+                    for i in range(n_users)
+                ],
+            )
         clinics = []
         for i in range(n_clinics):
             city = CITIES[i % len(CITIES)]
@@ -113,29 +133,54 @@ def build_database(app, n_clinics: int, n_reviews: int) -> None:
             svcs = sorted(rng.sample(SERVICES, rng.randint(1, 4)))
             lo = rng.choice([800, 1000, 1200, 1500, 1800, 2000, 2500, 3000, 3500])
             rated = rng.random() < 0.85
-            clinics.append({
-                "slug": f"bench-clinic-{i}", "name": name,
-                "description": f"{name} is a scalp micropigmentation studio in {city[0]}. "
-                               + words(rng, 80),
-                "city": city[0], "region": city[1], "country": city[2],
-                "latitude": city[3] + rng.uniform(-0.4, 0.4),
-                "longitude": city[4] + rng.uniform(-0.4, 0.4),
-                "services": svcs, "languages": ["English"], "price_min": lo,
-                "price_max": lo + rng.choice([500, 1000, 1500]), "currency": "USD",
-                "status": "listed" if rng.random() < 0.97 else "suspended",
-                "quality_score": round(rng.uniform(1.5, 4.9), 3) if rated else None,
-                "review_count": per_clinic if rated else 0, "effective_weight": 1.0,
-                "verified_count": 0, "correction_count": 0, "healed_count": 0,
-                "result_count": 0, "created_at": now, "updated_at": now,
-            })
+            clinics.append(
+                {
+                    "slug": f"bench-clinic-{i}",
+                    "name": name,
+                    "description": f"{name} is a scalp micropigmentation studio in {city[0]}. "
+                    + words(rng, 80),
+                    "city": city[0],
+                    "region": city[1],
+                    "country": city[2],
+                    "latitude": city[3] + rng.uniform(-0.4, 0.4),
+                    "longitude": city[4] + rng.uniform(-0.4, 0.4),
+                    "services": svcs,
+                    "languages": ["English"],
+                    "price_min": lo,
+                    "price_max": lo + rng.choice([500, 1000, 1500]),
+                    "currency": "USD",
+                    "status": "listed" if rng.random() < 0.97 else "suspended",
+                    "quality_score": round(rng.uniform(1.5, 4.9), 3) if rated else None,
+                    "review_count": per_clinic if rated else 0,
+                    "effective_weight": 1.0,
+                    "verified_count": 0,
+                    "correction_count": 0,
+                    "healed_count": 0,
+                    "result_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         with engine.begin() as conn:
             conn.execute(insert(Clinic.__table__), clinics)
-            conn.execute(insert(Practitioner.__table__), [
-                {"clinic_id": c + 1, "name": f"{rng.choice(PRACT)} {rng.choice(SURN)}",
-                 "created_at": now, "effective_weight": 0.0, "review_count": 0}
-                for c in range(n_clinics) for _ in range(rng.randint(1, 3))])
-        print(f"  {n_clinics:,} clinics, {n_users:,} users in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+            conn.execute(
+                insert(Practitioner.__table__),
+                [
+                    {
+                        "clinic_id": c + 1,
+                        "name": f"{rng.choice(PRACT)} {rng.choice(SURN)}",
+                        "created_at": now,
+                        "effective_weight": 0.0,
+                        "review_count": 0,
+                    }
+                    for c in range(n_clinics)
+                    for _ in range(rng.randint(1, 3))
+                ],
+            )
+        print(
+            f"  {n_clinics:,} clinics, {n_users:,} users in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         batch = []
         made = 0
         month = date.today().replace(day=1)
@@ -144,14 +189,23 @@ def build_database(app, n_clinics: int, n_reviews: int) -> None:
                 if made >= n_reviews:
                     break
                 when = now - timedelta(days=rng.randint(1, 1500))
-                batch.append({
-                    "clinic_id": c + 1, "author_id": (c * 7 + j) % n_users + 1,
-                    "treatment_type": "full_scalp", "sessions": 3,
-                    "last_session_month": month, "overall": rng.randint(1, 5),
-                    "needed_correction": False, "text": words(rng, rng.randint(60, 120)),
-                    "status": "published", "hidden_pending_report": False,
-                    "created_at": when, "updated_at": when, "published_at": when,
-                })
+                batch.append(
+                    {
+                        "clinic_id": c + 1,
+                        "author_id": (c * 7 + j) % n_users + 1,
+                        "treatment_type": "full_scalp",
+                        "sessions": 3,
+                        "last_session_month": month,
+                        "overall": rng.randint(1, 5),
+                        "needed_correction": False,
+                        "text": words(rng, rng.randint(60, 120)),
+                        "status": "published",
+                        "hidden_pending_report": False,
+                        "created_at": when,
+                        "updated_at": when,
+                        "published_at": when,
+                    }
+                )
                 made += 1
             if len(batch) >= 20_000:
                 with engine.begin() as conn:
@@ -162,17 +216,43 @@ def build_database(app, n_clinics: int, n_reviews: int) -> None:
                 conn.execute(insert(Review.__table__), batch)
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-        print(f"  {made:,} testimonials; database built in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"  {made:,} testimonials; database built in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
 
 
 def query_mix(n: int = 240) -> list[dict]:
     """A fixed, realistic mix: words, places, misspellings, filters, each sort, deep pages."""
     rng = random.Random(7)
-    misspelt = ["hairlne", "micropigmentaton", "camuflage", "desnity", "scalpp", "pigmnet",
-                "treatmnt", "stubbel", "correcton", "realistc"]
-    places = ["London", "Manchster", "Paris", "Berlin", "New York", "Los Angeles", "Sydney",
-              "Toronto", "Madrid", "Milan", "Lonndon", "Chicago", "Dubai", "Tokyo"]
+    misspelt = [
+        "hairlne",
+        "micropigmentaton",
+        "camuflage",
+        "desnity",
+        "scalpp",
+        "pigmnet",
+        "treatmnt",
+        "stubbel",
+        "correcton",
+        "realistc",
+    ]
+    places = [
+        "London",
+        "Manchster",
+        "Paris",
+        "Berlin",
+        "New York",
+        "Los Angeles",
+        "Sydney",
+        "Toronto",
+        "Madrid",
+        "Milan",
+        "Lonndon",
+        "Chicago",
+        "Dubai",
+        "Tokyo",
+    ]
     mix: list[dict] = []
     for i in range(n):
         kind = i % 12
@@ -254,9 +334,23 @@ def free_port() -> int:
 
 def serve(module: str, env: dict, port: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "sync", "--timeout", "120", module],
-        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "120",
+            module,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -283,7 +377,10 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
     script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True).stdout
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def lat(label):
@@ -292,8 +389,12 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat("50"), "p99": lat("99"),
-            "non2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": lat("50"),
+        "p99": lat("99"),
+        "non2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
@@ -303,29 +404,49 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
     from directory.models import Clinic
 
     with app.app_context():
-        slugs = list(db.session.execute(
-            db.select(Clinic.slug).where(Clinic.status == "listed").limit(200)).scalars())
+        slugs = list(
+            db.session.execute(
+                db.select(Clinic.slug).where(Clinic.status == "listed").limit(200)
+            ).scalars()
+        )
     search_paths = []
     for q in mix[:120]:
-        args = {"q": q.get("text"), "place": q.get("place"), "radius": q.get("radius_km"),
-                "service": q.get("service"), "country": q.get("country"),
-                "max_price": q.get("max_price"), "sort": q.get("sort"),
-                "women": "1" if q.get("women") else None, "page": q.get("page")}
+        args = {
+            "q": q.get("text"),
+            "place": q.get("place"),
+            "radius": q.get("radius_km"),
+            "service": q.get("service"),
+            "country": q.get("country"),
+            "max_price": q.get("max_price"),
+            "sort": q.get("sort"),
+            "women": "1" if q.get("women") else None,
+            "page": q.get("page"),
+        }
         search_paths.append("/search?" + urlencode({k: v for k, v in args.items() if v}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
-    env.update({"DIRECTORY_INSTANCE_PATH": str(instance), "DIRECTORY_SECRET_KEY": SECRET,
-                "DIRECTORY_RATELIMIT_ENABLED": "false",
-                "DIRECTORY_TRUSTED_HOSTS": json.dumps(["127.0.0.1", "localhost"])})
+    env.update(
+        {
+            "DIRECTORY_INSTANCE_PATH": str(instance),
+            "DIRECTORY_SECRET_KEY": SECRET,
+            "DIRECTORY_RATELIMIT_ENABLED": "false",
+            "DIRECTORY_TRUSTED_HOSTS": json.dumps(["127.0.0.1", "localhost"]),
+        }
+    )
     ref_port = free_port()
     ref = serve("benchmarks.minimal:app", env, ref_port, instance / "gunicorn-ref.log")
     results = {}
     try:
-        results["minimal 20-item page"] = wrk(f"http://127.0.0.1:{ref_port}", ["/"], seconds,
-                                              instance)
+        results["minimal 20-item page"] = wrk(
+            f"http://127.0.0.1:{ref_port}", ["/"], seconds, instance
+        )
         for cache in ("false", "true"):
             site_port = free_port()
-            site = serve("wsgi:app", {**env, "DIRECTORY_SEARCH_PAGE_CACHE": cache}, site_port,
-                         instance / f"gunicorn-site-{cache}.log")
+            site = serve(
+                "wsgi:app",
+                {**env, "DIRECTORY_SEARCH_PAGE_CACHE": cache},
+                site_port,
+                instance / f"gunicorn-site-{cache}.log",
+            )
             try:
                 base = f"http://127.0.0.1:{site_port}"
                 # Warm both workers (searcher, gazetteer, templates).
@@ -335,8 +456,9 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
                 label = "cache on" if cache == "true" else "cache off"
                 results[f"search ({label})"] = wrk(base, search_paths, seconds, instance)
                 if cache == "false":
-                    results["clinic page"] = wrk(base, [f"/clinics/{s}" for s in slugs[:100]],
-                                                 seconds, instance)
+                    results["clinic page"] = wrk(
+                        base, [f"/clinics/{s}" for s in slugs[:100]], seconds, instance
+                    )
                     results["home page"] = wrk(base, ["/"], seconds, instance)
             finally:
                 site.send_signal(signal.SIGTERM)
@@ -345,19 +467,30 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
         ref.send_signal(signal.SIGTERM)
         ref.wait(30)
     ref_rps = results["minimal 20-item page"]["rps"]
-    targets = {"search (cache off)": 0.15, "search (cache on)": 0.15, "clinic page": 0.5,
-               "home page": 0.8}
-    print("\nHTTP (gunicorn, 2 sync workers; wrk -t2 -c16, "
-          f"{seconds} s each; search with SEARCH_PAGE_CACHE off, then on)")
+    targets = {
+        "search (cache off)": 0.15,
+        "search (cache on)": 0.15,
+        "clinic page": 0.5,
+        "home page": 0.8,
+    }
+    print(
+        "\nHTTP (gunicorn, 2 sync workers; wrk -t2 -c16, "
+        f"{seconds} s each; search with SEARCH_PAGE_CACHE off, then on)"
+    )
     print(f"  {'page':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target")
     for name, r in results.items():
         ratio = r["rps"] / ref_rps
         target = targets.get(name)
-        verdict = "" if target is None else (
-            f"≥ {target:.2f} × {'met' if ratio >= target else 'NOT met'}")
+        verdict = (
+            ""
+            if target is None
+            else (f"≥ {target:.2f} × {'met' if ratio >= target else 'NOT met'}")
+        )
         bad = f"  ({r['non2xx']} non-2xx)" if r["non2xx"] else ""
-        print(f"  {name:22} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} {ratio:7.3f}  "
-              f"{verdict}{bad}")
+        print(
+            f"  {name:22} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} {ratio:7.3f}  "
+            f"{verdict}{bad}"
+        )
 
 
 def main() -> None:
@@ -371,8 +504,11 @@ def main() -> None:
     from directory import create_app
     from directory.search import indexer
 
-    print(f"SMP directory benchmark: {n_clinics:,} clinics, {n_reviews:,} testimonials "
-          f"({os.cpu_count()} CPUs)", flush=True)
+    print(
+        f"SMP directory benchmark: {n_clinics:,} clinics, {n_reviews:,} testimonials "
+        f"({os.cpu_count()} CPUs)",
+        flush=True,
+    )
     if not reuse:
         shutil.rmtree(instance, ignore_errors=True)
         instance.mkdir(parents=True)
@@ -384,19 +520,27 @@ def main() -> None:
         count = indexer.rebuild(app.config["INDEX_DIR"])
         build_s = time.perf_counter() - started
     size = sum(f.stat().st_size for f in Path(app.config["INDEX_DIR"]).resolve().iterdir())
-    print(f"\nFull index rebuild: {count:,} documents in {build_s:.1f} s "
-          f"({size / 1e6:.1f} MB)  target ≤ 300 s: {'met' if build_s <= 300 else 'NOT met'}")
+    print(
+        f"\nFull index rebuild: {count:,} documents in {build_s:.1f} s "
+        f"({size / 1e6:.1f} MB)  target ≤ 300 s: {'met' if build_s <= 300 else 'NOT met'}"
+    )
 
     mix = query_mix()
     times = in_process(app, mix)
-    print(f"\nIn process, fixed mix of {len(mix)} queries through the search service "
-          "(index, SQL re-read, snippets; page of 20 with the exact total):")
+    print(
+        f"\nIn process, fixed mix of {len(mix)} queries through the search service "
+        "(index, SQL re-read, snippets; page of 20 with the exact total):"
+    )
     for label, values in times.items():
         p50, p95, p99 = (pct(values, p) for p in (50, 95, 99))
-        print(f"  {label:30} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
-              f"max {max(values):6.1f} ms  mean {statistics.mean(values):5.1f} ms")
-        print(f"  {'':30} target p95 ≤ 50 ms: {'met' if p95 <= 50 else 'NOT met'}; "
-              f"p99 ≤ 100 ms: {'met' if p99 <= 100 else 'NOT met'}")
+        print(
+            f"  {label:30} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
+            f"max {max(values):6.1f} ms  mean {statistics.mean(values):5.1f} ms"
+        )
+        print(
+            f"  {'':30} target p95 ≤ 50 ms: {'met' if p95 <= 50 else 'NOT met'}; "
+            f"p99 ≤ 100 ms: {'met' if p99 <= 100 else 'NOT met'}"
+        )
 
     # A published testimonial visible in search: commit → drain → searchable.
     with app.app_context():
@@ -405,15 +549,18 @@ def main() -> None:
         from directory.models import Clinic
 
         clinic = db.session.execute(
-            db.select(Clinic).where(Clinic.status == "listed").limit(1)).scalar_one()
+            db.select(Clinic).where(Clinic.status == "listed").limit(1)
+        ).scalar_one()
         started = time.perf_counter()
         clinic.description += " Benchfreshword."
         search.mark_dirty(clinic.id)
         services.commit()
         found = search.engine().run(search.Query(text="benchfreshword")).ids
         lag = time.perf_counter() - started
-    print(f"\nChange visible in search {lag * 1000:.0f} ms after its commit "
-          f"(found: {bool(found)}); target ≤ 1 s: {'met' if found and lag <= 1 else 'NOT met'}")
+    print(
+        f"\nChange visible in search {lag * 1000:.0f} ms after its commit "
+        f"(found: {bool(found)}); target ≤ 1 s: {'met' if found and lag <= 1 else 'NOT met'}"
+    )
 
     if os.environ.get("BENCH_SKIP_HTTP") != "1":
         http(instance, app, mix, seconds)

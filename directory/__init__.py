@@ -129,16 +129,22 @@ def register_blueprints(app: Flask) -> None:
 
 
 ERROR_TEXT = {
-    400: ("Bad request",
-          "We could not understand that request. Check what you entered and try again."),
+    400: (
+        "Bad request",
+        "We could not understand that request. Check what you entered and try again.",
+    ),
     401: ("Please log in", "You need to log in to see this page."),
     403: ("Not allowed", "You do not have permission to do that."),
-    404: ("Page not found",
-          "There is no page at this address. It may have moved or never existed."),
+    404: (
+        "Page not found",
+        "There is no page at this address. It may have moved or never existed.",
+    ),
     405: ("Method not allowed", "That action is not available here."),
     409: ("Conflict", "That change clashes with the current state of the item."),
-    413: ("Too large",
-          "What you sent is larger than we accept. Try smaller photos or fewer at once."),
+    413: (
+        "Too large",
+        "What you sent is larger than we accept. Try smaller photos or fewer at once.",
+    ),
     429: ("Too many requests", "You are doing that too often. Wait a little and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged."),
 }
@@ -157,7 +163,10 @@ def register_errorhandlers(app: Flask) -> None:
             return {"error": title, "detail": detail or message, "request_id": rid}, code
         return (
             render_template(
-                "errors/error.html", code=code, title=title, message=detail or message,
+                "errors/error.html",
+                code=code,
+                title=title,
+                message=detail or message,
                 request_id=rid,
             ),
             code,

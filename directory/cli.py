@@ -19,8 +19,9 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--clinics", "n_clinics", default=150, show_default=True,
-              type=click.IntRange(4, 50_000))
+@click.option(
+    "--clinics", "n_clinics", default=150, show_default=True, type=click.IntRange(4, 50_000)
+)
 @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has clinics.")
 @click.option("--no-images", is_flag=True, help="Skip drawing result photos (faster).")
@@ -49,8 +50,12 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", default="consumer", show_default=True,
-              type=click.Choice(["consumer", "clinic_owner", "moderator", "admin"]))
+@click.option(
+    "--role",
+    default="consumer",
+    show_default=True,
+    type=click.Choice(["consumer", "clinic_owner", "moderator", "admin"]),
+)
 @click.option("--name", "display_name", default=None, help="Display name (default: from e-mail).")
 @click.option("--unverified", is_flag=True, help="Leave the e-mail address unconfirmed.")
 def users_create(email: str, role: str, display_name: str | None, unverified: bool) -> None:
@@ -64,13 +69,15 @@ def users_create(email: str, role: str, display_name: str | None, unverified: bo
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(email, password, role, display_name=display_name,
-                                    verified=not unverified)
+        user = accounts.create_user(
+            email, password, role, display_name=display_name, verified=not unverified
+        )
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     services.commit()
-    extra = " Set up the second factor at the first login." if role in ("moderator", "admin") \
-        else ""
+    extra = (
+        " Set up the second factor at the first login." if role in ("moderator", "admin") else ""
+    )
     click.echo(f"Created user #{user.id} {user.email} ({role}).{extra}")
 
 
@@ -134,8 +141,10 @@ def search_check() -> None:
         click.echo(f"missing from the index: clinic {cid}")
     for cid in drift.extra:
         click.echo(f"in the index but not public: clinic {cid}")
-    click.echo(f"{len(drift.missing)} missing, {len(drift.extra)} extra, "
-               f"{drift.pending} outbox rows pending.")
+    click.echo(
+        f"{len(drift.missing)} missing, {len(drift.extra)} extra, "
+        f"{drift.pending} outbox rows pending."
+    )
     if not drift.ok:
         raise SystemExit(1)
 

@@ -82,54 +82,207 @@ CITIES = [
     ("Manila", "Metro Manila", "PH", 14.5995, 120.9842, "PHP"),
 ]
 # Rough USD value of one unit of each currency, to keep demo prices sensible.
-USD_PER = {"USD": 1, "GBP": 1.27, "EUR": 1.08, "SEK": 0.095, "PLN": 0.25, "TRY": 0.03,
-           "CAD": 0.73, "MXN": 0.055, "BRL": 0.19, "ARS": 0.001, "AUD": 0.66, "NZD": 0.6,
-           "JPY": 0.0067, "KRW": 0.00073, "SGD": 0.74, "THB": 0.028, "INR": 0.012,
-           "AED": 0.27, "ZAR": 0.054, "NGN": 0.00065, "KES": 0.0077, "EGP": 0.02, "PHP": 0.017}
-LANGS = {"GB": ["English"], "IE": ["English", "Irish"], "FR": ["French", "English"],
-         "DE": ["German", "English"], "ES": ["Spanish", "English"], "IT": ["Italian", "English"],
-         "NL": ["Dutch", "English"], "SE": ["Swedish", "English"], "PL": ["Polish", "English"],
-         "TR": ["Turkish", "English", "Arabic"], "US": ["English", "Spanish"],
-         "CA": ["English", "French"], "MX": ["Spanish"], "BR": ["Portuguese"],
-         "AR": ["Spanish"], "AU": ["English"], "NZ": ["English"], "JP": ["Japanese"],
-         "KR": ["Korean", "English"], "SG": ["English", "Mandarin", "Malay"],
-         "TH": ["Thai", "English"], "IN": ["Hindi", "English", "Marathi"],
-         "AE": ["Arabic", "English"], "ZA": ["English", "Afrikaans", "Zulu"],
-         "NG": ["English", "Yoruba"], "KE": ["English", "Swahili"], "EG": ["Arabic", "English"],
-         "PH": ["Filipino", "English"]}
+USD_PER = {
+    "USD": 1,
+    "GBP": 1.27,
+    "EUR": 1.08,
+    "SEK": 0.095,
+    "PLN": 0.25,
+    "TRY": 0.03,
+    "CAD": 0.73,
+    "MXN": 0.055,
+    "BRL": 0.19,
+    "ARS": 0.001,
+    "AUD": 0.66,
+    "NZD": 0.6,
+    "JPY": 0.0067,
+    "KRW": 0.00073,
+    "SGD": 0.74,
+    "THB": 0.028,
+    "INR": 0.012,
+    "AED": 0.27,
+    "ZAR": 0.054,
+    "NGN": 0.00065,
+    "KES": 0.0077,
+    "EGP": 0.02,
+    "PHP": 0.017,
+}
+LANGS = {
+    "GB": ["English"],
+    "IE": ["English", "Irish"],
+    "FR": ["French", "English"],
+    "DE": ["German", "English"],
+    "ES": ["Spanish", "English"],
+    "IT": ["Italian", "English"],
+    "NL": ["Dutch", "English"],
+    "SE": ["Swedish", "English"],
+    "PL": ["Polish", "English"],
+    "TR": ["Turkish", "English", "Arabic"],
+    "US": ["English", "Spanish"],
+    "CA": ["English", "French"],
+    "MX": ["Spanish"],
+    "BR": ["Portuguese"],
+    "AR": ["Spanish"],
+    "AU": ["English"],
+    "NZ": ["English"],
+    "JP": ["Japanese"],
+    "KR": ["Korean", "English"],
+    "SG": ["English", "Mandarin", "Malay"],
+    "TH": ["Thai", "English"],
+    "IN": ["Hindi", "English", "Marathi"],
+    "AE": ["Arabic", "English"],
+    "ZA": ["English", "Afrikaans", "Zulu"],
+    "NG": ["English", "Yoruba"],
+    "KE": ["English", "Swahili"],
+    "EG": ["Arabic", "English"],
+    "PH": ["Filipino", "English"],
+}
 
-NAME_A = ["Precision", "True Line", "Follicle", "Stubble", "Inkwell", "Crown", "Shade", "Pointe",
-          "Hairline", "Dotwork", "Scalp", "Micro", "Artisan", "Clearview", "Northline", "Halo",
-          "Pixel", "Signature", "Evergreen", "Keystone", "Summit", "Blueprint", "Fineline",
-          "Nova", "Granite", "Cedar", "Linden", "Harbour", "Atlas", "Meridian"]
-NAME_B = ["SMP", "Scalp Studio", "Scalp Clinic", "Micropigmentation", "Hair Tattoo Studio",
-          "SMP Studio", "Scalp Artistry", "SMP Clinic", "Scalp Works", "Pigment Lab"]
-FIRST = ["Alex", "Sam", "Jordan", "Chris", "Daniel", "Maria", "Lucas", "Sofia", "Omar", "Aisha",
-         "Kenji", "Min-jun", "Priya", "Ravi", "Lena", "Mateo", "Chloe", "Tom", "Ines", "Kwame",
-         "Zanele", "Yusuf", "Elif", "Hana", "Diego", "Nina", "Jonas", "Marek", "Ana", "Wei",
-         "Tariq", "Grace", "Felix", "Amara", "Leo", "Sara", "Ivan", "Noah", "Layla", "Ben"]
-LAST = ["Smith", "García", "Müller", "Rossi", "Dubois", "Kowalski", "Yılmaz", "Tanaka", "Kim",
-        "Patel", "Okafor", "Mensah", "Silva", "Nguyen", "Hassan", "Johansson", "Novak", "Reyes",
-        "Brown", "Khan", "Ivanova", "Lopez", "Cohen", "Walker", "Sato", "Moreau", "Costa"]
+NAME_A = [
+    "Precision",
+    "True Line",
+    "Follicle",
+    "Stubble",
+    "Inkwell",
+    "Crown",
+    "Shade",
+    "Pointe",
+    "Hairline",
+    "Dotwork",
+    "Scalp",
+    "Micro",
+    "Artisan",
+    "Clearview",
+    "Northline",
+    "Halo",
+    "Pixel",
+    "Signature",
+    "Evergreen",
+    "Keystone",
+    "Summit",
+    "Blueprint",
+    "Fineline",
+    "Nova",
+    "Granite",
+    "Cedar",
+    "Linden",
+    "Harbour",
+    "Atlas",
+    "Meridian",
+]
+NAME_B = [
+    "SMP",
+    "Scalp Studio",
+    "Scalp Clinic",
+    "Micropigmentation",
+    "Hair Tattoo Studio",
+    "SMP Studio",
+    "Scalp Artistry",
+    "SMP Clinic",
+    "Scalp Works",
+    "Pigment Lab",
+]
+FIRST = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Chris",
+    "Daniel",
+    "Maria",
+    "Lucas",
+    "Sofia",
+    "Omar",
+    "Aisha",
+    "Kenji",
+    "Min-jun",
+    "Priya",
+    "Ravi",
+    "Lena",
+    "Mateo",
+    "Chloe",
+    "Tom",
+    "Ines",
+    "Kwame",
+    "Zanele",
+    "Yusuf",
+    "Elif",
+    "Hana",
+    "Diego",
+    "Nina",
+    "Jonas",
+    "Marek",
+    "Ana",
+    "Wei",
+    "Tariq",
+    "Grace",
+    "Felix",
+    "Amara",
+    "Leo",
+    "Sara",
+    "Ivan",
+    "Noah",
+    "Layla",
+    "Ben",
+]
+LAST = [
+    "Smith",
+    "García",
+    "Müller",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Yılmaz",
+    "Tanaka",
+    "Kim",
+    "Patel",
+    "Okafor",
+    "Mensah",
+    "Silva",
+    "Nguyen",
+    "Hassan",
+    "Johansson",
+    "Novak",
+    "Reyes",
+    "Brown",
+    "Khan",
+    "Ivanova",
+    "Lopez",
+    "Cohen",
+    "Walker",
+    "Sato",
+    "Moreau",
+    "Costa",
+]
 STREETS = ["High", "Park", "Main", "Station", "Market", "King"]
-TRAININGS = ["Certified in SMP by a recognised academy", "Ten years as a tattoo artist before SMP",
-             "Trained in scar camouflage and paramedical pigmentation",
-             "Advanced hairline design course", "Women's density and scar work specialist",
-             "Trained in laser-free corrections", "Apprenticed for two years before working solo"]
+TRAININGS = [
+    "Certified in SMP by a recognised academy",
+    "Ten years as a tattoo artist before SMP",
+    "Trained in scar camouflage and paramedical pigmentation",
+    "Advanced hairline design course",
+    "Women's density and scar work specialist",
+    "Trained in laser-free corrections",
+    "Apprenticed for two years before working solo",
+]
 
 OPENERS = {
-    "high": ["I spent a year researching clinics before choosing this one.",
-             "After years of shaving my head to hide the thinning, I finally did it.",
-             "I was nervous about something permanent, so I asked to see healed results first.",
-             "My barber was the one who noticed how natural it looked."],
-    "mid": ["I had three sessions here last year.",
-            "It was my first experience with scalp micropigmentation.",
-            "I picked this clinic because it was close to my work.",
-            "Overall the experience was mixed, so here is the detail."],
-    "low": ["I wish I had read more testimonials before booking.",
-            "I chose this clinic mostly on price, and I regret it.",
-            "I am writing this so that others can avoid my mistake.",
-            "The consultation was short and I was not shown any healed work."],
+    "high": [
+        "I spent a year researching clinics before choosing this one.",
+        "After years of shaving my head to hide the thinning, I finally did it.",
+        "I was nervous about something permanent, so I asked to see healed results first.",
+        "My barber was the one who noticed how natural it looked.",
+    ],
+    "mid": [
+        "I had three sessions here last year.",
+        "It was my first experience with scalp micropigmentation.",
+        "I picked this clinic because it was close to my work.",
+        "Overall the experience was mixed, so here is the detail.",
+    ],
+    "low": [
+        "I wish I had read more testimonials before booking.",
+        "I chose this clinic mostly on price, and I regret it.",
+        "I am writing this so that others can avoid my mistake.",
+        "The consultation was short and I was not shown any healed work.",
+    ],
 }
 PHRASES = {
     "realism": {
@@ -164,16 +317,25 @@ PHRASES = {
     },
 }
 CLOSERS = {
-    "high": ["I would recommend them without hesitation.", "Worth every session.",
-             "It changed how I feel in the mirror."],
-    "mid": ["Decent work, but compare healed results before you book.",
-            "Good enough for me, though not perfect.", "I might go elsewhere for the touch-up."],
-    "low": ["I am now booking laser removal elsewhere.", "Please look at healed photos first.",
-            "I needed a corrective treatment at another clinic."],
+    "high": [
+        "I would recommend them without hesitation.",
+        "Worth every session.",
+        "It changed how I feel in the mirror.",
+    ],
+    "mid": [
+        "Decent work, but compare healed results before you book.",
+        "Good enough for me, though not perfect.",
+        "I might go elsewhere for the touch-up.",
+    ],
+    "low": [
+        "I am now booking laser removal elsewhere.",
+        "Please look at healed photos first.",
+        "I needed a corrective treatment at another clinic.",
+    ],
 }
 FOLLOWUPS = {
     "high": "Update after more than a year: the colour has held, no fading or shift, and I only "
-            "need the usual touch-up eventually.",
+    "need the usual touch-up eventually.",
     "mid": "Update: some fading on the crown after a summer outdoors; a touch-up evened it out.",
     "low": "Update: the blue tint has got worse and I have started laser sessions to remove it.",
 }
@@ -208,14 +370,46 @@ def _plans(rng: random.Random, n: int) -> list[Plan]:
     by_name = {c[0]: c for c in CITIES}
     plans = [
         # Teaching cases: price and quality pull in opposite directions.
-        Plan("Budget Ink SMP", by_name["Manchester"], 1.8, (400, 700), 14, 0.35,
-             ("full_scalp", "hairline"), 2021),
-        Plan("Atelier Follicle", by_name["London"], 4.8, (3200, 4500), 22, 0.0,
-             ("full_scalp", "hairline", "density", "scar", "correction"), 2012),
-        Plan("Fresh Start Scalp Studio", by_name["Toronto"], 4.2, (1500, 2500), 1, 0.0,
-             ("full_scalp", "hairline", "density"), 2026),
-        Plan("Rescue Point SMP", by_name["Los Angeles"], 3.3, (1200, 2200), 12, 0.3,
-             ("full_scalp", "hairline", "correction", "removal"), 2016),
+        Plan(
+            "Budget Ink SMP",
+            by_name["Manchester"],
+            1.8,
+            (400, 700),
+            14,
+            0.35,
+            ("full_scalp", "hairline"),
+            2021,
+        ),
+        Plan(
+            "Atelier Follicle",
+            by_name["London"],
+            4.8,
+            (3200, 4500),
+            22,
+            0.0,
+            ("full_scalp", "hairline", "density", "scar", "correction"),
+            2012,
+        ),
+        Plan(
+            "Fresh Start Scalp Studio",
+            by_name["Toronto"],
+            4.2,
+            (1500, 2500),
+            1,
+            0.0,
+            ("full_scalp", "hairline", "density"),
+            2026,
+        ),
+        Plan(
+            "Rescue Point SMP",
+            by_name["Los Angeles"],
+            3.3,
+            (1200, 2200),
+            12,
+            0.3,
+            ("full_scalp", "hairline", "correction", "removal"),
+            2016,
+        ),
     ]
     used = {p.name for p in plans}
     while len(plans) < n:
@@ -234,8 +428,18 @@ def _plans(rng: random.Random, n: int) -> list[Plan]:
         for s, p in (("density", 0.5), ("scar", 0.4), ("correction", 0.25), ("removal", 0.1)):
             if rng.random() < p:
                 services.append(s)
-        plans.append(Plan(name, city, skill, (lo, hi), n_rev, 0.25 if skill < 2.6 else 0.03,
-                          tuple(services), rng.randint(2008, 2025)))
+        plans.append(
+            Plan(
+                name,
+                city,
+                skill,
+                (lo, hi),
+                n_rev,
+                0.25 if skill < 2.6 else 0.03,
+                tuple(services),
+                rng.randint(2008, 2025),
+            )
+        )
     return plans[:n]
 
 
@@ -256,8 +460,7 @@ def _price_local(usd: int, currency: str) -> int:
     return int(round(value / magnitude) * magnitude)
 
 
-def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
-         log=print) -> dict:
+def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True, log=print) -> dict:
     """Fill an empty database with demo data; returns a summary. Stages; the caller commits."""
     rng = random.Random(seed_value)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -266,8 +469,14 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
 
     accounts = {}
     for email, name, role in DEMO_ACCOUNTS:
-        u = User(email=email, display_name=name, role=role, password_hash=pw,
-                 email_verified_at=now - timedelta(days=400), created_at=now - timedelta(days=400))
+        u = User(
+            email=email,
+            display_name=name,
+            role=role,
+            password_hash=pw,
+            email_verified_at=now - timedelta(days=400),
+            created_at=now - timedelta(days=400),
+        )
         if role in DEMO_TOTP:
             u.totp_secret = DEMO_TOTP[role]
             u.totp_confirmed_at = now - timedelta(days=399)
@@ -277,9 +486,13 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
     reviewers = []
     for i in range(max(60, n_clinics * 3)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        u = User(email=f"reviewer{i + 1}@example.com", display_name=f"{first} {last[0]}.",
-                 role="consumer", password_hash=pw,
-                 created_at=now - timedelta(days=rng.randint(30, 1500)))
+        u = User(
+            email=f"reviewer{i + 1}@example.com",
+            display_name=f"{first} {last[0]}.",
+            role="consumer",
+            password_hash=pw,
+            created_at=now - timedelta(days=rng.randint(30, 1500)),
+        )
         u.email_verified_at = u.created_at + timedelta(hours=1)
         reviewers.append(u)
     db.session.add_all(reviewers)
@@ -299,7 +512,9 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             website=f"https://{slugify(plan.name)}.example",
             address=f"{rng.randint(1, 220)} {rng.choice(STREETS)} Street",
             postal_code=str(rng.randint(10000, 99999)),
-            city=city, region=region, country=country,
+            city=city,
+            region=region,
+            country=country,
             latitude=round(lat + rng.uniform(-0.05, 0.05), 5),
             longitude=round(lon + rng.uniform(-0.05, 0.05), 5),
             services=list(plan.services or ("full_scalp", "hairline")),
@@ -319,16 +534,28 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
         db.session.flush()
         practitioners = []
         for _ in range(rng.randint(1, 3)):
-            p = Practitioner(clinic_id=c.id, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                             years_practice=rng.randint(1, 15), training=rng.choice(TRAININGS))
+            p = Practitioner(
+                clinic_id=c.id,
+                name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                years_practice=rng.randint(1, 15),
+                training=rng.choice(TRAININGS),
+            )
             db.session.add(p)
             practitioners.append(p)
         db.session.flush()
         authors = rng.sample(reviewers, min(plan.n_reviews + 2, len(reviewers)))
         for k in range(plan.n_reviews + (2 if plan.n_reviews > 3 else 0)):
-            n_reviews += _add_review(rng, c, plan, authors[k], practitioners, now, today,
-                                     pending=k >= plan.n_reviews,
-                                     five_star=plan.name == "Fresh Start Scalp Studio")
+            n_reviews += _add_review(
+                rng,
+                c,
+                plan,
+                authors[k],
+                practitioners,
+                now,
+                today,
+                pending=k >= plan.n_reviews,
+                five_star=plan.name == "Fresh Start Scalp Studio",
+            )
         if with_images and (plan.n_reviews >= 3 or idx < 4):
             for _ in range(rng.randint(1, 3)):
                 _add_case(rng, c, plan, practitioners, accounts["clinic_owner"].id, now)
@@ -336,26 +563,32 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
     db.session.flush()
     for c in clinics:
         scores.recompute_clinic(c, now)
-    log(f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
-        f"{n_reviews} testimonials, {n_cases} result cases.")
+    log(
+        f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
+        f"{n_reviews} testimonials, {n_cases} result cases."
+    )
     return {"clinics": len(clinics), "reviews": n_reviews, "cases": n_cases}
 
 
 def _clinic_description(rng: random.Random, plan: Plan, city: str) -> str:
     lines = [
         f"{plan.name} is a scalp micropigmentation studio in {city}.",
-        rng.choice([
-            "We build a natural hairline for your face shape and age.",
-            "Every treatment starts with a consultation and a patch of test dots.",
-            "We layer three shades of pigment so the result has depth.",
-            "Our practitioners specialise in realistic buzz-cut looks.",
-        ]),
-        rng.choice([
-            "Most clients need three sessions about a week apart.",
-            "We photograph every result again after it has healed.",
-            "Women's density treatments are done without shaving.",
-            "We also camouflage scars from hair transplants.",
-        ]),
+        rng.choice(
+            [
+                "We build a natural hairline for your face shape and age.",
+                "Every treatment starts with a consultation and a patch of test dots.",
+                "We layer three shades of pigment so the result has depth.",
+                "Our practitioners specialise in realistic buzz-cut looks.",
+            ]
+        ),
+        rng.choice(
+            [
+                "Most clients need three sessions about a week apart.",
+                "We photograph every result again after it has healed.",
+                "Women's density treatments are done without shaving.",
+                "We also camouflage scars from hair transplants.",
+            ]
+        ),
     ]
     if plan.price_usd[0] < 800:
         lines.append("Lowest prices in town, sessions available the same week.")
@@ -383,12 +616,16 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
         ratings["healing"] = clamp(rng.gauss(skill - (0.3 if skill < 3 else 0), 0.7))
     corrected = rng.random() < plan.correction_rate
     review = Review(
-        clinic_id=clinic.id, author_id=author.id,
+        clinic_id=clinic.id,
+        author_id=author.id,
         practitioner_id=rng.choice(practitioners).id if rng.random() < 0.7 else None,
-        treatment_type=rng.choice(clinic.services), sessions=rng.randint(2, 5),
-        last_session_month=last, needed_correction=corrected,
+        treatment_type=rng.choice(clinic.services),
+        sessions=rng.randint(2, 5),
+        last_session_month=last,
+        needed_correction=corrected,
         price_paid=rng.randint(clinic.price_min, clinic.price_max) // 10 * 10
-        if clinic.price_min and rng.random() < 0.5 else None,
+        if clinic.price_min and rng.random() < 0.5
+        else None,
         price_currency=clinic.currency,
         text=_review_text(rng, ratings, corrected),
         status="pending" if pending else "published",
@@ -404,12 +641,17 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
     db.session.add(review)
     db.session.flush()
     if not pending and months_since >= 13 and rng.random() < 0.25:
-        db.session.add(FollowUp(
-            review_id=review.id, healing=clamp(rng.gauss(skill, 0.5)),
-            needed_correction=corrected, text=FOLLOWUPS["low" if corrected else level(skill)],
-            status="published", created_at=now - timedelta(days=rng.randint(1, 60)),
-            published_at=now - timedelta(days=1),
-        ))
+        db.session.add(
+            FollowUp(
+                review_id=review.id,
+                healing=clamp(rng.gauss(skill, 0.5)),
+                needed_correction=corrected,
+                text=FOLLOWUPS["low" if corrected else level(skill)],
+                status="published",
+                created_at=now - timedelta(days=rng.randint(1, 60)),
+                published_at=now - timedelta(days=1),
+            )
+        )
     return 1
 
 
@@ -421,24 +663,36 @@ def _add_case(rng, clinic, plan, practitioners, uploader_id, now) -> None:
     months = rng.choice([0, 1, 3, 6, 12, 18, 24])
     before = demo_images.before(rng, skin, hair, stage_n)
     after = demo_images.after(rng, skin, hair, plan.skill, months)
-    pb = media.store_image(before, uploader_id=uploader_id, kind="before", consent=True,
-                           clinic_id=clinic.id)
-    pa = media.store_image(after, uploader_id=uploader_id, kind="after", consent=True,
-                           clinic_id=clinic.id)
+    pb = media.store_image(
+        before, uploader_id=uploader_id, kind="before", consent=True, clinic_id=clinic.id
+    )
+    pa = media.store_image(
+        after, uploader_id=uploader_id, kind="after", consent=True, clinic_id=clinic.id
+    )
     for p in (pb, pa):
         p.status = "published"
         p.published_at = now
     db.session.flush()
-    db.session.add(ResultCase(
-        clinic_id=clinic.id, practitioner_id=rng.choice(practitioners).id,
-        submitted_by_id=None, before_photo_id=pb.id, after_photo_id=pa.id,
-        treatment_type="density" if women else rng.choice(["full_scalp", "hairline"]),
-        sessions=rng.randint(2, 5), months_since_last_session=months,
-        stage=f"ludwig-{stage_n}" if women else f"norwood-{stage_n}",
-        skin_type=skin, hair_colour=hair, goal="density" if women else "buzz",
-        consent_confirmed=True, status="published",
-        created_at=now - timedelta(days=rng.randint(5, 400)), published_at=now,
-    ))
+    db.session.add(
+        ResultCase(
+            clinic_id=clinic.id,
+            practitioner_id=rng.choice(practitioners).id,
+            submitted_by_id=None,
+            before_photo_id=pb.id,
+            after_photo_id=pa.id,
+            treatment_type="density" if women else rng.choice(["full_scalp", "hairline"]),
+            sessions=rng.randint(2, 5),
+            months_since_last_session=months,
+            stage=f"ludwig-{stage_n}" if women else f"norwood-{stage_n}",
+            skin_type=skin,
+            hair_colour=hair,
+            goal="density" if women else "buzz",
+            consent_confirmed=True,
+            status="published",
+            created_at=now - timedelta(days=rng.randint(5, 400)),
+            published_at=now,
+        )
+    )
     clinic.result_count = (clinic.result_count or 0) + 1
 
 
@@ -454,5 +708,12 @@ def summary_lines() -> list[str]:
     return lines
 
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_TOTP", "Photo", "is_empty", "seed",
-           "summary_lines"]
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_PASSWORD",
+    "DEMO_TOTP",
+    "Photo",
+    "is_empty",
+    "seed",
+    "summary_lines",
+]

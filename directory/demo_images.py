@@ -13,10 +13,22 @@ import random
 from PIL import Image, ImageDraw, ImageFilter
 
 SIZE = 320
-SKIN = {1: (241, 214, 196), 2: (230, 193, 165), 3: (205, 162, 125), 4: (170, 120, 84),
-        5: (120, 80, 52), 6: (78, 52, 36)}
-HAIR = {"black": (25, 22, 22), "dark_brown": (48, 34, 26), "light_brown": (96, 70, 48),
-        "blond": (150, 124, 86), "red": (120, 56, 32), "grey": (110, 110, 110)}
+SKIN = {
+    1: (241, 214, 196),
+    2: (230, 193, 165),
+    3: (205, 162, 125),
+    4: (170, 120, 84),
+    5: (120, 80, 52),
+    6: (78, 52, 36),
+}
+HAIR = {
+    "black": (25, 22, 22),
+    "dark_brown": (48, 34, 26),
+    "light_brown": (96, 70, 48),
+    "blond": (150, 124, 86),
+    "red": (120, 56, 32),
+    "grey": (110, 110, 110),
+}
 
 
 def _head(draw: ImageDraw.ImageDraw, skin: tuple[int, int, int]) -> None:
@@ -48,8 +60,9 @@ def before(rng: random.Random, skin_type: int, hair_colour: str, stage_level: in
     return im.filter(ImageFilter.SMOOTH)
 
 
-def after(rng: random.Random, skin_type: int, hair_colour: str, skill: float,
-          months: int) -> Image.Image:
+def after(
+    rng: random.Random, skin_type: int, hair_colour: str, skill: float, months: int
+) -> Image.Image:
     """skill: 1 (poor) to 5 (excellent); months since the last session (fresh dots are crisper)."""
     im = Image.new("RGB", (SIZE, SIZE))
     d = ImageDraw.Draw(im)
@@ -59,8 +72,11 @@ def after(rng: random.Random, skin_type: int, hair_colour: str, skill: float,
     base = HAIR[hair_colour]
     # Poor work drifts towards blue-green and uses one flat shade.
     tint = (1 - q) * 0.6
-    pigment = (int(base[0] * (1 - tint)), int(base[1] * (1 - tint) + 40 * tint),
-               int(base[2] * (1 - tint) + 70 * tint))
+    pigment = (
+        int(base[0] * (1 - tint)),
+        int(base[1] * (1 - tint) + 40 * tint),
+        int(base[2] * (1 - tint) + 70 * tint),
+    )
     shades = 1 if q < 0.35 else 3
     radius = 2.6 - 1.8 * q  # big dots when poor
     hairline_y = 78 + rng.uniform(-4, 4)

@@ -19,8 +19,16 @@ from flask import abort, redirect, request, session, url_for
 from flask_login import current_user, login_fresh
 from flask_login import login_required as _flask_login_required
 
-__all__ = ["admin_required", "fresh_login_required", "login_required", "mfa_passed",
-           "moderator_required", "owner_required", "public", "roles_required"]
+__all__ = [
+    "admin_required",
+    "fresh_login_required",
+    "login_required",
+    "mfa_passed",
+    "moderator_required",
+    "owner_required",
+    "public",
+    "roles_required",
+]
 
 
 def public(view):
@@ -44,8 +52,7 @@ def fresh_login_required(view):
     @_flask_login_required
     def wrapped(*args, **kwargs):
         if not login_fresh():
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"),
-                                    reauth=1))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), reauth=1))
         return view(*args, **kwargs)
 
     wrapped.access = "login:fresh"

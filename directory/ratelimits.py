@@ -42,5 +42,9 @@ def by_user() -> str:
 
 def limit(name: str, key_func=by_address, methods=("POST",)):
     """Apply the limit string configured under `name` (read per request)."""
-    return limiter.limit(lambda: current_app.config[name], key_func=key_func,
-                         methods=list(methods), scope=name.lower())
+    return limiter.limit(
+        lambda: current_app.config[name],
+        key_func=key_func,
+        methods=list(methods),
+        scope=name.lower(),
+    )

@@ -65,7 +65,7 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[tuple[str, ...]]:
     words = [w.casefold() for w in _WORD.findall(text)]
     if len(words) < size:
         return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i:i + size]) for i in range(len(words) - size + 1))
+    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -74,8 +74,9 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b)
 
 
-def near_duplicates(text: str, others: Iterable[OtherReview],
-                    threshold: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[int, float]]:
+def near_duplicates(
+    text: str, others: Iterable[OtherReview], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> list[tuple[int, float]]:
     """(id, similarity) of other texts whose shingle sets overlap at least `threshold`."""
     mine = shingles(text)
     hits = []
@@ -102,49 +103,89 @@ def signals(item: ItemFacts, others: Sequence[OtherReview], now: datetime) -> li
         out.append(Signal("account_age", "Account age", "unknown (account deleted)", True))
     else:
         days = max(0, (now - item.author_created_at).days)
-        out.append(Signal("account_age", "Account age", f"{days} day{'' if days == 1 else 's'}",
-                          days < NEW_ACCOUNT_DAYS))
+        out.append(
+            Signal(
+                "account_age",
+                "Account age",
+                f"{days} day{'' if days == 1 else 's'}",
+                days < NEW_ACCOUNT_DAYS,
+            )
+        )
 
-    out.append(Signal("email_verified", "E-mail verified",
-                      "yes" if item.author_email_verified else "no",
-                      not item.author_email_verified))
+    out.append(
+        Signal(
+            "email_verified",
+            "E-mail verified",
+            "yes" if item.author_email_verified else "no",
+            not item.author_email_verified,
+        )
+    )
 
     own = [o for o in others if item.author_id is not None and o.author_id == item.author_id]
     out.append(Signal("author_reviews", "Author's other testimonials", str(len(own)), False))
 
     dups = near_duplicates(item.text, others)
-    out.append(Signal(
-        "near_duplicate", "Near-duplicate text",
-        ", ".join(f"#{i} ({s:.0%})" for i, s in dups[:5]) if dups else "none", bool(dups)))
+    out.append(
+        Signal(
+            "near_duplicate",
+            "Near-duplicate text",
+            ", ".join(f"#{i} ({s:.0%})" for i, s in dups[:5]) if dups else "none",
+            bool(dups),
+        )
+    )
 
     same_clinic = [o for o in others if o.clinic_id == item.clinic_id]
     burst = [o for o in same_clinic if abs(o.created_at - item.created_at) <= BURST_WINDOW]
-    out.append(Signal(
-        "burst", "Burst of testimonials for this clinic",
-        f"{len(burst)} other{'' if len(burst) == 1 else 's'} within {BURST_WINDOW.days} days",
-        len(burst) >= BURST_MIN_OTHERS))
+    out.append(
+        Signal(
+            "burst",
+            "Burst of testimonials for this clinic",
+            f"{len(burst)} other{'' if len(burst) == 1 else 's'} within {BURST_WINDOW.days} days",
+            len(burst) >= BURST_MIN_OTHERS,
+        )
+    )
 
     shared = 0
     owner_shared = False
     if item.origin_hash:
-        shared = sum(1 for o in same_clinic if o.origin_hash == item.origin_hash
-                     and o.author_id != item.author_id)
+        shared = sum(
+            1
+            for o in same_clinic
+            if o.origin_hash == item.origin_hash and o.author_id != item.author_id
+        )
         owner_shared = item.owner_signup_origin == item.origin_hash
     parts = []
     if shared:
         parts.append(f"{shared} other reviewer{'' if shared == 1 else 's'} of this clinic")
     if owner_shared:
         parts.append("the clinic's owner")
-    out.append(Signal("shared_origin", "Shared network origin",
-                      "with " + " and ".join(parts) if parts else "none",
-                      bool(parts)))
+    out.append(
+        Signal(
+            "shared_origin",
+            "Shared network origin",
+            "with " + " and ".join(parts) if parts else "none",
+            bool(parts),
+        )
+    )
 
     extreme = uniform_extreme(item.ratings) and len(item.text.strip()) < SHORT_TEXT_CHARS
-    out.append(Signal("uniform_extreme", "Uniform extreme ratings with short text",
-                      "yes" if extreme else "no", extreme))
+    out.append(
+        Signal(
+            "uniform_extreme",
+            "Uniform extreme ratings with short text",
+            "yes" if extreme else "no",
+            extreme,
+        )
+    )
 
-    out.append(Signal("photo_match", "Photos matching photos already on the site",
-                      str(item.matching_photos), item.matching_photos > 0))
+    out.append(
+        Signal(
+            "photo_match",
+            "Photos matching photos already on the site",
+            str(item.matching_photos),
+            item.matching_photos > 0,
+        )
+    )
     return out
 
 

@@ -77,8 +77,32 @@ AGE_LABELS: dict[str, str] = {
     "long_term": "Long-term (12 months or more)",
 }
 
-CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "BRL", "MXN", "ZAR", "INR", "TRY", "AED",
-              "SGD", "NZD", "CHF", "SEK", "PLN", "THB", "KRW", "ARS", "EGP", "NGN", "KES", "PHP")
+CURRENCIES = (
+    "USD",
+    "EUR",
+    "GBP",
+    "CAD",
+    "AUD",
+    "JPY",
+    "BRL",
+    "MXN",
+    "ZAR",
+    "INR",
+    "TRY",
+    "AED",
+    "SGD",
+    "NZD",
+    "CHF",
+    "SEK",
+    "PLN",
+    "THB",
+    "KRW",
+    "ARS",
+    "EGP",
+    "NGN",
+    "KES",
+    "PHP",
+)
 
 REASON_CODES: dict[str, str] = {
     "meets_guidelines": "Meets our guidelines",

@@ -121,8 +121,7 @@ def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
             sess["mfa_ok"] = user.session_token
 
 
-def post_form(client, url: str, data: dict | None = None, *, form_url: str | None = None,
-              **kwargs):
+def post_form(client, url: str, data: dict | None = None, *, form_url: str | None = None, **kwargs):
     """POST with a valid CSRF token taken from form_url (default: the same url)."""
     payload = dict(data or {})
     payload.setdefault("csrf_token", csrf_from(client, form_url or url))

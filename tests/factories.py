@@ -113,8 +113,10 @@ def image_bytes(fmt: str = "JPEG", size=(64, 48), seed: int = 0, **save) -> byte
     d = ImageDraw.Draw(im)
     for _ in range(12):
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        d.rectangle((x, y, x + rng.randrange(4, 20), y + rng.randrange(4, 20)),
-                    fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+        d.rectangle(
+            (x, y, x + rng.randrange(4, 20), y + rng.randrange(4, 20)),
+            fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)),
+        )
     out = io.BytesIO()
     im.save(out, fmt, **save)
     return out.getvalue()

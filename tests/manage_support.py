@@ -12,8 +12,11 @@ from tests.factories import ClinicFactory, UserFactory
 def ensure_login_endpoint(app) -> None:
     """Until the auth blueprint provides /auth/login on this branch, Flask-Login's
     redirect for anonymous users needs the endpoint to exist."""
-    for endpoint, path in (("auth.login", "/auth/login"), ("auth.totp_verify", "/auth/totp"),
-                           ("auth.totp_setup", "/auth/totp/setup")):
+    for endpoint, path in (
+        ("auth.login", "/auth/login"),
+        ("auth.totp_verify", "/auth/totp"),
+        ("auth.totp_setup", "/auth/totp/setup"),
+    ):
         if endpoint not in app.view_functions:
             app.add_url_rule(path, endpoint, lambda: "placeholder")
 
@@ -29,14 +32,28 @@ def world(app):
         moderator = UserFactory(role="moderator")
         moderator2 = UserFactory(role="moderator")
         admin = UserFactory(role="admin")
-        owned = ClinicFactory(name="Own Clinic", slug="own", owner_id=owner.id, status="claimed",
-                              website="https://own-clinic.example")
-        others = ClinicFactory(name="Other Clinic", slug="others", owner_id=other_owner.id,
-                               status="claimed")
+        owned = ClinicFactory(
+            name="Own Clinic",
+            slug="own",
+            owner_id=owner.id,
+            status="claimed",
+            website="https://own-clinic.example",
+        )
+        others = ClinicFactory(
+            name="Other Clinic", slug="others", owner_id=other_owner.id, status="claimed"
+        )
         free = ClinicFactory(name="Free Clinic", slug="free", website="https://www.free.example")
-        ids = dict(owner=owner.id, other_owner=other_owner.id, consumer=consumer.id,
-                   moderator=moderator.id, moderator2=moderator2.id, admin=admin.id,
-                   owned=owned.id, others=others.id, free=free.id)
+        ids = dict(
+            owner=owner.id,
+            other_owner=other_owner.id,
+            consumer=consumer.id,
+            moderator=moderator.id,
+            moderator2=moderator2.id,
+            admin=admin.id,
+            owned=owned.id,
+            others=others.id,
+            free=free.id,
+        )
     return ids
 
 

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from directory.extensions import db
 from tests.factories import ClinicFactory, PractitionerFactory, UserFactory
 
-GOOD_TEXT = ("The dots look like real stubble up close and from across the room. The hairline "
-             "suits my age and the colour has stayed neutral grey without any blue shift.")
+GOOD_TEXT = (
+    "The dots look like real stubble up close and from across the room. The hairline "
+    "suits my age and the colour has stayed neutral grey without any blue shift."
+)
 
 
 @dataclass
@@ -28,8 +30,13 @@ class World:
 def make_world(app) -> World:
     with app.app_context():
         owner = UserFactory(role="clinic_owner", email="owner@studio-smp.co.uk")
-        clinic = ClinicFactory(owner=owner, slug="studio", name="Studio SMP",
-                               website="https://www.studio-smp.co.uk", email="hi@studio-smp.co.uk")
+        clinic = ClinicFactory(
+            owner=owner,
+            slug="studio",
+            name="Studio SMP",
+            website="https://www.studio-smp.co.uk",
+            email="hi@studio-smp.co.uk",
+        )
         prac = PractitionerFactory(clinic=clinic, name="Pat Practitioner")
         author = UserFactory(email="author@mail.test")
         other = UserFactory(email="other@mail.test")
@@ -37,8 +44,17 @@ def make_world(app) -> World:
         mod2 = UserFactory(role="moderator", email="mod2@site.test", display_name="Mod Two")
         unverified = UserFactory(email="new@mail.test", email_verified_at=None)
         db.session.commit()
-        return World(clinic.id, clinic.slug, prac.id, owner.id, author.id, other.id, mod1.id,
-                     mod2.id, unverified.id)
+        return World(
+            clinic.id,
+            clinic.slug,
+            prac.id,
+            owner.id,
+            author.id,
+            other.id,
+            mod1.id,
+            mod2.id,
+            unverified.id,
+        )
 
 
 def months_ago(n: int) -> date:
@@ -78,5 +94,6 @@ def ensure_login_stub(app) -> None:
     if "auth.totp_verify" not in app.view_functions:
         app.add_url_rule("/auth/totp", endpoint="auth.totp_verify", view_func=lambda: "totp")
     if "auth.totp_setup" not in app.view_functions:
-        app.add_url_rule("/auth/totp/setup", endpoint="auth.totp_setup",
-                         view_func=lambda: "totp setup")
+        app.add_url_rule(
+            "/auth/totp/setup", endpoint="auth.totp_setup", view_func=lambda: "totp setup"
+        )

@@ -4,8 +4,17 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "directory"
-BLUEPRINTS = {"public", "auth", "account", "reviews", "manage", "moderation", "admin", "api",
-              "media"}
+BLUEPRINTS = {
+    "public",
+    "auth",
+    "account",
+    "reviews",
+    "manage",
+    "moderation",
+    "admin",
+    "api",
+    "media",
+}
 
 
 def modules():
@@ -33,10 +42,16 @@ def rel(path):
 def test_quality_trust_and_vocab_know_nothing_of_flask_or_the_database():
     for path, tree in modules():
         if rel(path) in ("quality.py", "trust.py", "vocab.py"):
-            bad = {n for n in imported(tree)
-                   if n.split(".")[0] in ("flask", "sqlalchemy", "flask_sqlalchemy", "whoosh")
-                   or (n.startswith("directory") and n != "directory.vocab"
-                       and not n.startswith("directory.vocab."))}
+            bad = {
+                n
+                for n in imported(tree)
+                if n.split(".")[0] in ("flask", "sqlalchemy", "flask_sqlalchemy", "whoosh")
+                or (
+                    n.startswith("directory")
+                    and n != "directory.vocab"
+                    and not n.startswith("directory.vocab.")
+                )
+            }
             assert bad == set(), (rel(path), bad)
 
 
@@ -59,8 +74,13 @@ def test_models_and_services_never_touch_the_request():
     for path, tree in modules():
         if rel(path).startswith(("models/", "services/")):
             names = imported(tree)
-            for forbidden in ("flask.request", "flask.session", "flask_login.current_user",
-                              "flask.url_for", "flask.g"):
+            for forbidden in (
+                "flask.request",
+                "flask.session",
+                "flask_login.current_user",
+                "flask.url_for",
+                "flask.g",
+            ):
                 assert forbidden not in names, (rel(path), forbidden)
 
 

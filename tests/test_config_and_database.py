@@ -100,10 +100,13 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path, worker_id):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             tables = set(db.metadata.tables)
             assert tables <= set(
-                conn.execute(text(
-                    "SELECT name FROM sqlite_master WHERE type='table'" if not PG_URI else
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                )).scalars()
+                conn.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type='table'"
+                        if not PG_URI
+                        else "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                    )
+                ).scalars()
             )
         db.engine.dispose()
     assert diff == []

@@ -20,8 +20,9 @@ bp = Blueprint("account", __name__)
 @bp.get("")
 @login_required
 def index():
-    return render_template("account/index.html", user=current_user,
-                           ov=accounts.overview(current_user))
+    return render_template(
+        "account/index.html", user=current_user, ov=accounts.overview(current_user)
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -58,8 +59,10 @@ def email():
             form.email.errors.append(str(exc))
         else:
             services.commit()
-            flash("Your address is changed. Open the link we sent to the new address to "
-                  "confirm it.", "success")
+            flash(
+                "Your address is changed. Open the link we sent to the new address to confirm it.",
+                "success",
+            )
             return redirect(url_for("account.index"))
     return render_template("account/email.html", form=form), (400 if form.errors else 200)
 
@@ -69,10 +72,14 @@ def email():
 def export():
     data = accounts.export_zip(current_user)
     name = f"smp-directory-account-{datetime.now(UTC):%Y%m%d}.zip"
-    return Response(data, mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/delete", methods=["GET", "POST"])
@@ -81,8 +88,11 @@ def delete():
     form = forms.DeleteForm()
     if form.validate_on_submit():
         try:
-            accounts.delete_account(current_user._get_current_object(), form.password.data,
-                                    keep_reviews=form.reviews.data == "anonymise")
+            accounts.delete_account(
+                current_user._get_current_object(),
+                form.password.data,
+                keep_reviews=form.reviews.data == "anonymise",
+            )
         except NotAllowed as exc:
             form.password.errors.append(str(exc))
         else:

@@ -21,10 +21,14 @@ bp = Blueprint("admin", __name__)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("New role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES],
-                       validators=[DataRequired()])
-    statement = StringField("Why (kept in the audit log)",
-                            validators=[DataRequired(), Length(min=10, max=500)])
+    role = SelectField(
+        "New role",
+        choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES],
+        validators=[DataRequired()],
+    )
+    statement = StringField(
+        "Why (kept in the audit log)", validators=[DataRequired(), Length(min=10, max=500)]
+    )
 
 
 def _page(errors_for: int | None = None, form: RoleForm | None = None, status: int = 200):
@@ -33,8 +37,9 @@ def _page(errors_for: int | None = None, form: RoleForm | None = None, status: i
     if q:
         stmt = stmt.where(User.email.contains(q) | User.display_name.contains(q))
     page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page, q=q, form=form or RoleForm(),
-                           errors_for=errors_for), status
+    return render_template(
+        "admin/users.html", page=page, q=q, form=form or RoleForm(), errors_for=errors_for
+    ), status
 
 
 @bp.get("/users")

@@ -16,17 +16,23 @@ def _strip(value):
 
 class RegisterForm(FlaskForm):
     email = EmailField(
-        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254),
-                                                     Email(check_deliverability=False)])
-    display_name = StringField("Display name (shown with your testimonials)",
-                               validators=[DataRequired(), Length(min=2, max=80)])
-    password = PasswordField("Password (at least 12 characters)",
-                             validators=[DataRequired(), NewPassword()])
+        "E-mail address",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+    display_name = StringField(
+        "Display name (shown with your testimonials)",
+        validators=[DataRequired(), Length(min=2, max=80)],
+    )
+    password = PasswordField(
+        "Password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
+    )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me logged in on this device (30 days)")
     next = HiddenField()
@@ -34,17 +40,21 @@ class LoginForm(FlaskForm):
 
 class ForgotForm(FlaskForm):
     email = EmailField(
-        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)]
+    )
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password (at least 12 characters)",
-                             validators=[DataRequired(), NewPassword()])
+    password = PasswordField(
+        "New password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
+    )
 
 
 class TotpForm(FlaskForm):
-    code = StringField("6-digit code from your authenticator app",
-                       validators=[DataRequired(), Length(min=6, max=10)])
+    code = StringField(
+        "6-digit code from your authenticator app",
+        validators=[DataRequired(), Length(min=6, max=10)],
+    )
     next = HiddenField()
 
 

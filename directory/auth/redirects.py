@@ -25,8 +25,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     value = target
     for _ in range(4):
         parts = urlsplit(value)
-        if (parts.scheme or parts.netloc or not value.startswith("/")
-                or value[1:2] in ("/", "\\") or _CONTROL.search(value)):
+        if (
+            parts.scheme
+            or parts.netloc
+            or not value.startswith("/")
+            or value[1:2] in ("/", "\\")
+            or _CONTROL.search(value)
+        ):
             return default
         decoded = unquote(value)
         if decoded == value:

@@ -42,50 +42,81 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 class ClaimForm(FlaskForm):
-    role_at_clinic = StringField("Your role at the clinic", validators=[
-        DataRequired("Say what your role at the clinic is."), Length(max=120)],
-        description="For example owner, manager or lead practitioner.")
-    business_email = StringField("Business e-mail", validators=[
-        Optional(), Email("Enter a valid e-mail address."), Length(max=254)],
-        description="An address at the clinic's own website domain is the quickest proof.")
-    phone = StringField("Clinic phone number", validators=[Optional(), Length(max=40)],
-                        description="A moderator may call the number listed for the clinic.")
-    evidence_links = TextAreaField("Links", validators=[Optional(), Length(max=2000)],
-                                   description="Pages that show you at the clinic, one per line "
-                                               "(https://...).")
-    evidence = TextAreaField("Anything else we should know", validators=[
-        Optional(), Length(max=5000)])
+    role_at_clinic = StringField(
+        "Your role at the clinic",
+        validators=[DataRequired("Say what your role at the clinic is."), Length(max=120)],
+        description="For example owner, manager or lead practitioner.",
+    )
+    business_email = StringField(
+        "Business e-mail",
+        validators=[Optional(), Email("Enter a valid e-mail address."), Length(max=254)],
+        description="An address at the clinic's own website domain is the quickest proof.",
+    )
+    phone = StringField(
+        "Clinic phone number",
+        validators=[Optional(), Length(max=40)],
+        description="A moderator may call the number listed for the clinic.",
+    )
+    evidence_links = TextAreaField(
+        "Links",
+        validators=[Optional(), Length(max=2000)],
+        description="Pages that show you at the clinic, one per line (https://...).",
+    )
+    evidence = TextAreaField(
+        "Anything else we should know", validators=[Optional(), Length(max=5000)]
+    )
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Clinic name", validators=[DataRequired("Give the clinic's name."),
-                                                  Length(max=160)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)],
-                                description="What you do and how you work. Plain text.")
-    email = StringField("Contact e-mail", validators=[
-        Optional(), Email("Enter a valid e-mail address."), Length(max=254)])
+    name = StringField(
+        "Clinic name", validators=[DataRequired("Give the clinic's name."), Length(max=160)]
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Optional(), Length(max=5000)],
+        description="What you do and how you work. Plain text.",
+    )
+    email = StringField(
+        "Contact e-mail",
+        validators=[Optional(), Email("Enter a valid e-mail address."), Length(max=254)],
+    )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    website = StringField("Website", validators=[Optional(), Length(max=300)],
-                          description="The full address, starting with https:// or http://.")
+    website = StringField(
+        "Website",
+        validators=[Optional(), Length(max=300)],
+        description="The full address, starting with https:// or http://.",
+    )
     address = StringField("Street address", validators=[Optional(), Length(max=300)])
     postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
     city = StringField("City", validators=[DataRequired("Give the city."), Length(max=120)])
     region = StringField("Region or state", validators=[Optional(), Length(max=120)])
     country = SelectField("Country", validators=[DataRequired("Choose the country.")])
-    manual_coordinates = BooleanField("Set the map position by hand",
-                                      description="Otherwise it is taken from the city.")
-    latitude = StringField("Latitude", validators=[Optional(), Length(max=20)],
-                           description="Decimal degrees, for example 51.5074.")
-    longitude = StringField("Longitude", validators=[Optional(), Length(max=20)],
-                            description="Decimal degrees, for example -0.1278.")
+    manual_coordinates = BooleanField(
+        "Set the map position by hand", description="Otherwise it is taken from the city."
+    )
+    latitude = StringField(
+        "Latitude",
+        validators=[Optional(), Length(max=20)],
+        description="Decimal degrees, for example 51.5074.",
+    )
+    longitude = StringField(
+        "Longitude",
+        validators=[Optional(), Length(max=20)],
+        description="Decimal degrees, for example -0.1278.",
+    )
     services = MultiCheckboxField("Services offered", choices=options(vocab.SERVICES))
-    price_min = IntegerField("Lowest price of a full course", validators=[
-        Optional(), NumberRange(0, 10_000_000)])
-    price_max = IntegerField("Highest price of a full course", validators=[
-        Optional(), NumberRange(0, 10_000_000)])
+    price_min = IntegerField(
+        "Lowest price of a full course", validators=[Optional(), NumberRange(0, 10_000_000)]
+    )
+    price_max = IntegerField(
+        "Highest price of a full course", validators=[Optional(), NumberRange(0, 10_000_000)]
+    )
     currency = SelectField("Currency", choices=options((c, c) for c in vocab.CURRENCIES))
-    languages = StringField("Languages spoken", validators=[Optional(), Length(max=800)],
-                            description="Separated by commas, for example English, Spanish.")
+    languages = StringField(
+        "Languages spoken",
+        validators=[Optional(), Length(max=800)],
+        description="Separated by commas, for example English, Spanish.",
+    )
     year_founded = IntegerField("Year founded", validators=[Optional(), NumberRange(1950, 2100)])
 
     def __init__(self, *args, **kwargs):
@@ -94,29 +125,46 @@ class ProfileForm(FlaskForm):
 
     def profile_data(self) -> dict:
         return {
-            "name": self.name.data, "description": self.description.data,
-            "email": self.email.data, "phone": self.phone.data, "website": self.website.data,
-            "address": self.address.data, "postal_code": self.postal_code.data,
-            "city": self.city.data, "region": self.region.data, "country": self.country.data,
-            "latitude": self.latitude.data, "longitude": self.longitude.data,
-            "services": self.services.data or [], "price_min": self.price_min.data,
-            "price_max": self.price_max.data, "currency": self.currency.data,
-            "languages": self.languages.data or "", "year_founded": self.year_founded.data,
+            "name": self.name.data,
+            "description": self.description.data,
+            "email": self.email.data,
+            "phone": self.phone.data,
+            "website": self.website.data,
+            "address": self.address.data,
+            "postal_code": self.postal_code.data,
+            "city": self.city.data,
+            "region": self.region.data,
+            "country": self.country.data,
+            "latitude": self.latitude.data,
+            "longitude": self.longitude.data,
+            "services": self.services.data or [],
+            "price_min": self.price_min.data,
+            "price_max": self.price_max.data,
+            "currency": self.currency.data,
+            "languages": self.languages.data or "",
+            "year_founded": self.year_founded.data,
         }
 
 
 class NewClinicForm(ProfileForm):
-    works_there = BooleanField("I work at this clinic and may manage its listing", validators=[
-        DataRequired("Confirm that you work at the clinic.")])
+    works_there = BooleanField(
+        "I work at this clinic and may manage its listing",
+        validators=[DataRequired("Confirm that you work at the clinic.")],
+    )
 
 
 class PractitionerForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Give the practitioner's name."),
-                                           Length(max=120)])
-    years_practice = IntegerField("Years of SMP practice", validators=[
-        Optional(), NumberRange(0, 70)])
-    training = TextAreaField("Training", validators=[Optional(), Length(max=2000)],
-                             description="Courses, academies, certificates.")
+    name = StringField(
+        "Name", validators=[DataRequired("Give the practitioner's name."), Length(max=120)]
+    )
+    years_practice = IntegerField(
+        "Years of SMP practice", validators=[Optional(), NumberRange(0, 70)]
+    )
+    training = TextAreaField(
+        "Training",
+        validators=[Optional(), Length(max=2000)],
+        description="Courses, academies, certificates.",
+    )
 
 
 class ResultForm(FlaskForm):
@@ -124,27 +172,34 @@ class ResultForm(FlaskForm):
     after = FileField("After photo", validators=[FileRequired("Add the after photo.")])
     healed = FileField("Healed photo (optional, 12 months or more after the last session)")
     treatment_type = SelectField("Treatment", choices=options(vocab.SERVICES))
-    sessions = IntegerField("Sessions", validators=[
-        InputRequired("Give the number of sessions."), NumberRange(1, 20)])
+    sessions = IntegerField(
+        "Sessions", validators=[InputRequired("Give the number of sessions."), NumberRange(1, 20)]
+    )
     months_since_last_session = IntegerField(
         "Months since the last session (when the after photo was taken)",
-        validators=[InputRequired("Give the months since the last session."),
-                    NumberRange(0, 240)])
-    stage = SelectField("Hair-loss stage", choices=options(vocab.STAGES),
-                        description="Norwood for men, Ludwig for women.")
+        validators=[InputRequired("Give the months since the last session."), NumberRange(0, 240)],
+    )
+    stage = SelectField(
+        "Hair-loss stage",
+        choices=options(vocab.STAGES),
+        description="Norwood for men, Ludwig for women.",
+    )
     skin_type = SelectField("Skin type", coerce=int, choices=options(vocab.SKIN_TYPES))
     hair_colour = SelectField("Hair colour", choices=options(vocab.HAIR_COLOURS))
     goal = SelectField("Goal", choices=options(vocab.GOALS))
     practitioner_id = SelectField("Practitioner", coerce=int, choices=options([(0, "Not named")]))
     title = StringField("Title (optional)", validators=[Optional(), Length(max=160)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
-    consent = BooleanField("The person shown agreed in writing to these photos being published",
-                           validators=[DataRequired("Confirm the person's consent.")])
+    consent = BooleanField(
+        "The person shown agreed in writing to these photos being published",
+        validators=[DataRequired("Confirm the person's consent.")],
+    )
 
 
 class ReplyForm(FlaskForm):
-    text = TextAreaField("Your public reply", validators=[
-        DataRequired("Write a reply."), Length(max=3000)])
+    text = TextAreaField(
+        "Your public reply", validators=[DataRequired("Write a reply."), Length(max=3000)]
+    )
 
 
 class ConfirmForm(FlaskForm):

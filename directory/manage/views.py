@@ -58,9 +58,15 @@ def claim(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            claims.submit(clinic, by=current_user, role_at_clinic=form.role_at_clinic.data,
-                          business_email=form.business_email.data, phone=form.phone.data,
-                          evidence_links=form.evidence_links.data, evidence=form.evidence.data)
+            claims.submit(
+                clinic,
+                by=current_user,
+                role_at_clinic=form.role_at_clinic.data,
+                business_email=form.business_email.data,
+                phone=form.phone.data,
+                evidence_links=form.evidence_links.data,
+                evidence=form.evidence.data,
+            )
         except Invalid as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -73,8 +79,13 @@ def claim(slug: str):
             return redirect(url_for("manage.dashboard"))
     elif form.is_submitted():
         status = 400
-    return render_template("manage/claim.html", clinic=clinic, form=form, existing=existing,
-                           claimable=claims.claimable(clinic)), status
+    return render_template(
+        "manage/claim.html",
+        clinic=clinic,
+        form=form,
+        existing=existing,
+        claimable=claims.claimable(clinic),
+    ), status
 
 
 @bp.route("/clinics/new", methods=["GET", "POST"])
@@ -84,22 +95,33 @@ def new_clinic():
     status = 200
     if form.validate_on_submit():
         try:
-            clinic = profiles.create_clinic(by=current_user, data=form.profile_data(),
-                                            manual_coordinates=form.manual_coordinates.data)
+            clinic = profiles.create_clinic(
+                by=current_user,
+                data=form.profile_data(),
+                manual_coordinates=form.manual_coordinates.data,
+            )
         except Invalid as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
             status = 400
         else:
             services.commit()
-            flash(f"{clinic.name} is registered. A moderator will check it before it is "
-                  "listed; we will write to you.", "success")
-            similar = [c for c in profiles.find_duplicates(clinic.name, clinic.city,
-                                                           exclude_id=clinic.id) if c.is_public]
+            flash(
+                f"{clinic.name} is registered. A moderator will check it before it is "
+                "listed; we will write to you.",
+                "success",
+            )
+            similar = [
+                c
+                for c in profiles.find_duplicates(clinic.name, clinic.city, exclude_id=clinic.id)
+                if c.is_public
+            ]
             if similar:
-                flash(f"A similar clinic is already listed: {similar[0].name} "
-                      f"({similar[0].city}). If it is yours, claim it from its page instead.",
-                      "warning")
+                flash(
+                    f"A similar clinic is already listed: {similar[0].name} "
+                    f"({similar[0].city}). If it is yours, claim it from its page instead.",
+                    "warning",
+                )
             return redirect(url_for("manage.dashboard"))
     elif form.is_submitted():
         status = 400
@@ -120,8 +142,12 @@ def edit(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            changes = profiles.update_profile(clinic, by=current_user, data=form.profile_data(),
-                                              manual_coordinates=form.manual_coordinates.data)
+            changes = profiles.update_profile(
+                clinic,
+                by=current_user,
+                data=form.profile_data(),
+                manual_coordinates=form.manual_coordinates.data,
+            )
         except Invalid as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -130,8 +156,12 @@ def edit(slug: str):
             _refuse(exc)
         else:
             services.commit()
-            flash(f"Saved: {len(changes)} change{'' if len(changes) == 1 else 's'}, live now."
-                  if changes else "Nothing changed.", "success")
+            flash(
+                f"Saved: {len(changes)} change{'' if len(changes) == 1 else 's'}, live now."
+                if changes
+                else "Nothing changed.",
+                "success",
+            )
             return redirect(url_for("manage.edit", slug=clinic.slug))
     elif form.is_submitted():
         status = 400
@@ -146,9 +176,13 @@ def practitioners(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            profiles.add_practitioner(clinic, by=current_user, name=form.name.data,
-                                      years_practice=form.years_practice.data,
-                                      training=form.training.data)
+            profiles.add_practitioner(
+                clinic,
+                by=current_user,
+                name=form.name.data,
+                years_practice=form.years_practice.data,
+                training=form.training.data,
+            )
         except Invalid as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -176,9 +210,13 @@ def edit_practitioner(slug: str, practitioner_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            profiles.update_practitioner(practitioner, by=current_user, name=form.name.data,
-                                         years_practice=form.years_practice.data,
-                                         training=form.training.data)
+            profiles.update_practitioner(
+                practitioner,
+                by=current_user,
+                name=form.name.data,
+                years_practice=form.years_practice.data,
+                training=form.training.data,
+            )
         except Invalid as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -191,8 +229,9 @@ def edit_practitioner(slug: str, practitioner_id: int):
             return redirect(url_for("manage.practitioners", slug=clinic.slug))
     elif form.is_submitted():
         status = 400
-    return render_template("manage/practitioner_edit.html", clinic=clinic,
-                           practitioner=practitioner, form=form), status
+    return render_template(
+        "manage/practitioner_edit.html", clinic=clinic, practitioner=practitioner, form=form
+    ), status
 
 
 @bp.post("/<slug>/practitioners/<int:practitioner_id>/retire")
@@ -218,21 +257,29 @@ def new_result(slug: str):
     clinic = _owned(slug)
     form = forms.ResultForm()
     form.practitioner_id.choices = forms.options(
-        [(0, "Not named")] + [(p.id, p.name) for p in clinic.active_practitioners])
+        [(0, "Not named")] + [(p.id, p.name) for p in clinic.active_practitioners]
+    )
     status = 200
     if form.validate_on_submit():
         healed = form.healed.data
         try:
             results.submit(
-                clinic, by=current_user,
-                before=form.before.data.read(), after=form.after.data.read(),
+                clinic,
+                by=current_user,
+                before=form.before.data.read(),
+                after=form.after.data.read(),
                 healed=healed.read() if healed else None,
-                treatment_type=form.treatment_type.data, sessions=form.sessions.data,
+                treatment_type=form.treatment_type.data,
+                sessions=form.sessions.data,
                 months_since_last_session=form.months_since_last_session.data,
-                stage=form.stage.data, skin_type=form.skin_type.data,
-                hair_colour=form.hair_colour.data, goal=form.goal.data,
-                practitioner_id=form.practitioner_id.data or None, title=form.title.data,
-                notes=form.notes.data, consent=form.consent.data,
+                stage=form.stage.data,
+                skin_type=form.skin_type.data,
+                hair_colour=form.hair_colour.data,
+                goal=form.goal.data,
+                practitioner_id=form.practitioner_id.data or None,
+                title=form.title.data,
+                notes=form.notes.data,
+                consent=form.consent.data,
             )
         except (Invalid, InvalidUpload) as exc:
             db.session.rollback()
@@ -242,8 +289,10 @@ def new_result(slug: str):
             _refuse(exc)
         else:
             services.commit()
-            flash("Result case sent. A moderator checks it before it appears in your gallery.",
-                  "success")
+            flash(
+                "Result case sent. A moderator checks it before it appears in your gallery.",
+                "success",
+            )
             return redirect(url_for("manage.dashboard"))
     elif form.is_submitted():
         status = 400
@@ -254,8 +303,9 @@ def new_result(slug: str):
 @login_required
 def reviews(slug: str):
     clinic = _owned(slug)
-    return render_template("manage/reviews.html", clinic=clinic,
-                           reviews=replies.reviews_for_owner(clinic))
+    return render_template(
+        "manage/reviews.html", clinic=clinic, reviews=replies.reviews_for_owner(clinic)
+    )
 
 
 @bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])

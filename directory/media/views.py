@@ -24,8 +24,12 @@ def photo(photo_id: int, size: str):
     path = media.file_path(item, size)
     if not os.path.exists(path):
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0 if item.status != "published"
-                         else 3600, conditional=True)
+    response = send_file(
+        path,
+        mimetype="image/jpeg",
+        max_age=0 if item.status != "published" else 3600,
+        conditional=True,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = (

@@ -10,8 +10,18 @@ from directory.extensions import db
 from ._base import UTCDateTime, created_at_column
 
 # What moderation decides on; item_type columns below hold one of these.
-ITEM_TYPES = ("review", "followup", "photo", "result_case", "claim", "clinic", "report", "reply",
-              "appeal", "user")
+ITEM_TYPES = (
+    "review",
+    "followup",
+    "photo",
+    "result_case",
+    "claim",
+    "clinic",
+    "report",
+    "reply",
+    "appeal",
+    "user",
+)
 
 
 class Report(db.Model):

@@ -21,9 +21,7 @@ class ResultCase(db.Model):
     practitioner_id: Mapped[int | None] = mapped_column(
         ForeignKey("practitioners.id", ondelete="SET NULL")
     )
-    submitted_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     before_photo_id: Mapped[int | None] = mapped_column(
         ForeignKey("photos.id", ondelete="SET NULL")
     )

@@ -78,8 +78,9 @@ class Review(db.Model):
     followups = relationship(
         "FollowUp", back_populates="review", order_by="FollowUp.created_at", passive_deletes=True
     )
-    reply = relationship("ClinicReply", back_populates="review", uselist=False,
-                         passive_deletes=True)
+    reply = relationship(
+        "ClinicReply", back_populates="review", uselist=False, passive_deletes=True
+    )
 
     @property
     def is_verified(self) -> bool:

@@ -11,7 +11,7 @@ from ._base import created_at_column
 
 
 class SearchOutbox(db.Model):
-    """"Clinic X changed": written in the same transaction as the change.
+    """ "Clinic X changed": written in the same transaction as the change.
 
     No foreign key: the row must survive the clinic's deletion so the drain
     removes its document from the index.

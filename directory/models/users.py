@@ -19,9 +19,7 @@ def new_session_token() -> str:
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"
-        ),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,9 +33,7 @@ class User(db.Model):
     # Rotated whenever every session of the user must end (logout, password
     # change, reset, deletion). Flask-Login's user id *is* this token, so an old
     # session or remember cookie no longer names anybody.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

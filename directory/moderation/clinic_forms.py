@@ -11,19 +11,31 @@ from directory.vocab import REASON_CODES
 
 
 class ClinicDecisionForm(FlaskForm):
-    decision = SelectField("Decision", choices={"approve": "Approve / publish",
-                                                "reject": "Reject"})
+    decision = SelectField("Decision", choices={"approve": "Approve / publish", "reject": "Reject"})
     reason_code = SelectField("Reason", choices=dict(REASON_CODES))
-    statement = TextAreaField("Statement of reasons (sent to the submitter)", validators=[
-        DataRequired("Write a statement of reasons."),
-        Length(min=MIN_STATEMENT, max=4000,
-               message=f"Write at least {MIN_STATEMENT} characters of reasons.")])
+    statement = TextAreaField(
+        "Statement of reasons (sent to the submitter)",
+        validators=[
+            DataRequired("Write a statement of reasons."),
+            Length(
+                min=MIN_STATEMENT,
+                max=4000,
+                message=f"Write at least {MIN_STATEMENT} characters of reasons.",
+            ),
+        ],
+    )
 
 
 class ClinicStatusForm(FlaskForm):
     reason_code = SelectField("Reason", choices=dict(REASON_CODES))
-    statement = TextAreaField("Statement of reasons (sent to the owner and shown on their "
-                              "dashboard)", validators=[
-        DataRequired("Write a statement of reasons."),
-        Length(min=MIN_STATEMENT, max=4000,
-               message=f"Write at least {MIN_STATEMENT} characters of reasons.")])
+    statement = TextAreaField(
+        "Statement of reasons (sent to the owner and shown on their dashboard)",
+        validators=[
+            DataRequired("Write a statement of reasons."),
+            Length(
+                min=MIN_STATEMENT,
+                max=4000,
+                message=f"Write at least {MIN_STATEMENT} characters of reasons.",
+            ),
+        ],
+    )

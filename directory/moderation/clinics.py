@@ -44,8 +44,8 @@ def _decide(item, action_approve, action_reject, page, page_endpoint, done_messa
     approve = form.decision.data == "approve"
     try:
         (action_approve if approve else action_reject)(
-            item, by=current_user, reason_code=form.reason_code.data,
-            statement=form.statement.data)
+            item, by=current_user, reason_code=form.reason_code.data, statement=form.statement.data
+        )
     except Invalid as exc:
         db.session.rollback()
         form.form_errors.append(str(exc))
@@ -68,9 +68,18 @@ def claims_queue():
 @moderator_required
 def decide_claim(claim_id: int):
     claim = db.get_or_404(ClinicClaim, claim_id)
-    return _decide(claim, claims.approve, claims.reject, _claims_page, "moderation.claims",
-                   lambda ok: "Claim approved: the claimant now manages the clinic." if ok
-                   else "Claim rejected; the claimant has been told why.")
+    return _decide(
+        claim,
+        claims.approve,
+        claims.reject,
+        _claims_page,
+        "moderation.claims",
+        lambda ok: (
+            "Claim approved: the claimant now manages the clinic."
+            if ok
+            else "Claim rejected; the claimant has been told why."
+        ),
+    )
 
 
 def _new_clinics_page(form=None, form_for=None, status=200):
@@ -104,9 +113,14 @@ def decide_clinic(clinic_id: int):
     def reject(c, **kw):
         profiles.decide_clinic(c, publish=False, **kw)
 
-    return _decide(clinic, approve, reject, _new_clinics_page, "moderation.new_clinics",
-                   lambda ok: "Clinic listed." if ok else "Clinic rejected; the registrant "
-                   "has been told why.")
+    return _decide(
+        clinic,
+        approve,
+        reject,
+        _new_clinics_page,
+        "moderation.new_clinics",
+        lambda ok: "Clinic listed." if ok else "Clinic rejected; the registrant has been told why.",
+    )
 
 
 def _results_page(form=None, form_for=None, status=200):
@@ -132,9 +146,18 @@ def results_queue():
 @moderator_required
 def decide_result(case_id: int):
     case = db.get_or_404(ResultCase, case_id)
-    return _decide(case, results.publish, results.reject, _results_page, "moderation.results",
-                   lambda ok: "Result case published." if ok else "Result case rejected; the "
-                   "clinic has been told why.")
+    return _decide(
+        case,
+        results.publish,
+        results.reject,
+        _results_page,
+        "moderation.results",
+        lambda ok: (
+            "Result case published."
+            if ok
+            else "Result case rejected; the clinic has been told why."
+        ),
+    )
 
 
 @bp.get("/clinics/<slug>/history")
@@ -149,10 +172,13 @@ def clinic_history(slug: str):
 
 
 def _history_page(clinic: Clinic, form=None, status=200):
-    return render_template("moderation/clinics_history.html", clinic=clinic,
-                           changes=profiles.history(clinic),
-                           blocked=_may_decide(clinic, None),
-                           status_form=form or ClinicStatusForm(formdata=None)), status
+    return render_template(
+        "moderation/clinics_history.html",
+        clinic=clinic,
+        changes=profiles.history(clinic),
+        blocked=_may_decide(clinic, None),
+        status_form=form or ClinicStatusForm(formdata=None),
+    ), status
 
 
 @bp.get("/clinics")
@@ -161,8 +187,9 @@ def clinic_list():
     query = request.args.get("q", "")
     if len(query) > 120:
         abort(400, "The search text is too long.")
-    return render_template("moderation/clinics_list.html", query=query,
-                           clinics=profiles.find_for_moderation(query))
+    return render_template(
+        "moderation/clinics_list.html", query=query, clinics=profiles.find_for_moderation(query)
+    )
 
 
 @bp.post("/clinics/<int:clinic_id>/status")
@@ -174,8 +201,13 @@ def set_clinic_status(clinic_id: int):
     if not form.validate_on_submit():
         return _history_page(clinic, form, 400)
     try:
-        profiles.set_suspended(clinic, by=current_user, suspend=suspend,
-                               reason_code=form.reason_code.data, statement=form.statement.data)
+        profiles.set_suspended(
+            clinic,
+            by=current_user,
+            suspend=suspend,
+            reason_code=form.reason_code.data,
+            statement=form.statement.data,
+        )
     except Invalid as exc:
         db.session.rollback()
         form.form_errors.append(str(exc))
@@ -184,6 +216,9 @@ def set_clinic_status(clinic_id: int):
         db.session.rollback()
         abort(exc.status_code, str(exc))
     services.commit()
-    flash(f"{clinic.name} is {'suspended' if suspend else 'reinstated'}; the owner has been told "
-          "why.", "success")
+    flash(
+        f"{clinic.name} is {'suspended' if suspend else 'reinstated'}; the owner has been told "
+        "why.",
+        "success",
+    )
     return redirect(url_for("moderation.clinic_history", slug=clinic.slug))

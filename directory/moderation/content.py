@@ -53,8 +53,16 @@ def _age(ts: datetime | None) -> str:
 @moderator_required
 def dashboard():
     sizes = mod.queue_sizes()
-    rows = [(key, label, endpoint if endpoint in current_app.view_functions else None,
-             sizes[key][0], _age(sizes[key][1])) for key, label, endpoint in QUEUES]
+    rows = [
+        (
+            key,
+            label,
+            endpoint if endpoint in current_app.view_functions else None,
+            sizes[key][0],
+            _age(sizes[key][1]),
+        )
+        for key, label, endpoint in QUEUES
+    ]
     return render_template("moderation/dashboard.html", rows=rows)
 
 
@@ -80,14 +88,20 @@ def _decide(kind: str, item, actions, call, render):
 
 # --- testimonials -----------------------------------------------------------------------
 
+
 def _render_reviews(failed=None):
     items = mod.pending_reviews()
     now = datetime.now(UTC)
     signals = {r.id: mod.signals_for_review(r, now) for r in items}
-    return render_template("moderation/reviews.html", items=items, signals=signals,
-                           attention={k: trust.needs_attention(v) for k, v in signals.items()},
-                           matches={p.id: mod.photo_matches(p) for r in items for p in r.photos},
-                           actions=forms.REVIEW_ACTIONS, failed=failed)
+    return render_template(
+        "moderation/reviews.html",
+        items=items,
+        signals=signals,
+        attention={k: trust.needs_attention(v) for k, v in signals.items()},
+        matches={p.id: mod.photo_matches(p) for r in items for p in r.photos},
+        actions=forms.REVIEW_ACTIONS,
+        failed=failed,
+    )
 
 
 @bp.get("/reviews")
@@ -101,28 +115,56 @@ def reviews():
 def review(review_id: int):
     item = db.get_or_404(Review, review_id)
     sigs = mod.signals_for_review(item)
-    history = db.session.execute(select(ModerationDecision).where(
-        ModerationDecision.item_type == "review", ModerationDecision.item_id == item.id)
-        .order_by(ModerationDecision.id)).scalars().all()
-    return render_template("moderation/review.html", item=item, signals=sigs, history=history,
-                           actions=forms.REVIEW_ACTIONS, failed=None,
-                           matches={p.id: mod.photo_matches(p) for p in item.photos})
+    history = (
+        db.session.execute(
+            select(ModerationDecision)
+            .where(ModerationDecision.item_type == "review", ModerationDecision.item_id == item.id)
+            .order_by(ModerationDecision.id)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "moderation/review.html",
+        item=item,
+        signals=sigs,
+        history=history,
+        actions=forms.REVIEW_ACTIONS,
+        failed=None,
+        matches={p.id: mod.photo_matches(p) for p in item.photos},
+    )
 
 
 @bp.post("/reviews/<int:review_id>/decide")
 @moderator_required
 def decide_review(review_id: int):
     item = db.get_or_404(Review, review_id)
-    return _decide("testimonial", item, forms.REVIEW_ACTIONS, lambda f: mod.decide_review(
-        item, by=current_user, action=f.action.data, reason_code=f.reason_code.data,
-        statement=f.statement.data, proof=f.proof.data), _render_reviews)
+    return _decide(
+        "testimonial",
+        item,
+        forms.REVIEW_ACTIONS,
+        lambda f: mod.decide_review(
+            item,
+            by=current_user,
+            action=f.action.data,
+            reason_code=f.reason_code.data,
+            statement=f.statement.data,
+            proof=f.proof.data,
+        ),
+        _render_reviews,
+    )
 
 
 # --- follow-ups -------------------------------------------------------------------------
 
+
 def _render_followups(failed=None):
-    return render_template("moderation/followups.html", items=mod.pending_followups(),
-                           actions=forms.FOLLOWUP_ACTIONS, failed=failed)
+    return render_template(
+        "moderation/followups.html",
+        items=mod.pending_followups(),
+        actions=forms.FOLLOWUP_ACTIONS,
+        failed=failed,
+    )
 
 
 @bp.get("/followups")
@@ -135,18 +177,33 @@ def followups():
 @moderator_required
 def decide_followup(followup_id: int):
     item = db.get_or_404(FollowUp, followup_id)
-    return _decide("follow-up", item, forms.FOLLOWUP_ACTIONS, lambda f: mod.decide_followup(
-        item, by=current_user, action=f.action.data, reason_code=f.reason_code.data,
-        statement=f.statement.data), _render_followups)
+    return _decide(
+        "follow-up",
+        item,
+        forms.FOLLOWUP_ACTIONS,
+        lambda f: mod.decide_followup(
+            item,
+            by=current_user,
+            action=f.action.data,
+            reason_code=f.reason_code.data,
+            statement=f.statement.data,
+        ),
+        _render_followups,
+    )
 
 
 # --- photos -----------------------------------------------------------------------------
 
+
 def _render_photos(failed=None):
     items = mod.pending_photos()
-    return render_template("moderation/photos.html", items=items,
-                           matches={p.id: mod.photo_matches(p) for p in items},
-                           actions=forms.PHOTO_ACTIONS, failed=failed)
+    return render_template(
+        "moderation/photos.html",
+        items=items,
+        matches={p.id: mod.photo_matches(p) for p in items},
+        actions=forms.PHOTO_ACTIONS,
+        failed=failed,
+    )
 
 
 @bp.get("/photos")
@@ -159,12 +216,23 @@ def photos():
 @moderator_required
 def decide_photo(photo_id: int):
     item = db.get_or_404(Photo, photo_id)
-    return _decide("photo", item, forms.PHOTO_ACTIONS, lambda f: mod.decide_photo(
-        item, by=current_user, action=f.action.data, reason_code=f.reason_code.data,
-        statement=f.statement.data), _render_photos)
+    return _decide(
+        "photo",
+        item,
+        forms.PHOTO_ACTIONS,
+        lambda f: mod.decide_photo(
+            item,
+            by=current_user,
+            action=f.action.data,
+            reason_code=f.reason_code.data,
+            statement=f.statement.data,
+        ),
+        _render_photos,
+    )
 
 
 # --- reports ----------------------------------------------------------------------------
+
 
 @bp.get("/reports")
 @moderator_required
@@ -180,20 +248,36 @@ def _render_reports(failed=None):
             targets[r.id] = mod.target_of(r.target_type, r.target_id)
         except ServiceError:
             targets[r.id] = None
-    return render_template("moderation/reports.html", items=items, targets=targets,
-                           actions=forms.REPORT_ACTIONS, failed=failed)
+    return render_template(
+        "moderation/reports.html",
+        items=items,
+        targets=targets,
+        actions=forms.REPORT_ACTIONS,
+        failed=failed,
+    )
 
 
 @bp.post("/reports/<int:report_id>/decide")
 @moderator_required
 def decide_report(report_id: int):
     item = db.get_or_404(Report, report_id)
-    return _decide("report", item, forms.REPORT_ACTIONS, lambda f: mod.decide_report(
-        item, by=current_user, uphold=f.action.data == "remove", reason_code=f.reason_code.data,
-        statement=f.statement.data), _render_reports)
+    return _decide(
+        "report",
+        item,
+        forms.REPORT_ACTIONS,
+        lambda f: mod.decide_report(
+            item,
+            by=current_user,
+            uphold=f.action.data == "remove",
+            reason_code=f.reason_code.data,
+            statement=f.statement.data,
+        ),
+        _render_reports,
+    )
 
 
 # --- appeals ----------------------------------------------------------------------------
+
 
 @bp.get("/appeals")
 @moderator_required
@@ -209,20 +293,36 @@ def _render_appeals(failed=None):
             targets[a.id] = mod.target_of(a.item_type, a.item_id)
         except ServiceError:
             targets[a.id] = None
-    return render_template("moderation/appeals.html", items=items, targets=targets,
-                           actions=forms.APPEAL_ACTIONS, failed=failed)
+    return render_template(
+        "moderation/appeals.html",
+        items=items,
+        targets=targets,
+        actions=forms.APPEAL_ACTIONS,
+        failed=failed,
+    )
 
 
 @bp.post("/appeals/<int:appeal_id>/decide")
 @moderator_required
 def decide_appeal(appeal_id: int):
     item = db.get_or_404(Appeal, appeal_id)
-    return _decide("appeal", item, forms.APPEAL_ACTIONS, lambda f: mod.decide_appeal(
-        item, by=current_user, uphold=f.action.data == "uphold", reason_code=f.reason_code.data,
-        statement=f.statement.data), _render_appeals)
+    return _decide(
+        "appeal",
+        item,
+        forms.APPEAL_ACTIONS,
+        lambda f: mod.decide_appeal(
+            item,
+            by=current_user,
+            uphold=f.action.data == "uphold",
+            reason_code=f.reason_code.data,
+            statement=f.statement.data,
+        ),
+        _render_appeals,
+    )
 
 
 # --- the log ----------------------------------------------------------------------------
+
 
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
@@ -242,8 +342,9 @@ def log():
     if len(action) > 30:
         abort(400, "Unknown action.")
     page = _int_arg("page") or 1
-    stmt = select(ModerationDecision).order_by(ModerationDecision.created_at.desc(),
-                                               ModerationDecision.id.desc())
+    stmt = select(ModerationDecision).order_by(
+        ModerationDecision.created_at.desc(), ModerationDecision.id.desc()
+    )
     if moderator_id is not None:
         stmt = stmt.where(ModerationDecision.moderator_id == moderator_id)
     if clinic_id is not None:
@@ -251,13 +352,32 @@ def log():
     if action:
         stmt = stmt.where(ModerationDecision.action == action)
     pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    moderators = db.session.execute(select(User).where(
-        User.role.in_(("moderator", "admin"))).order_by(User.display_name)).scalars().all()
-    clinics = {c.id: c for c in db.session.execute(select(Clinic).where(Clinic.id.in_(
-        {d.clinic_id for d in pagination.items if d.clinic_id}))).scalars()}
-    actions = [a for (a,) in db.session.execute(
-        select(ModerationDecision.action).distinct().order_by(ModerationDecision.action))]
-    return render_template("moderation/log.html", pagination=pagination, moderators=moderators,
-                           clinics=clinics, actions=actions,
-                           filters={"moderator": moderator_id, "clinic": clinic_id,
-                                    "action": action})
+    moderators = (
+        db.session.execute(
+            select(User).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
+        )
+        .scalars()
+        .all()
+    )
+    clinics = {
+        c.id: c
+        for c in db.session.execute(
+            select(Clinic).where(
+                Clinic.id.in_({d.clinic_id for d in pagination.items if d.clinic_id})
+            )
+        ).scalars()
+    }
+    actions = [
+        a
+        for (a,) in db.session.execute(
+            select(ModerationDecision.action).distinct().order_by(ModerationDecision.action)
+        )
+    ]
+    return render_template(
+        "moderation/log.html",
+        pagination=pagination,
+        moderators=moderators,
+        clinics=clinics,
+        actions=actions,
+        filters={"moderator": moderator_id, "clinic": clinic_id, "action": action},
+    )

@@ -114,8 +114,11 @@ def search_args(args: MultiDict) -> SearchArgs:
         abort(400, "“women” must be 1 or left out.")
     raw_sort = args.get("sort") or "quality"
     if raw_sort not in SEARCH_SORTS:
-        abort(400, f"Unknown sort “{raw_sort[:40]}”: results can be ordered by quality, number "
-                   "of testimonials, distance or best match (never by price).")
+        abort(
+            400,
+            f"Unknown sort “{raw_sort[:40]}”: results can be ordered by quality, number "
+            "of testimonials, distance or best match (never by price).",
+        )
     if raw_sort == "distance" and not place:
         abort(400, "Sorting by distance needs a place.")
     return SearchArgs(

@@ -30,8 +30,12 @@ def cost():
     estimate = costs.estimate(stage, service or "full_scalp") if stage else None
     listed = costs.listed_prices(country.upper()) if country else []
     return render_template(
-        "public/cost.html", estimate=estimate, listed=listed, stage=stage,
-        service=service or "full_scalp", country=(country or "").upper(),
+        "public/cost.html",
+        estimate=estimate,
+        listed=listed,
+        stage=stage,
+        service=service or "full_scalp",
+        country=(country or "").upper(),
         countries=list_countries(),
     )
 
@@ -46,9 +50,14 @@ def compare():
     if add:
         found = compare_service.find_by_name(add)
         if found is None:
-            return render_template("public/compare.html", columns=compare_service.columns(slugs),
-                                   slugs=slugs, not_found=add), 200
+            return render_template(
+                "public/compare.html",
+                columns=compare_service.columns(slugs),
+                slugs=slugs,
+                not_found=add,
+            ), 200
         return redirect(url_for("public.compare", c=[*slugs, found.slug]))
     cols = compare_service.columns(slugs)
-    return render_template("public/compare.html", columns=cols,
-                           slugs=[c.clinic.slug for c in cols], not_found=None)
+    return render_template(
+        "public/compare.html", columns=cols, slugs=[c.clinic.slug for c in cols], not_found=None
+    )

@@ -85,8 +85,11 @@ PAGE_CACHE_SIZE = 512
 @public
 def search():
     key = None
-    if current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing) \
-            and not current_user.is_authenticated and not session.get("_flashes"):
+    if (
+        current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing)
+        and not current_user.is_authenticated
+        and not session.get("_flashes")
+    ):
         gen = search_service.generation()
         if gen is not None:
             key = (current_app.config["INDEX_DIR"], gen, request.full_path)
@@ -108,21 +111,31 @@ def _search_page():
     if args.place:
         place = search_service.resolve_place(args.place)
     query = search_service.Query(
-        text=args.text, service=args.service, country=args.country, city=args.city,
-        max_price=args.max_price, women=args.women, place=place, radius_km=args.radius,
+        text=args.text,
+        service=args.service,
+        country=args.country,
+        city=args.city,
+        max_price=args.max_price,
+        women=args.women,
+        place=place,
+        radius_km=args.radius,
         sort=args.sort if (place or args.sort != "distance") else "quality",
-        page=args.page, per_page=current_app.config["PAGE_SIZE"],
+        page=args.page,
+        per_page=current_app.config["PAGE_SIZE"],
     )
-    context = {"args": args, "place": place, "radii": forms.RADII,
-               "sorts": forms.SEARCH_SORTS, "price_buckets": forms.PRICE_CHOICES}
+    context = {
+        "args": args,
+        "place": place,
+        "radii": forms.RADII,
+        "sorts": forms.SEARCH_SORTS,
+        "price_buckets": forms.PRICE_CHOICES,
+    }
     if args.place and place is None:
-        return render_template("public/search.html", results=None, unknown_place=True,
-                               **context)
+        return render_template("public/search.html", results=None, unknown_place=True, **context)
     try:
         results = search_service.find(query)
     except search_service.Unavailable:
-        return render_template("public/search.html", results=None, unavailable=True,
-                               **context), 503
+        return render_template("public/search.html", results=None, unavailable=True, **context), 503
     if args.page > 1 and args.page > (results.pages or 1):
         abort(404, "There is no such page of results.")
     return render_template("public/search.html", results=results, **context)
@@ -260,5 +273,6 @@ def clinic_jsonld(clinic: Clinic) -> dict:
             "worstRating": 1,
         }
     return data
+
 
 from directory.public import guides  # noqa: E402,F401  (guide, cost and compare pages)

@@ -48,10 +48,13 @@ def write(slug: str):
     except NotAllowed as exc:
         refusal = (str(exc), 403)
     if refusal is not None:
-        return render_template("reviews/write.html", clinic=clinic, form=None,
-                               refusal=refusal[0],
-                               existing=review_service.existing_for(current_user, clinic)), \
-            refusal[1]
+        return render_template(
+            "reviews/write.html",
+            clinic=clinic,
+            form=None,
+            refusal=refusal[0],
+            existing=review_service.existing_for(current_user, clinic),
+        ), refusal[1]
     if request.method == "GET":
         today = date.today()
         form.last_month.data = form.last_month.data or str(today.month)
@@ -76,22 +79,36 @@ def write(slug: str):
     photos = [f.read() for f in uploads]
     try:
         review_service.submit(
-            clinic, by=current_user, data=data, photos=photos, consent=form.consent.data,
-            origin=review_service.origin_hash(request.remote_addr,
-                                              current_app.config["SECRET_KEY"]),
+            clinic,
+            by=current_user,
+            data=data,
+            photos=photos,
+            consent=form.consent.data,
+            origin=review_service.origin_hash(
+                request.remote_addr, current_app.config["SECRET_KEY"]
+            ),
         )
     except review_service.DuplicateReview as exc:
         db.session.rollback()
-        return render_template("reviews/write.html", clinic=clinic, form=None, refusal=str(exc),
-                               existing=review_service.existing_for(current_user, clinic)), 409
+        return render_template(
+            "reviews/write.html",
+            clinic=clinic,
+            form=None,
+            refusal=str(exc),
+            existing=review_service.existing_for(current_user, clinic),
+        ), 409
     except ServiceError as exc:
         db.session.rollback()  # nothing staged survives, photo files included
         form.form_errors.append(str(exc))
-        return render_template("reviews/write.html", clinic=clinic, form=form), exc.status_code \
-            if exc.status_code != 409 else 400
+        return render_template(
+            "reviews/write.html", clinic=clinic, form=form
+        ), exc.status_code if exc.status_code != 409 else 400
     services.commit()
-    flash("Thank you. Your testimonial is waiting for a moderator; only you can see it until "
-          "it is published.", "success")
+    flash(
+        "Thank you. Your testimonial is waiting for a moderator; only you can see it until "
+        "it is published.",
+        "success",
+    )
     return redirect(url_for("public.clinic", slug=clinic.slug) + "#your-testimonial")
 
 
@@ -112,14 +129,19 @@ def followup(review_id: int):
         if not form.validate_on_submit():
             return render_template("reviews/followup.html", review=review, form=form), 400
         try:
-            review_service.add_followup(review, by=current_user, text=form.text.data,
-                                        healing=form.healing.data,
-                                        needed_correction=form.needed_correction.data)
+            review_service.add_followup(
+                review,
+                by=current_user,
+                text=form.text.data,
+                healing=form.healing.data,
+                needed_correction=form.needed_correction.data,
+            )
         except ServiceError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
-            return render_template("reviews/followup.html", review=review, form=form), \
-                exc.status_code
+            return render_template(
+                "reviews/followup.html", review=review, form=form
+            ), exc.status_code
         services.commit()
         flash("Your follow-up is waiting for a moderator.", "success")
         return redirect(url_for("public.clinic", slug=review.clinic.slug) + "#your-testimonial")
@@ -143,8 +165,9 @@ def delete(review_id: int):
     return redirect(url_for("public.clinic", slug=slug))
 
 
-@bp.route("/report/<any(review, photo, result_case):target_type>/<int:target_id>",
-          methods=["GET", "POST"])
+@bp.route(
+    "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
+)
 @login_required
 @limiter.limit(_write_limit, methods=["POST"])
 def report(target_type: str, target_id: int):
@@ -159,21 +182,27 @@ def report(target_type: str, target_id: int):
         if not form.validate_on_submit():
             return render_template("reviews/report.html", target=target, form=form), 400
         try:
-            reports.file(target_type, target_id, by=current_user, reason=form.reason.data,
-                         text=form.text.data or "")
+            reports.file(
+                target_type,
+                target_id,
+                by=current_user,
+                reason=form.reason.data,
+                text=form.text.data or "",
+            )
         except ServiceError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
-            return render_template("reviews/report.html", target=target, form=form), \
-                exc.status_code
+            return render_template("reviews/report.html", target=target, form=form), exc.status_code
         services.commit()
         flash("Thank you. A moderator will examine your report.", "success")
         return redirect(url_for("public.clinic", slug=target.clinic.slug))
     return render_template("reviews/report.html", target=target, form=form)
 
 
-@bp.route("/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
-          methods=["GET", "POST"])
+@bp.route(
+    "/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
+    methods=["GET", "POST"],
+)
 @login_required
 def appeal(item_type: str, item_id: int):
     try:
@@ -186,20 +215,27 @@ def appeal(item_type: str, item_id: int):
     form = forms.AppealForm()
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render_template("reviews/appeal.html", target=target, decision=decision,
-                                   form=form), 400
+            return render_template(
+                "reviews/appeal.html", target=target, decision=decision, form=form
+            ), 400
         try:
             moderation.file_appeal(item_type, item_id, by=current_user, text=form.text.data)
         except ServiceError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
-            return render_template("reviews/appeal.html", target=target, decision=decision,
-                                   form=form), exc.status_code
+            return render_template(
+                "reviews/appeal.html", target=target, decision=decision, form=form
+            ), exc.status_code
         services.commit()
-        flash("Your appeal was sent. A moderator other than the one who decided will answer.",
-              "success")
-        return redirect(url_for("public.clinic", slug=target.clinic.slug)
-                        if target.clinic and target.clinic.is_public else url_for("public.home"))
+        flash(
+            "Your appeal was sent. A moderator other than the one who decided will answer.",
+            "success",
+        )
+        return redirect(
+            url_for("public.clinic", slug=target.clinic.slug)
+            if target.clinic and target.clinic.is_public
+            else url_for("public.home")
+        )
     return render_template("reviews/appeal.html", target=target, decision=decision, form=form)
 
 
@@ -209,4 +245,3 @@ def how_we_rank():
     from directory import quality
 
     return render_template("reviews/how_we_rank.html", figures=moderation.figures(), q=quality)
-

@@ -56,9 +56,7 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     with open(os.path.join(DATA_DIR, "common_passwords.txt"), encoding="utf-8") as fh:
-        return frozenset(
-            line.strip() for line in fh if line.strip() and not line.startswith("#")
-        )
+        return frozenset(line.strip() for line in fh if line.strip() and not line.startswith("#"))
 
 
 def normalise_email(email: str | None) -> str:
@@ -156,8 +154,7 @@ def register(email: str, display_name: str, password: str, *, origin: str | None
     check_new_password(password, email)
     if email_taken(email):
         raise InvalidState("An account with this e-mail address already exists.")
-    user = User(email=email, display_name=display_name[:80], role="consumer",
-                signup_origin=origin)
+    user = User(email=email, display_name=display_name[:80], role="consumer", signup_origin=origin)
     _set_password(user, password)
     db.session.add(user)
     db.session.flush()
@@ -187,8 +184,11 @@ def verify_email(token: str) -> User:
 def user_for_verify(token: str) -> User:
     data = _load("verify", token, VERIFY_MAX_AGE)
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
-    if (user is None or user.email != data.get("e")
-            or not hmac.compare_digest(str(data.get("p", "")), _pw_fingerprint(user))):
+    if (
+        user is None
+        or user.email != data.get("e")
+        or not hmac.compare_digest(str(data.get("p", "")), _pw_fingerprint(user))
+    ):
         raise Invalid("This link is not valid any more.")
     if user.email_verified_at is not None:
         raise Invalid("This link was already used: your address is confirmed.")
@@ -257,9 +257,12 @@ def reset_password(token: str, new_password: str) -> User:
     # Following the link proves the address.
     if user.email_verified_at is None:
         user.email_verified_at = datetime.now(UTC)
-    mail.send(user.email, "Your password was changed",
-              "The password of your SMP Clinic Directory account was reset. If this was not "
-              "you, reset it again at once and contact us.\n")
+    mail.send(
+        user.email,
+        "Your password was changed",
+        "The password of your SMP Clinic Directory account was reset. If this was not "
+        "you, reset it again at once and contact us.\n",
+    )
     return user
 
 
@@ -269,9 +272,12 @@ def change_password(user: User, current: str, new_password: str) -> None:
     check_new_password(new_password, user.email)
     _set_password(user, new_password)
     end_all_sessions(user)
-    mail.send(user.email, "Your password was changed",
-              "The password of your SMP Clinic Directory account was changed. If this was not "
-              "you, reset it at once.\n")
+    mail.send(
+        user.email,
+        "Your password was changed",
+        "The password of your SMP Clinic Directory account was changed. If this was not "
+        "you, reset it at once.\n",
+    )
 
 
 def change_email(user: User, password: str, new_email: str) -> None:
@@ -288,17 +294,25 @@ def change_email(user: User, password: str, new_email: str) -> None:
     old = user.email
     user.email = new_email
     user.email_verified_at = None
-    mail.send(old, "Your e-mail address was changed",
-              f"The e-mail address of your SMP Clinic Directory account was changed to "
-              f"{new_email}. If this was not you, reset your password at once.\n")
+    mail.send(
+        old,
+        "Your e-mail address was changed",
+        f"The e-mail address of your SMP Clinic Directory account was changed to "
+        f"{new_email}. If this was not you, reset your password at once.\n",
+    )
     send_verification(user)
 
 
 # --- roles and the second factor ----------------------------------------------------------
 
 
-def create_user(email: str, password: str, role: str = "consumer",
-                display_name: str | None = None, verified: bool = True) -> User:
+def create_user(
+    email: str,
+    password: str,
+    role: str = "consumer",
+    display_name: str | None = None,
+    verified: bool = True,
+) -> User:
     """Create an account from the command line (verified by default)."""
     if role not in ROLES:
         raise Invalid(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -308,8 +322,12 @@ def create_user(email: str, password: str, role: str = "consumer",
     check_new_password(password, email)
     if email_taken(email):
         raise InvalidState("An account with this e-mail address already exists.")
-    user = User(email=email, display_name=(display_name or email.split("@")[0])[:80], role=role,
-                email_verified_at=datetime.now(UTC) if verified else None)
+    user = User(
+        email=email,
+        display_name=(display_name or email.split("@")[0])[:80],
+        role=role,
+        email_verified_at=datetime.now(UTC) if verified else None,
+    )
     _set_password(user, password)
     db.session.add(user)
     db.session.flush()
@@ -331,9 +349,17 @@ def set_role(user: User, role: str, *, by: User, statement: str) -> None:
     user.role = role
     # Staff sessions must start again with the second factor; demoted sessions end too.
     end_all_sessions(user)
-    audit.record(by=by, item_type="user", item_id=user.id, action="role_change",
-                 reason_code="other", statement=statement, previous_status=previous,
-                 new_status=role, subject_user_id=user.id)
+    audit.record(
+        by=by,
+        item_type="user",
+        item_id=user.id,
+        action="role_change",
+        reason_code="other",
+        statement=statement,
+        previous_status=previous,
+        new_status=role,
+        subject_user_id=user.id,
+    )
 
 
 def totp_for(user: User) -> pyotp.TOTP | None:
@@ -351,7 +377,8 @@ def start_totp_setup(user: User) -> str:
 
 def totp_uri(user: User) -> str:
     return pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name="SMP Clinic Directory")
+        name=user.email, issuer_name="SMP Clinic Directory"
+    )
 
 
 def check_totp(user: User, code: str) -> bool:
@@ -391,20 +418,30 @@ class AccountOverview:
 
 
 def overview(user: User) -> AccountOverview:
-    reviews = list(db.session.execute(
-        select(Review).where(Review.author_id == user.id).order_by(Review.created_at.desc())
-    ).scalars())
-    reports = list(db.session.execute(
-        select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at.desc())
-    ).scalars())
-    claims = list(db.session.execute(
-        select(ClinicClaim).where(ClinicClaim.user_id == user.id)
-        .order_by(ClinicClaim.created_at.desc())
-    ).scalars())
-    decisions = list(db.session.execute(
-        select(ModerationDecision).where(ModerationDecision.subject_user_id == user.id)
-        .order_by(ModerationDecision.created_at.desc())
-    ).scalars())
+    reviews = list(
+        db.session.execute(
+            select(Review).where(Review.author_id == user.id).order_by(Review.created_at.desc())
+        ).scalars()
+    )
+    reports = list(
+        db.session.execute(
+            select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at.desc())
+        ).scalars()
+    )
+    claims = list(
+        db.session.execute(
+            select(ClinicClaim)
+            .where(ClinicClaim.user_id == user.id)
+            .order_by(ClinicClaim.created_at.desc())
+        ).scalars()
+    )
+    decisions = list(
+        db.session.execute(
+            select(ModerationDecision)
+            .where(ModerationDecision.subject_user_id == user.id)
+            .order_by(ModerationDecision.created_at.desc())
+        ).scalars()
+    )
     return AccountOverview(reviews, reports, claims, decisions)
 
 
@@ -424,54 +461,150 @@ def export_data(user: User) -> tuple[dict, list[Photo]]:
     """Everything stored about the user (and only about them) plus their photos."""
     ov = overview(user)
     review_ids = [r.id for r in ov.reviews]
-    followups = list(db.session.execute(
-        select(FollowUp).where(FollowUp.review_id.in_(review_ids))
-    ).scalars()) if review_ids else []
-    photos = list(db.session.execute(
-        select(Photo).where(Photo.uploader_id == user.id).order_by(Photo.id)
-    ).scalars())
-    appeals = list(db.session.execute(
-        select(Appeal).where(Appeal.appellant_id == user.id)
-    ).scalars())
-    replies = list(db.session.execute(
-        select(ClinicReply).where(ClinicReply.author_id == user.id)
-    ).scalars())
+    followups = (
+        list(
+            db.session.execute(select(FollowUp).where(FollowUp.review_id.in_(review_ids))).scalars()
+        )
+        if review_ids
+        else []
+    )
+    photos = list(
+        db.session.execute(
+            select(Photo).where(Photo.uploader_id == user.id).order_by(Photo.id)
+        ).scalars()
+    )
+    appeals = list(
+        db.session.execute(select(Appeal).where(Appeal.appellant_id == user.id)).scalars()
+    )
+    replies = list(
+        db.session.execute(select(ClinicReply).where(ClinicReply.author_id == user.id)).scalars()
+    )
     clinics = list(db.session.execute(select(Clinic).where(Clinic.owner_id == user.id)).scalars())
-    review_fields = ("id", "clinic_id", "practitioner_id", "treatment_type", "sessions",
-                     "last_session_month", "overall", "realism", "hairline", "pigment", "dots",
-                     "healing", "care", "needed_correction", "price_paid", "price_currency",
-                     "title", "text", "status", "verified_at", "created_at", "updated_at",
-                     "published_at")
+    review_fields = (
+        "id",
+        "clinic_id",
+        "practitioner_id",
+        "treatment_type",
+        "sessions",
+        "last_session_month",
+        "overall",
+        "realism",
+        "hairline",
+        "pigment",
+        "dots",
+        "healing",
+        "care",
+        "needed_correction",
+        "price_paid",
+        "price_currency",
+        "title",
+        "text",
+        "status",
+        "verified_at",
+        "created_at",
+        "updated_at",
+        "published_at",
+    )
     data = {
         "exported_at": datetime.now(UTC).isoformat(),
         "profile": {
-            "id": user.id, "email": user.email, "display_name": user.display_name,
-            "role": user.role, "email_verified_at": _iso(user.email_verified_at),
-            "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
+            "id": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role,
+            "email_verified_at": _iso(user.email_verified_at),
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
             "password_changed_at": _iso(user.password_changed_at),
             "second_factor": user.totp_confirmed_at is not None,
         },
-        "reviews": [
-            {**_row(r, review_fields), "clinic_name": r.clinic.name} for r in ov.reviews
+        "reviews": [{**_row(r, review_fields), "clinic_name": r.clinic.name} for r in ov.reviews],
+        "followups": [
+            _row(
+                f,
+                ("id", "review_id", "healing", "needed_correction", "text", "status", "created_at"),
+            )
+            for f in followups
         ],
-        "followups": [_row(f, ("id", "review_id", "healing", "needed_correction", "text",
-                               "status", "created_at")) for f in followups],
-        "reports": [_row(r, ("id", "target_type", "target_id", "reason", "text", "status",
-                             "created_at", "decided_at")) for r in ov.reports],
-        "claims": [_row(c, ("id", "clinic_id", "role_at_clinic", "business_email", "phone",
-                            "evidence_links", "evidence", "status", "created_at",
-                            "decided_at")) for c in ov.claims],
-        "decisions_about_you": [_row(d, ("id", "item_type", "item_id", "action", "reason_code",
-                                         "statement", "previous_status", "new_status",
-                                         "automated", "created_at")) for d in ov.decisions],
-        "appeals": [_row(a, ("id", "item_type", "item_id", "text", "status", "created_at",
-                             "decided_at")) for a in appeals],
-        "clinic_replies": [_row(r, ("id", "review_id", "clinic_id", "text", "status",
-                                    "created_at")) for r in replies],
+        "reports": [
+            _row(
+                r,
+                (
+                    "id",
+                    "target_type",
+                    "target_id",
+                    "reason",
+                    "text",
+                    "status",
+                    "created_at",
+                    "decided_at",
+                ),
+            )
+            for r in ov.reports
+        ],
+        "claims": [
+            _row(
+                c,
+                (
+                    "id",
+                    "clinic_id",
+                    "role_at_clinic",
+                    "business_email",
+                    "phone",
+                    "evidence_links",
+                    "evidence",
+                    "status",
+                    "created_at",
+                    "decided_at",
+                ),
+            )
+            for c in ov.claims
+        ],
+        "decisions_about_you": [
+            _row(
+                d,
+                (
+                    "id",
+                    "item_type",
+                    "item_id",
+                    "action",
+                    "reason_code",
+                    "statement",
+                    "previous_status",
+                    "new_status",
+                    "automated",
+                    "created_at",
+                ),
+            )
+            for d in ov.decisions
+        ],
+        "appeals": [
+            _row(a, ("id", "item_type", "item_id", "text", "status", "created_at", "decided_at"))
+            for a in appeals
+        ],
+        "clinic_replies": [
+            _row(r, ("id", "review_id", "clinic_id", "text", "status", "created_at"))
+            for r in replies
+        ],
         "clinics_owned": [{"id": c.id, "slug": c.slug, "name": c.name} for c in clinics],
         "photos": [
-            {**_row(p, ("id", "review_id", "clinic_id", "kind", "width", "height", "status",
-                        "consent_confirmed", "created_at")), "file": f"photos/{p.id}.jpg"}
+            {
+                **_row(
+                    p,
+                    (
+                        "id",
+                        "review_id",
+                        "clinic_id",
+                        "kind",
+                        "width",
+                        "height",
+                        "status",
+                        "consent_confirmed",
+                        "created_at",
+                    ),
+                ),
+                "file": f"photos/{p.id}.jpg",
+            }
             for p in photos
         ],
     }
@@ -520,8 +653,9 @@ def delete_account(user: User, password: str, *, keep_reviews: bool) -> list[int
             media.delete_photo(photo)
         else:
             photo.uploader_id = None
-    for claim in db.session.execute(select(ClinicClaim).where(ClinicClaim.user_id == user.id)
-                                    ).scalars():
+    for claim in db.session.execute(
+        select(ClinicClaim).where(ClinicClaim.user_id == user.id)
+    ).scalars():
         db.session.delete(claim)
     for clinic in db.session.execute(select(Clinic).where(Clinic.owner_id == user.id)).scalars():
         clinic.owner_id = None

@@ -19,8 +19,9 @@ def ensure_may_decide(by: User | None, clinic, submitter_id: int | None) -> None
     if by is None or not by.is_moderator:
         raise NotAllowed("Only moderators can decide on this.")
     if submitter_id is not None and submitter_id == by.id:
-        raise NotAllowed("You cannot decide on your own submission; your own item goes to "
-                         "another moderator.")
+        raise NotAllowed(
+            "You cannot decide on your own submission; your own item goes to another moderator."
+        )
     if clinic is not None and clinic.owner_id is not None and clinic.owner_id == by.id:
         raise NotAllowed("You cannot decide on an item of a clinic you own.")
 

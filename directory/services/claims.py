@@ -29,14 +29,24 @@ def claimable(clinic: Clinic) -> bool:
 
 def open_claim(clinic: Clinic, user: User) -> ClinicClaim | None:
     return db.session.execute(
-        select(ClinicClaim).where(ClinicClaim.clinic_id == clinic.id,
-                                  ClinicClaim.user_id == user.id,
-                                  ClinicClaim.status == "pending")
+        select(ClinicClaim).where(
+            ClinicClaim.clinic_id == clinic.id,
+            ClinicClaim.user_id == user.id,
+            ClinicClaim.status == "pending",
+        )
     ).scalar_one_or_none()
 
 
-def submit(clinic: Clinic, *, by: User, role_at_clinic: str, business_email: str | None,
-           phone: str | None, evidence_links: str | None, evidence: str | None) -> ClinicClaim:
+def submit(
+    clinic: Clinic,
+    *,
+    by: User,
+    role_at_clinic: str,
+    business_email: str | None,
+    phone: str | None,
+    evidence_links: str | None,
+    evidence: str | None,
+) -> ClinicClaim:
     """Stage a pending claim. Raises InvalidState when the clinic is not
     claimable or the user already has a claim open on it; Invalid on bad input."""
     if clinic.owner_id is not None and clinic.owner_id == by.id:
@@ -55,8 +65,10 @@ def submit(clinic: Clinic, *, by: User, role_at_clinic: str, business_email: str
 
         for line in links.split():
             if not website_ok(line):
-                raise Invalid("Each link must be a full address starting with http:// or "
-                              "https://, one per line.")
+                raise Invalid(
+                    "Each link must be a full address starting with http:// or "
+                    "https://, one per line."
+                )
     claim = ClinicClaim(
         clinic_id=clinic.id,
         user_id=by.id,
@@ -68,8 +80,10 @@ def submit(clinic: Clinic, *, by: User, role_at_clinic: str, business_email: str
         status="pending",
     )
     if not (claim.business_email or claim.phone or claim.evidence_links or claim.evidence):
-        raise Invalid("Give at least one piece of evidence: a business e-mail, a phone number, "
-                      "links or a note.")
+        raise Invalid(
+            "Give at least one piece of evidence: a business e-mail, a phone number, "
+            "links or a note."
+        )
     db.session.add(claim)
     db.session.flush()
     return claim
@@ -81,13 +95,17 @@ def email_matches(claim: ClinicClaim) -> bool:
 
 
 def pending() -> list[ClinicClaim]:
-    stmt = (select(ClinicClaim).where(ClinicClaim.status == "pending")
-            .order_by(ClinicClaim.created_at, ClinicClaim.id))
+    stmt = (
+        select(ClinicClaim)
+        .where(ClinicClaim.status == "pending")
+        .order_by(ClinicClaim.created_at, ClinicClaim.id)
+    )
     return list(db.session.execute(stmt).scalars())
 
 
-def _decide(claim: ClinicClaim, *, by: User, approve: bool, reason_code: str,
-            statement: str) -> None:
+def _decide(
+    claim: ClinicClaim, *, by: User, approve: bool, reason_code: str, statement: str
+) -> None:
     clinic = claim.clinic
     ensure_may_decide(by, clinic, claim.user_id)
     if claim.status != "pending":
@@ -109,10 +127,16 @@ def _decide(claim: ClinicClaim, *, by: User, approve: bool, reason_code: str,
             claimant.role = "clinic_owner"
         search.mark_dirty(clinic.id)
     audit.record(
-        by=by, item_type="claim", item_id=claim.id,
-        action="approve" if approve else "reject", reason_code=reason_code,
-        statement=statement, previous_status=previous, new_status=claim.status,
-        clinic_id=clinic.id, subject_user_id=claimant.id if claimant else None,
+        by=by,
+        item_type="claim",
+        item_id=claim.id,
+        action="approve" if approve else "reject",
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=claim.status,
+        clinic_id=clinic.id,
+        subject_user_id=claimant.id if claimant else None,
         item_submitted_at=claim.created_at,
     )
     if claimant is not None:
@@ -124,9 +148,11 @@ def _decide(claim: ClinicClaim, *, by: User, approve: bool, reason_code: str,
             "This decision was taken by a moderator, not automatically.\n"
         )
         if approve:
-            body += ("You can now edit the profile, publish results and reply to testimonials "
-                     "from " + mail.external_url("/manage") + ".\n"
-                     "Claiming a listing never changes its place in the ranking.\n")
+            body += (
+                "You can now edit the profile, publish results and reply to testimonials "
+                "from " + mail.external_url("/manage") + ".\n"
+                "Claiming a listing never changes its place in the ranking.\n"
+            )
         else:
             body += "If you disagree, you may claim again with more evidence.\n"
         mail.send(claimant.email, f"Your claim for {clinic.name} was {outcome}", body)

@@ -34,9 +34,10 @@ def columns(slugs: list[str]) -> list[Column]:
     out = []
     for c in clinics:
         counts = db.session.execute(
-            select(func.count(ResultCase.id),
-                   func.count(ResultCase.id).filter(ResultCase.months_since_last_session >= 12))
-            .where(ResultCase.clinic_id == c.id, ResultCase.status == "published")
+            select(
+                func.count(ResultCase.id),
+                func.count(ResultCase.id).filter(ResultCase.months_since_last_session >= 12),
+            ).where(ResultCase.clinic_id == c.id, ResultCase.status == "published")
         ).one()
         out.append(Column(c, cached_explanation(c), counts[0], counts[1]))
     return out

@@ -15,12 +15,25 @@ from directory.vocab import PUBLIC_CLINIC_STATUSES
 # DESIGN.md section 1: USD 1,000-3,500, rising with the extent of hair loss.
 # Extent 0..1 per stage; the estimate interpolates within the typical range.
 EXTENT = {
-    "norwood-1": 0.05, "norwood-2": 0.15, "norwood-3": 0.3, "norwood-4": 0.45,
-    "norwood-5": 0.6, "norwood-6": 0.8, "norwood-7": 1.0,
-    "ludwig-1": 0.25, "ludwig-2": 0.45, "ludwig-3": 0.7,
+    "norwood-1": 0.05,
+    "norwood-2": 0.15,
+    "norwood-3": 0.3,
+    "norwood-4": 0.45,
+    "norwood-5": 0.6,
+    "norwood-6": 0.8,
+    "norwood-7": 1.0,
+    "ludwig-1": 0.25,
+    "ludwig-2": 0.45,
+    "ludwig-3": 0.7,
 }
-SERVICE_FACTOR = {"full_scalp": 1.0, "hairline": 0.6, "density": 0.9, "scar": 0.5,
-                  "correction": 1.3, "removal": 1.5}
+SERVICE_FACTOR = {
+    "full_scalp": 1.0,
+    "hairline": 0.6,
+    "density": 0.9,
+    "scar": 0.5,
+    "correction": 1.3,
+    "removal": 1.5,
+}
 LOW_USD, HIGH_USD = 1000, 3500
 TOUCH_UP_YEARS = 2
 TOUCH_UP_SHARE = 0.2  # a light touch-up costs roughly a fifth of the course
@@ -45,8 +58,13 @@ def estimate(stage: str, service: str) -> Estimate:
     sessions = "2–3" if extent < 0.3 or service in ("hairline", "scar") else "3–5"
     touch = round((low + high) / 2 * TOUCH_UP_SHARE, -1)
     touch_ups = 10 // TOUCH_UP_YEARS - 1
-    return Estimate(int(low), int(high), sessions, int(touch),
-                    (int(low + touch * touch_ups), int(high + touch * touch_ups)))
+    return Estimate(
+        int(low),
+        int(high),
+        sessions,
+        int(touch),
+        (int(low + touch * touch_ups), int(high + touch * touch_ups)),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,6 @@ def listed_prices(country: str) -> list[Listed]:
     for cur, lo, hi in rows:
         by_currency.setdefault(cur, []).append((lo, hi))
     return [
-        Listed(country, cur, len(v), int(median(lo for lo, _ in v)),
-               int(median(hi for _, hi in v)))
+        Listed(country, cur, len(v), int(median(lo for lo, _ in v)), int(median(hi for _, hi in v)))
         for cur, v in sorted(by_currency.items(), key=lambda kv: -len(kv[1]))
     ]

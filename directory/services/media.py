@@ -53,8 +53,9 @@ class Limits:
     @classmethod
     def from_config(cls) -> Limits:
         c = current_app.config
-        return cls(c["PHOTO_MAX_BYTES"], c["PHOTO_MAX_PIXELS"], c["PHOTO_WEB_SIZE"],
-                   c["PHOTO_THUMB_SIZE"])
+        return cls(
+            c["PHOTO_MAX_BYTES"], c["PHOTO_MAX_PIXELS"], c["PHOTO_WEB_SIZE"], c["PHOTO_THUMB_SIZE"]
+        )
 
 
 def sniff(data: bytes) -> str | None:
@@ -75,9 +76,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     if not data:
         raise InvalidUpload("The file is empty.")
     if len(data) > limits.max_bytes:
-        raise InvalidUpload(
-            f"The photo is larger than {limits.max_bytes // (1024 * 1024)} MB."
-        )
+        raise InvalidUpload(f"The photo is larger than {limits.max_bytes // (1024 * 1024)} MB.")
     fmt = sniff(data)
     if fmt is None:
         raise InvalidUpload("Only JPEG, PNG, WebP and HEIC photos are accepted.")
@@ -99,8 +98,9 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidUpload("The photo has too many pixels; please send a smaller one.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidUpload("The file could not be read as a photo (damaged or incomplete).") \
-            from None
+        raise InvalidUpload(
+            "The file could not be read as a photo (damaged or incomplete)."
+        ) from None
     clean = Image.new("RGB", im.size)
     clean.paste(im)
     return clean  # a fresh image: no EXIF, XMP, ICC, GPS or comment survives
@@ -177,8 +177,14 @@ def ingest(
     if not consent:
         raise InvalidUpload("Confirm that the person shown agreed to the photo being published.")
     im = decode(data, Limits.from_config())
-    return store_image(im, uploader_id=uploader_id, kind=kind, consent=consent,
-                       review_id=review_id, clinic_id=clinic_id)
+    return store_image(
+        im,
+        uploader_id=uploader_id,
+        kind=kind,
+        consent=consent,
+        review_id=review_id,
+        clinic_id=clinic_id,
+    )
 
 
 def delete_photo(photo: Photo) -> None:
@@ -197,9 +203,7 @@ def file_path(photo: Photo, size: str) -> str:
 def similar_photos(photo: Photo, max_distance: int = 6) -> list[Photo]:
     """Other photos on the site whose perceptual hash is within max_distance bits."""
     target = imagehash.hex_to_hash(photo.phash)
-    others = db.session.execute(
-        db.select(Photo).where(Photo.id != photo.id)
-    ).scalars()
+    others = db.session.execute(db.select(Photo).where(Photo.id != photo.id)).scalars()
     return [p for p in others if (imagehash.hex_to_hash(p.phash) - target) <= max_distance]
 
 
@@ -228,8 +232,9 @@ def visible_to(photo: Photo, user) -> bool:
     from directory.vocab import PUBLIC_CLINIC_STATUSES
 
     signed_in = user is not None and getattr(user, "is_authenticated", False)
-    if signed_in and (user.is_moderator or (photo.uploader_id is not None
-                                            and photo.uploader_id == user.id)):
+    if signed_in and (
+        user.is_moderator or (photo.uploader_id is not None and photo.uploader_id == user.id)
+    ):
         return True
     if photo.status != "published":
         return False

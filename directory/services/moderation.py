@@ -48,8 +48,14 @@ from directory.vocab import HIDING_REPORT_REASONS, REASON_CODES
 REVIEW_ACTIONS = ("publish", "reject", "remove", "verify")
 FOLLOWUP_ACTIONS = ("publish", "reject", "remove")
 PHOTO_ACTIONS = ("publish", "reject")
-ITEM_LABELS = {"review": "testimonial", "followup": "follow-up", "photo": "photo",
-               "result_case": "before/after result", "report": "report", "appeal": "appeal"}
+ITEM_LABELS = {
+    "review": "testimonial",
+    "followup": "follow-up",
+    "photo": "photo",
+    "result_case": "before/after result",
+    "report": "report",
+    "appeal": "appeal",
+}
 
 
 def _now() -> datetime:
@@ -57,6 +63,7 @@ def _now() -> datetime:
 
 
 # --- who may decide -------------------------------------------------------------------
+
 
 def _check(by: User, author_id: int | None, clinic: Clinic | None) -> None:
     audit.ensure_may_decide(by, clinic, author_id)
@@ -75,8 +82,9 @@ def _tell(user_id: int | None, subject: str, lines: list[str]) -> None:
     mail.send(user.email, subject, "\n".join(lines) + "\n")
 
 
-def _statement_lines(what: str, action: str, reason_code: str, statement: str,
-                     can_appeal: bool) -> list[str]:
+def _statement_lines(
+    what: str, action: str, reason_code: str, statement: str, can_appeal: bool
+) -> list[str]:
     lines = [
         f"A moderator has decided on your {what}.",
         "",
@@ -86,30 +94,64 @@ def _statement_lines(what: str, action: str, reason_code: str, statement: str,
         "Automated: no, a person decided.",
     ]
     if can_appeal:
-        lines += ["", "You can appeal once, with a short explanation, from your account page "
-                      f"({mail.external_url('/account')}). A different moderator will decide."]
+        lines += [
+            "",
+            "You can appeal once, with a short explanation, from your account page "
+            f"({mail.external_url('/account')}). A different moderator will decide.",
+        ]
     lines += ["", "You can see every decision about your items on your account page."]
     return lines
 
 
-def _decide(item, *, by, item_type, action, reason_code, statement, previous, new, clinic,
-            author_id, submitted_at, what_for_mail: str) -> ModerationDecision:
+def _decide(
+    item,
+    *,
+    by,
+    item_type,
+    action,
+    reason_code,
+    statement,
+    previous,
+    new,
+    clinic,
+    author_id,
+    submitted_at,
+    what_for_mail: str,
+) -> ModerationDecision:
     row = audit.record(
-        by=by, item_type=item_type, item_id=item.id, action=action, reason_code=reason_code,
-        statement=statement, previous_status=previous, new_status=new,
-        clinic_id=clinic.id if clinic else None, subject_user_id=author_id,
+        by=by,
+        item_type=item_type,
+        item_id=item.id,
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=new,
+        clinic_id=clinic.id if clinic else None,
+        subject_user_id=author_id,
         item_submitted_at=submitted_at,
     )
     can_appeal = new in ("rejected", "removed")
-    _tell(author_id, f"Decision on your {what_for_mail}: {action}",
-          _statement_lines(what_for_mail, action, reason_code, statement, can_appeal))
+    _tell(
+        author_id,
+        f"Decision on your {what_for_mail}: {action}",
+        _statement_lines(what_for_mail, action, reason_code, statement, can_appeal),
+    )
     return row
 
 
 # --- testimonials -----------------------------------------------------------------------
 
-def decide_review(review: Review, *, by: User, action: str, reason_code: str, statement: str,
-                  proof: str | None = None) -> ModerationDecision:
+
+def decide_review(
+    review: Review,
+    *,
+    by: User,
+    action: str,
+    reason_code: str,
+    statement: str,
+    proof: str | None = None,
+) -> ModerationDecision:
     """publish (pending), reject (pending), remove (published) or verify (pending or
     published, with the proof seen). Raises NotAllowed, InvalidState, Invalid."""
     clinic = db.session.get(Clinic, review.clinic_id)
@@ -146,10 +188,20 @@ def decide_review(review: Review, *, by: User, action: str, reason_code: str, st
         review.verified_by_id = by.id
         review.verification_note = proof[:1000]
         statement = f"{statement.strip()} Proof seen: {proof}"
-    row = _decide(review, by=by, item_type="review", action=action, reason_code=reason_code,
-                  statement=statement, previous=previous, new=review.status, clinic=clinic,
-                  author_id=review.author_id, submitted_at=review.created_at,
-                  what_for_mail=f"testimonial about {clinic.name}")
+    row = _decide(
+        review,
+        by=by,
+        item_type="review",
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous=previous,
+        new=review.status,
+        clinic=clinic,
+        author_id=review.author_id,
+        submitted_at=review.created_at,
+        what_for_mail=f"testimonial about {clinic.name}",
+    )
     if previous == "published" or review.status == "published":
         scores.recompute_clinic(clinic, now)
     return row
@@ -167,8 +219,10 @@ def _publish_review(review: Review, now: datetime) -> None:
 
 # --- follow-ups -------------------------------------------------------------------------
 
-def decide_followup(fu: FollowUp, *, by: User, action: str, reason_code: str,
-                    statement: str) -> ModerationDecision:
+
+def decide_followup(
+    fu: FollowUp, *, by: User, action: str, reason_code: str, statement: str
+) -> ModerationDecision:
     review = fu.review
     clinic = db.session.get(Clinic, review.clinic_id)
     _check(by, review.author_id, clinic)
@@ -189,10 +243,20 @@ def decide_followup(fu: FollowUp, *, by: User, action: str, reason_code: str,
         if previous != "published":
             raise InvalidState("Only a published follow-up can be removed.")
         fu.status = "removed"
-    row = _decide(fu, by=by, item_type="followup", action=action, reason_code=reason_code,
-                  statement=statement, previous=previous, new=fu.status, clinic=clinic,
-                  author_id=review.author_id, submitted_at=fu.created_at,
-                  what_for_mail=f"follow-up about {clinic.name}")
+    row = _decide(
+        fu,
+        by=by,
+        item_type="followup",
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous=previous,
+        new=fu.status,
+        clinic=clinic,
+        author_id=review.author_id,
+        submitted_at=fu.created_at,
+        what_for_mail=f"follow-up about {clinic.name}",
+    )
     if review.status == "published":
         scores.recompute_clinic(clinic, now)
     return row
@@ -200,8 +264,10 @@ def decide_followup(fu: FollowUp, *, by: User, action: str, reason_code: str,
 
 # --- photos -----------------------------------------------------------------------------
 
-def decide_photo(photo: Photo, *, by: User, action: str, reason_code: str,
-                 statement: str) -> ModerationDecision:
+
+def decide_photo(
+    photo: Photo, *, by: User, action: str, reason_code: str, statement: str
+) -> ModerationDecision:
     if photo.review_id is None:
         raise NotFound("This photo belongs to a result case; decide it in that queue.")
     review = db.session.get(Review, photo.review_id)
@@ -225,16 +291,27 @@ def decide_photo(photo: Photo, *, by: User, action: str, reason_code: str,
         if previous not in ("pending", "published"):
             raise InvalidState("This photo has already been decided.")
         photo.status = "rejected" if previous == "pending" else "removed"
-    row = _decide(photo, by=by, item_type="photo", action=action, reason_code=reason_code,
-                  statement=statement, previous=previous, new=photo.status, clinic=clinic,
-                  author_id=photo.uploader_id, submitted_at=photo.created_at,
-                  what_for_mail=f"photo with your testimonial about {clinic.name}")
+    row = _decide(
+        photo,
+        by=by,
+        item_type="photo",
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous=previous,
+        new=photo.status,
+        clinic=clinic,
+        author_id=photo.uploader_id,
+        submitted_at=photo.created_at,
+        what_for_mail=f"photo with your testimonial about {clinic.name}",
+    )
     if review.status == "published":
         scores.recompute_clinic(clinic, now)
     return row
 
 
 # --- reports ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Target:
@@ -259,8 +336,9 @@ def target_of(item_type: str, item_id: int) -> Target:
         item = db.session.get(FollowUp, item_id)
         if item is None:
             raise NotFound("No such follow-up.")
-        return Target("followup", item, db.session.get(Clinic, item.review.clinic_id),
-                      item.review.author_id)
+        return Target(
+            "followup", item, db.session.get(Clinic, item.review.clinic_id), item.review.author_id
+        )
     if item_type == "photo":
         item = db.session.get(Photo, item_id)
         if item is None:
@@ -268,14 +346,19 @@ def target_of(item_type: str, item_id: int) -> Target:
         clinic_id = item.clinic_id
         if clinic_id is None and item.review_id is not None:
             clinic_id = db.session.get(Review, item.review_id).clinic_id
-        return Target("photo", item, db.session.get(Clinic, clinic_id) if clinic_id else None,
-                      item.uploader_id)
+        return Target(
+            "photo",
+            item,
+            db.session.get(Clinic, clinic_id) if clinic_id else None,
+            item.uploader_id,
+        )
     if item_type == "result_case":
         item = db.session.get(ResultCase, item_id)
         if item is None:
             raise NotFound("No such result.")
-        return Target("result_case", item, db.session.get(Clinic, item.clinic_id),
-                      item.submitted_by_id)
+        return Target(
+            "result_case", item, db.session.get(Clinic, item.clinic_id), item.submitted_by_id
+        )
     raise NotFound("Unknown kind of item.")
 
 
@@ -298,15 +381,19 @@ def _affects_score(target: Target) -> bool:
 
 def open_hiding_reports(item_type: str, item_id: int, excluding: int | None = None) -> int:
     stmt = select(func.count(Report.id)).where(
-        Report.target_type == item_type, Report.target_id == item_id, Report.status == "open",
-        Report.reason.in_(sorted(HIDING_REPORT_REASONS)))
+        Report.target_type == item_type,
+        Report.target_id == item_id,
+        Report.status == "open",
+        Report.reason.in_(sorted(HIDING_REPORT_REASONS)),
+    )
     if excluding is not None:
         stmt = stmt.where(Report.id != excluding)
     return db.session.execute(stmt).scalar_one()
 
 
-def decide_report(report: Report, *, by: User, uphold: bool, reason_code: str,
-                  statement: str) -> ModerationDecision:
+def decide_report(
+    report: Report, *, by: User, uphold: bool, reason_code: str, statement: str
+) -> ModerationDecision:
     """Uphold (remove the item) or dismiss (keep it). The author of the item is told."""
     if report.status != "open":
         raise InvalidState("This report has already been decided.")
@@ -322,9 +409,14 @@ def decide_report(report: Report, *, by: User, uphold: bool, reason_code: str,
     if uphold and previous == "published":
         _set_status(target, "removed", now)
     # Close every other open report on the same item with the same outcome.
-    for other in db.session.execute(select(Report).where(
-            Report.target_type == report.target_type, Report.target_id == report.target_id,
-            Report.status == "open", Report.id != report.id)).scalars():
+    for other in db.session.execute(
+        select(Report).where(
+            Report.target_type == report.target_type,
+            Report.target_id == report.target_id,
+            Report.status == "open",
+            Report.id != report.id,
+        )
+    ).scalars():
         if uphold:
             other.status, other.decided_at = "upheld", now
     db.session.flush()
@@ -332,10 +424,20 @@ def decide_report(report: Report, *, by: User, uphold: bool, reason_code: str,
         target.item.hidden_pending_report = False
     action = "remove" if uphold else "keep"
     what = ITEM_LABELS[target.item_type] + (f" about {target.clinic.name}" if target.clinic else "")
-    row = _decide(target.item, by=by, item_type=target.item_type, action=action,
-                  reason_code=reason_code, statement=statement, previous=previous,
-                  new=target.status, clinic=target.clinic, author_id=target.author_id,
-                  submitted_at=report.created_at, what_for_mail=what)
+    row = _decide(
+        target.item,
+        by=by,
+        item_type=target.item_type,
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous=previous,
+        new=target.status,
+        clinic=target.clinic,
+        author_id=target.author_id,
+        submitted_at=report.created_at,
+        what_for_mail=what,
+    )
     if target.clinic is not None:
         if _affects_score(target):
             scores.recompute_clinic(target.clinic, now)
@@ -373,19 +475,27 @@ def file_appeal(item_type: str, item_id: int, *, by: User, text: str) -> Appeal:
     text = (text or "").strip()
     if not 20 <= len(text) <= 3000:
         raise Invalid("Explain your appeal in 20 to 3,000 characters.")
-    appeal = Appeal(decision_id=decision.id, item_type=item_type, item_id=item_id,
-                    appellant_id=by.id, text=text, status="open")
+    appeal = Appeal(
+        decision_id=decision.id,
+        item_type=item_type,
+        item_id=item_id,
+        appellant_id=by.id,
+        text=text,
+        status="open",
+    )
     try:
         with db.session.begin_nested():  # the unique constraint answers races
             db.session.add(appeal)
     except IntegrityError:
-        raise InvalidState("You have already appealed this decision; an item can be appealed "
-                           "once.") from None
+        raise InvalidState(
+            "You have already appealed this decision; an item can be appealed once."
+        ) from None
     return appeal
 
 
-def decide_appeal(appeal: Appeal, *, by: User, uphold: bool, reason_code: str,
-                  statement: str) -> ModerationDecision:
+def decide_appeal(
+    appeal: Appeal, *, by: User, uphold: bool, reason_code: str, statement: str
+) -> ModerationDecision:
     """A moderator other than the one who decided: uphold (restore the item) or deny."""
     if appeal.status != "open":
         raise InvalidState("This appeal has already been decided.")
@@ -407,13 +517,25 @@ def decide_appeal(appeal: Appeal, *, by: User, uphold: bool, reason_code: str,
     action = "appeal_upheld" if uphold else "appeal_denied"
     what = ITEM_LABELS[target.item_type] + (f" about {target.clinic.name}" if target.clinic else "")
     row = audit.record(
-        by=by, item_type=target.item_type, item_id=target.item.id, action=action,
-        reason_code=reason_code, statement=statement, previous_status=previous,
-        new_status=target.status, clinic_id=target.clinic.id if target.clinic else None,
-        subject_user_id=target.author_id, item_submitted_at=appeal.created_at,
+        by=by,
+        item_type=target.item_type,
+        item_id=target.item.id,
+        action=action,
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=target.status,
+        clinic_id=target.clinic.id if target.clinic else None,
+        subject_user_id=target.author_id,
+        item_submitted_at=appeal.created_at,
     )
-    lines = _statement_lines(what + " (your appeal)", "appeal upheld, item restored" if uphold
-                             else "appeal denied", reason_code, statement, can_appeal=False)
+    lines = _statement_lines(
+        what + " (your appeal)",
+        "appeal upheld, item restored" if uphold else "appeal denied",
+        reason_code,
+        statement,
+        can_appeal=False,
+    )
     lines.insert(1, "This was the final decision on your appeal.")
     _tell(target.author_id, f"Decision on your appeal: {'upheld' if uphold else 'denied'}", lines)
     if target.clinic is not None:
@@ -426,37 +548,63 @@ def decide_appeal(appeal: Appeal, *, by: User, uphold: bool, reason_code: str,
 
 # --- queues and signals -------------------------------------------------------------------
 
+
 def pending_reviews(limit: int = 50) -> list[Review]:
-    return list(db.session.execute(
-        select(Review).where(Review.status == "pending")
-        .order_by(Review.created_at, Review.id).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Review)
+            .where(Review.status == "pending")
+            .order_by(Review.created_at, Review.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def pending_followups(limit: int = 50) -> list[FollowUp]:
-    return list(db.session.execute(
-        select(FollowUp).where(FollowUp.status == "pending")
-        .order_by(FollowUp.created_at, FollowUp.id).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(FollowUp)
+            .where(FollowUp.status == "pending")
+            .order_by(FollowUp.created_at, FollowUp.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def pending_photos(limit: int = 50) -> list[Photo]:
     """Review photos waiting for a decision whose testimonial is already published
     (photos of pending testimonials are decided with them)."""
-    return list(db.session.execute(
-        select(Photo).join(Review, Review.id == Photo.review_id)
-        .where(Photo.status == "pending", Review.status == "published")
-        .order_by(Photo.created_at, Photo.id).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Photo)
+            .join(Review, Review.id == Photo.review_id)
+            .where(Photo.status == "pending", Review.status == "published")
+            .order_by(Photo.created_at, Photo.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def open_reports(limit: int = 50) -> list[Report]:
-    return list(db.session.execute(
-        select(Report).where(Report.status == "open")
-        .order_by(Report.created_at, Report.id).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Report)
+            .where(Report.status == "open")
+            .order_by(Report.created_at, Report.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def open_appeals(limit: int = 50) -> list[Appeal]:
-    return list(db.session.execute(
-        select(Appeal).where(Appeal.status == "open")
-        .order_by(Appeal.created_at, Appeal.id).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Appeal)
+            .where(Appeal.status == "open")
+            .order_by(Appeal.created_at, Appeal.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def _queue(model, *conds, join=None) -> tuple[int, datetime | None]:
@@ -476,8 +624,12 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
     return {
         "reviews": _queue(Review, Review.status == "pending"),
         "followups": _queue(FollowUp, FollowUp.status == "pending"),
-        "photos": _queue(Photo, Photo.status == "pending", Review.status == "published",
-                         join=(Review, Review.id == Photo.review_id)),
+        "photos": _queue(
+            Photo,
+            Photo.status == "pending",
+            Review.status == "published",
+            join=(Review, Review.id == Photo.review_id),
+        ),
         "reports": _queue(Report, Report.status == "open"),
         "appeals": _queue(Appeal, Appeal.status == "open"),
         "claims": _queue(ClinicClaim, ClinicClaim.status == "pending"),
@@ -488,8 +640,16 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
 
 def _other_reviews(exclude_id: int | None) -> list[trust.OtherReview]:
     rows = db.session.execute(
-        select(Review.id, Review.clinic_id, Review.author_id, Review.text, Review.created_at,
-               Review.origin_hash).order_by(Review.id.desc()).limit(5000)
+        select(
+            Review.id,
+            Review.clinic_id,
+            Review.author_id,
+            Review.text,
+            Review.created_at,
+            Review.origin_hash,
+        )
+        .order_by(Review.id.desc())
+        .limit(5000)
     ).all()
     return [trust.OtherReview(*r) for r in rows if r[0] != exclude_id]
 
@@ -503,8 +663,13 @@ def signals_for_review(review: Review, now: datetime | None = None) -> list[trus
     for p in review.photos:
         matches += len([m for m in media.similar_photos(p) if m.review_id != review.id])
     facts = trust.ItemFacts(
-        id=review.id, clinic_id=review.clinic_id, author_id=review.author_id, text=review.text,
-        created_at=review.created_at, ratings=review.ratings(), origin_hash=review.origin_hash,
+        id=review.id,
+        clinic_id=review.clinic_id,
+        author_id=review.author_id,
+        text=review.text,
+        created_at=review.created_at,
+        ratings=review.ratings(),
+        origin_hash=review.origin_hash,
         author_created_at=author.created_at if author else None,
         author_email_verified=bool(author and author.email_verified),
         owner_signup_origin=owner.signup_origin if owner else None,
@@ -514,11 +679,15 @@ def signals_for_review(review: Review, now: datetime | None = None) -> list[trus
 
 
 def photo_matches(photo: Photo) -> list[Photo]:
-    return [m for m in media.similar_photos(photo)
-            if not (photo.review_id and m.review_id == photo.review_id)]
+    return [
+        m
+        for m in media.similar_photos(photo)
+        if not (photo.review_id and m.review_id == photo.review_id)
+    ]
 
 
 # --- the public figures -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Figures:
@@ -534,9 +703,11 @@ def figures() -> Figures:
     """Moderation figures for /how-we-rank: decisions by outcome (automated and
     appeal rows excluded), median time to decision, appeals and reversals."""
     rows = db.session.execute(
-        select(ModerationDecision.action, ModerationDecision.created_at,
-               ModerationDecision.item_submitted_at)
-        .where(ModerationDecision.item_type.in_(("review", "followup", "photo")))
+        select(
+            ModerationDecision.action,
+            ModerationDecision.created_at,
+            ModerationDecision.item_submitted_at,
+        ).where(ModerationDecision.item_type.in_(("review", "followup", "photo")))
     ).all()
     by_outcome: dict[str, int] = {}
     waits = []
@@ -548,9 +719,16 @@ def figures() -> Figures:
             waits.append((created - submitted).total_seconds() / 3600)
     appeals = db.session.execute(select(func.count(Appeal.id))).scalar_one()
     decided = db.session.execute(
-        select(func.count(Appeal.id)).where(Appeal.status != "open")).scalar_one()
+        select(func.count(Appeal.id)).where(Appeal.status != "open")
+    ).scalar_one()
     reversals = db.session.execute(
-        select(func.count(Appeal.id)).where(Appeal.status == "upheld")).scalar_one()
-    return Figures(by_outcome=by_outcome, decided=sum(by_outcome.values()),
-                   median_hours=round(median(waits), 1) if waits else None,
-                   appeals=appeals, appeals_decided=decided, reversals=reversals)
+        select(func.count(Appeal.id)).where(Appeal.status == "upheld")
+    ).scalar_one()
+    return Figures(
+        by_outcome=by_outcome,
+        decided=sum(by_outcome.values()),
+        median_hours=round(median(waits), 1) if waits else None,
+        appeals=appeals,
+        appeals_decided=decided,
+        reversals=reversals,
+    )

@@ -7,8 +7,7 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32,
-                        salt_len=16)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16)
 # A real hash of a random secret, verified against when the account does not
 # exist so that unknown emails cost the same work as wrong passwords.
 _DUMMY = None

@@ -39,9 +39,24 @@ from directory.vocab import CURRENCIES, SERVICES
 # Profile fields an owner may change, in form order. Anything else posted
 # (status, owner, scores, counts) is ignored.
 PROFILE_FIELDS = (
-    "name", "description", "email", "phone", "website", "address", "postal_code", "city",
-    "region", "country", "latitude", "longitude", "services", "price_min", "price_max",
-    "currency", "languages", "year_founded",
+    "name",
+    "description",
+    "email",
+    "phone",
+    "website",
+    "address",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "latitude",
+    "longitude",
+    "services",
+    "price_min",
+    "price_max",
+    "currency",
+    "languages",
+    "year_founded",
 )
 RESERVED_SLUGS = frozenset({"claim", "clinics", "new"})
 DUPLICATE_RATIO = 0.85
@@ -55,8 +70,22 @@ def normalise_tokens(text: str) -> list[str]:
     """Lower-case ASCII words without the generic words clinic names share."""
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    generic = {"the", "smp", "scalp", "micropigmentation", "clinic", "studio", "and", "of",
-               "ltd", "llc", "inc", "hair", "centre", "center"}
+    generic = {
+        "the",
+        "smp",
+        "scalp",
+        "micropigmentation",
+        "clinic",
+        "studio",
+        "and",
+        "of",
+        "ltd",
+        "llc",
+        "inc",
+        "hair",
+        "centre",
+        "center",
+    }
     return [w for w in words if w not in generic] or words
 
 
@@ -69,9 +98,10 @@ def slugify(text: str) -> str:
 def unique_slug(name: str, city: str) -> str:
     base = slugify(f"{name} {city}")
     slug, n = base, 2
-    while slug in RESERVED_SLUGS or db.session.execute(
-        select(Clinic.id).where(Clinic.slug == slug)
-    ).first():
+    while (
+        slug in RESERVED_SLUGS
+        or db.session.execute(select(Clinic.id).where(Clinic.slug == slug)).first()
+    ):
         slug = f"{base}-{n}"
         n += 1
     return slug
@@ -186,8 +216,11 @@ def clean_profile(data: dict, *, current: Clinic | None = None) -> dict:
         if website and not website_ok(website):
             raise Invalid("The website must be a full address starting with http:// or https://.")
         out["website"] = website
-    for key, limit, label in (("address", 300, "Address"), ("postal_code", 20, "Postal code"),
-                              ("region", 120, "Region")):
+    for key, limit, label in (
+        ("address", 300, "Address"),
+        ("postal_code", 20, "Postal code"),
+        ("region", 120, "Region"),
+    ):
         if key in present:
             out[key] = _text(present[key], limit, label)
     if "city" in present:
@@ -228,8 +261,9 @@ def clean_profile(data: dict, *, current: Clinic | None = None) -> dict:
             raise Invalid("List at most 20 languages of at most 40 characters each.")
         out["languages"] = langs
     if "year_founded" in present:
-        out["year_founded"] = _int(present["year_founded"], 1950, datetime.now(UTC).year,
-                                   "Year founded")
+        out["year_founded"] = _int(
+            present["year_founded"], 1950, datetime.now(UTC).year, "Year founded"
+        )
     return out
 
 
@@ -252,14 +286,20 @@ def _locate(values: dict, clinic: Clinic | None, manual_coordinates: bool) -> No
     values.pop("longitude", None)
     city = values.get("city", clinic.city if clinic else None)
     country = values.get("country", clinic.country if clinic else None)
-    moved = clinic is None or city != clinic.city or country != clinic.country \
+    moved = (
+        clinic is None
+        or city != clinic.city
+        or country != clinic.country
         or clinic.latitude is None
+    )
     if not moved:
         return
     found = resolve_city(city or "", country or "")
     if found is None:
-        raise Invalid(f"We could not find “{city}” in {country}. Check the spelling or enter "
-                      "the latitude and longitude by hand.")
+        raise Invalid(
+            f"We could not find “{city}” in {country}. Check the spelling or enter "
+            "the latitude and longitude by hand."
+        )
     values["latitude"], values["longitude"] = found
 
 
@@ -305,8 +345,9 @@ def ensure_may_decide(by: User, clinic: Clinic | None, submitter_id: int | None)
 # ---------------------------------------------------------------- new clinics
 
 
-def find_duplicates(name: str, city: str, *, exclude_id: int | None = None,
-                    limit: int = 5) -> list[Clinic]:
+def find_duplicates(
+    name: str, city: str, *, exclude_id: int | None = None, limit: int = 5
+) -> list[Clinic]:
     """Clinics in the same city (case-insensitive) whose names closely match."""
     if not name or not city:
         return []
@@ -350,8 +391,9 @@ def pending_clinics() -> list[Clinic]:
     return list(db.session.execute(stmt).scalars())
 
 
-def decide_clinic(clinic: Clinic, *, by: User, publish: bool, reason_code: str,
-                  statement: str) -> None:
+def decide_clinic(
+    clinic: Clinic, *, by: User, publish: bool, reason_code: str, statement: str
+) -> None:
     """Publish (status listed, registrant becomes owner) or reject a registered clinic."""
     from directory.services import audit, mail
 
@@ -372,10 +414,16 @@ def decide_clinic(clinic: Clinic, *, by: User, publish: bool, reason_code: str,
         clinic.status = "rejected"
         clinic.status_reason = statement.strip()
     audit.record(
-        by=by, item_type="clinic", item_id=clinic.id,
-        action="publish" if publish else "reject", reason_code=reason_code,
-        statement=statement, previous_status=previous, new_status=clinic.status,
-        clinic_id=clinic.id, subject_user_id=submitter.id if submitter else None,
+        by=by,
+        item_type="clinic",
+        item_id=clinic.id,
+        action="publish" if publish else "reject",
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=clinic.status,
+        clinic_id=clinic.id,
+        subject_user_id=submitter.id if submitter else None,
         item_submitted_at=clinic.created_at,
     )
     search.mark_dirty(clinic.id)
@@ -397,8 +445,9 @@ def decide_clinic(clinic: Clinic, *, by: User, publish: bool, reason_code: str,
 # ---------------------------------------------------------------- profile
 
 
-def update_profile(clinic: Clinic, *, by: User, data: dict,
-                   manual_coordinates: bool = False) -> list[ClinicChange]:
+def update_profile(
+    clinic: Clinic, *, by: User, data: dict, manual_coordinates: bool = False
+) -> list[ClinicChange]:
     """Apply the owner's edits at once; one ClinicChange per changed field.
     Never touches the score. Raises NotAllowed or Invalid."""
     if not is_owner(clinic, by):
@@ -412,8 +461,15 @@ def update_profile(clinic: Clinic, *, by: User, data: dict,
         old, new = getattr(clinic, key), values[key]
         if old == new or (old in (None, "", []) and new in (None, "", [])):
             continue
-        changes.append(ClinicChange(clinic_id=clinic.id, user_id=by.id, field=key,
-                                    old_value=_as_text(old), new_value=_as_text(new)))
+        changes.append(
+            ClinicChange(
+                clinic_id=clinic.id,
+                user_id=by.id,
+                field=key,
+                old_value=_as_text(old),
+                new_value=_as_text(new),
+            )
+        )
         setattr(clinic, key, list(new) if isinstance(new, list) else new)
     if changes:
         db.session.add_all(changes)
@@ -422,8 +478,12 @@ def update_profile(clinic: Clinic, *, by: User, data: dict,
 
 
 def history(clinic: Clinic, limit: int = 200) -> list[ClinicChange]:
-    stmt = (select(ClinicChange).where(ClinicChange.clinic_id == clinic.id)
-            .order_by(ClinicChange.created_at.desc(), ClinicChange.id.desc()).limit(limit))
+    stmt = (
+        select(ClinicChange)
+        .where(ClinicChange.clinic_id == clinic.id)
+        .order_by(ClinicChange.created_at.desc(), ClinicChange.id.desc())
+        .limit(limit)
+    )
     return list(db.session.execute(stmt).scalars())
 
 
@@ -438,22 +498,26 @@ def _clean_practitioner(name, years, training) -> dict:
     }
 
 
-def _practitioner_change(clinic: Clinic, by: User, what: str, old: str | None,
-                         new: str | None) -> None:
-    db.session.add(ClinicChange(clinic_id=clinic.id, user_id=by.id, field=what[:60],
-                                old_value=old, new_value=new))
+def _practitioner_change(
+    clinic: Clinic, by: User, what: str, old: str | None, new: str | None
+) -> None:
+    db.session.add(
+        ClinicChange(
+            clinic_id=clinic.id, user_id=by.id, field=what[:60], old_value=old, new_value=new
+        )
+    )
 
 
-def add_practitioner(clinic: Clinic, *, by: User, name: str, years_practice=None,
-                     training: str | None = None) -> Practitioner:
+def add_practitioner(
+    clinic: Clinic, *, by: User, name: str, years_practice=None, training: str | None = None
+) -> Practitioner:
     if not is_owner(clinic, by):
         raise NotAllowed("Only the clinic's owner can add practitioners.")
     values = _clean_practitioner(name, years_practice, training)
     practitioner = Practitioner(clinic_id=clinic.id, **values)
     db.session.add(practitioner)
     db.session.flush()
-    _practitioner_change(clinic, by, f"practitioner #{practitioner.id} added", None,
-                         values["name"])
+    _practitioner_change(clinic, by, f"practitioner #{practitioner.id} added", None, values["name"])
     search.mark_dirty(clinic.id)
     return practitioner
 
@@ -465,8 +529,14 @@ def owned_practitioner(clinic: Clinic, practitioner_id: int) -> Practitioner:
     return p
 
 
-def update_practitioner(practitioner: Practitioner, *, by: User, name: str, years_practice=None,
-                        training: str | None = None) -> None:
+def update_practitioner(
+    practitioner: Practitioner,
+    *,
+    by: User,
+    name: str,
+    years_practice=None,
+    training: str | None = None,
+) -> None:
     clinic = practitioner.clinic
     if not is_owner(clinic, by):
         raise NotAllowed("Only the clinic's owner can edit practitioners.")
@@ -477,8 +547,9 @@ def update_practitioner(practitioner: Practitioner, *, by: User, name: str, year
     for key, new in values.items():
         old = getattr(practitioner, key)
         if old != new:
-            _practitioner_change(clinic, by, f"practitioner #{practitioner.id} {key}",
-                                 _as_text(old), _as_text(new))
+            _practitioner_change(
+                clinic, by, f"practitioner #{practitioner.id} {key}", _as_text(old), _as_text(new)
+            )
             setattr(practitioner, key, new)
             changed = True
     if changed:
@@ -493,8 +564,9 @@ def retire_practitioner(practitioner: Practitioner, *, by: User) -> None:
     if practitioner.retired_at is not None:
         raise InvalidState("This practitioner has already retired.")
     practitioner.retired_at = datetime.now(UTC)
-    _practitioner_change(clinic, by, f"practitioner #{practitioner.id} retired",
-                         practitioner.name, None)
+    _practitioner_change(
+        clinic, by, f"practitioner #{practitioner.id} retired", practitioner.name, None
+    )
     search.mark_dirty(clinic.id)
 
 
@@ -526,52 +598,77 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
     and the clinics they registered that are not yet theirs."""
     today = today or datetime.now(UTC).date()
     since = today - timedelta(days=29)
-    clinics = list(db.session.execute(
-        select(Clinic).where(Clinic.owner_id == user.id).order_by(Clinic.name)
-    ).scalars())
+    clinics = list(
+        db.session.execute(
+            select(Clinic).where(Clinic.owner_id == user.id).order_by(Clinic.name)
+        ).scalars()
+    )
     panels = []
     for clinic in clinics:
         panel = ClinicPanel(clinic=clinic)
-        days = dict(db.session.execute(
-            select(ClinicViewDay.day, ClinicViewDay.views).where(
-                ClinicViewDay.clinic_id == clinic.id, ClinicViewDay.day >= since)
-        ).all())
-        panel.views_by_day = [(since + timedelta(days=i), days.get(since + timedelta(days=i), 0))
-                              for i in range(30)]
+        days = dict(
+            db.session.execute(
+                select(ClinicViewDay.day, ClinicViewDay.views).where(
+                    ClinicViewDay.clinic_id == clinic.id, ClinicViewDay.day >= since
+                )
+            ).all()
+        )
+        panel.views_by_day = [
+            (since + timedelta(days=i), days.get(since + timedelta(days=i), 0)) for i in range(30)
+        ]
         panel.views_30d = sum(days.values())
-        panel.score_months = list(db.session.execute(
-            select(ClinicScoreMonth).where(ClinicScoreMonth.clinic_id == clinic.id)
-            .order_by(ClinicScoreMonth.month.desc()).limit(12)
-        ).scalars())
-        panel.pending_results = list(db.session.execute(
-            select(ResultCase).where(ResultCase.clinic_id == clinic.id,
-                                     ResultCase.status == "pending")
-            .order_by(ResultCase.created_at.desc())
-        ).scalars())
+        panel.score_months = list(
+            db.session.execute(
+                select(ClinicScoreMonth)
+                .where(ClinicScoreMonth.clinic_id == clinic.id)
+                .order_by(ClinicScoreMonth.month.desc())
+                .limit(12)
+            ).scalars()
+        )
+        panel.pending_results = list(
+            db.session.execute(
+                select(ResultCase)
+                .where(ResultCase.clinic_id == clinic.id, ResultCase.status == "pending")
+                .order_by(ResultCase.created_at.desc())
+            ).scalars()
+        )
         panel.published_results = clinic.result_count
-        panel.unreplied = list(db.session.execute(
-            select(Review).outerjoin(ClinicReply, ClinicReply.review_id == Review.id)
-            .where(Review.clinic_id == clinic.id, Review.status == "published",
-                   ClinicReply.id.is_(None))
-            .order_by(Review.created_at.desc()).limit(5)
-        ).scalars())
+        panel.unreplied = list(
+            db.session.execute(
+                select(Review)
+                .outerjoin(ClinicReply, ClinicReply.review_id == Review.id)
+                .where(
+                    Review.clinic_id == clinic.id,
+                    Review.status == "published",
+                    ClinicReply.id.is_(None),
+                )
+                .order_by(Review.created_at.desc())
+                .limit(5)
+            ).scalars()
+        )
         panel.reports_filed = db.session.execute(
             select(func.count(Report.id)).where(Report.by_clinic_id == clinic.id)
         ).scalar_one()
         panel.reports_upheld = db.session.execute(
-            select(func.count(Report.id)).where(Report.by_clinic_id == clinic.id,
-                                                Report.status == "upheld")
+            select(func.count(Report.id)).where(
+                Report.by_clinic_id == clinic.id, Report.status == "upheld"
+            )
         ).scalar_one()
         panels.append(panel)
-    claims = list(db.session.execute(
-        select(ClinicClaim).where(ClinicClaim.user_id == user.id)
-        .order_by(ClinicClaim.created_at.desc())
-    ).scalars())
-    registered = list(db.session.execute(
-        select(Clinic).where(Clinic.submitted_by_id == user.id,
-                             Clinic.status.in_(("pending", "rejected")))
-        .order_by(Clinic.created_at.desc())
-    ).scalars())
+    claims = list(
+        db.session.execute(
+            select(ClinicClaim)
+            .where(ClinicClaim.user_id == user.id)
+            .order_by(ClinicClaim.created_at.desc())
+        ).scalars()
+    )
+    registered = list(
+        db.session.execute(
+            select(Clinic)
+            .where(Clinic.submitted_by_id == user.id, Clinic.status.in_(("pending", "rejected")))
+            .order_by(Clinic.created_at.desc())
+        ).scalars()
+    )
     return Dashboard(panels=panels, claims=claims, registered=registered)
 
 
@@ -586,15 +683,17 @@ def find_for_moderation(query: str, limit: int = 50) -> list[Clinic]:
     query = (query or "").strip().lower()[:120]
     if query:
         like = "%" + query.replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(or_(func.lower(Clinic.name).like(like),
-                              func.lower(Clinic.city).like(like)))
+        stmt = stmt.where(
+            or_(func.lower(Clinic.name).like(like), func.lower(Clinic.city).like(like))
+        )
     else:
         stmt = stmt.where(Clinic.status == "suspended")
     return list(db.session.execute(stmt.order_by(Clinic.name).limit(limit)).scalars())
 
 
-def set_suspended(clinic: Clinic, *, by: User, suspend: bool, reason_code: str,
-                  statement: str) -> None:
+def set_suspended(
+    clinic: Clinic, *, by: User, suspend: bool, reason_code: str, statement: str
+) -> None:
     """Suspend a public clinic (hidden everywhere, the owner told why) or reinstate it."""
     from directory.services import audit, mail
     from directory.vocab import PUBLIC_CLINIC_STATUSES, REASON_CODES
@@ -613,18 +712,28 @@ def set_suspended(clinic: Clinic, *, by: User, suspend: bool, reason_code: str,
         clinic.status = "claimed" if clinic.owner_id else "listed"
         clinic.status_reason = None
     audit.record(
-        by=by, item_type="clinic", item_id=clinic.id,
-        action="suspend" if suspend else "reinstate", reason_code=reason_code,
-        statement=statement, previous_status=previous, new_status=clinic.status,
-        clinic_id=clinic.id, subject_user_id=clinic.owner_id,
+        by=by,
+        item_type="clinic",
+        item_id=clinic.id,
+        action="suspend" if suspend else "reinstate",
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=clinic.status,
+        clinic_id=clinic.id,
+        subject_user_id=clinic.owner_id,
     )
     search.mark_dirty(clinic.id)
     owner = db.session.get(User, clinic.owner_id) if clinic.owner_id else None
     if owner is not None:
-        what = "has been suspended and is hidden from the public" if suspend else \
-            "has been reinstated and is public again"
+        what = (
+            "has been suspended and is hidden from the public"
+            if suspend
+            else "has been reinstated and is public again"
+        )
         mail.send(
-            owner.email, f"{clinic.name} {what.split(' and ')[0]}",
+            owner.email,
+            f"{clinic.name} {what.split(' and ')[0]}",
             f"Hello {owner.display_name},\n\nYour clinic {clinic.name} {what}.\n\n"
             f"Reason: {REASON_CODES[reason_code]}\nStatement of reasons: {statement.strip()}\n\n"
             "This decision was taken by a moderator, not automatically. Your dashboard shows "

@@ -23,9 +23,13 @@ def review_of(clinic, review_id: int) -> Review:
 
 
 def reviews_for_owner(clinic, limit: int = 100) -> list[Review]:
-    stmt = (select(Review).where(Review.clinic_id == clinic.id, Review.status == "published")
-            .options(selectinload(Review.reply), selectinload(Review.author))
-            .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit))
+    stmt = (
+        select(Review)
+        .where(Review.clinic_id == clinic.id, Review.status == "published")
+        .options(selectinload(Review.reply), selectinload(Review.author))
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(limit)
+    )
     return list(db.session.execute(stmt).scalars())
 
 
@@ -46,8 +50,9 @@ def save(review: Review, *, by: User, text: str) -> ClinicReply:
         select(ClinicReply).where(ClinicReply.review_id == review.id)
     ).scalar_one_or_none()
     if reply is None:
-        reply = ClinicReply(review_id=review.id, clinic_id=clinic.id, author_id=by.id, text=text,
-                            status="published")
+        reply = ClinicReply(
+            review_id=review.id, clinic_id=clinic.id, author_id=by.id, text=text, status="published"
+        )
         db.session.add(reply)
     else:
         if reply.status != "published":

@@ -48,16 +48,28 @@ def file(target_type: str, target_id: int, *, by: User, reason: str, text: str =
         raise Invalid("Keep the explanation under 2,000 characters.")
     if target.author_id is not None and target.author_id == by.id:
         raise NotAllowed("You cannot report your own item; you can delete it instead.")
-    dup = db.session.execute(select(Report.id).where(
-        Report.target_type == target_type, Report.target_id == target_id,
-        Report.reporter_id == by.id, Report.status == "open")).first()
+    dup = db.session.execute(
+        select(Report.id).where(
+            Report.target_type == target_type,
+            Report.target_id == target_id,
+            Report.reporter_id == by.id,
+            Report.status == "open",
+        )
+    ).first()
     if dup is not None:
         raise InvalidState("You have already reported this; a moderator is looking at it.")
     own_clinic = db.session.execute(
         select(Clinic.id).where(Clinic.owner_id == by.id).order_by(Clinic.id).limit(1)
     ).scalar_one_or_none()
-    report = Report(reporter_id=by.id, target_type=target_type, target_id=target_id,
-                    by_clinic_id=own_clinic, reason=reason, text=text, status="open")
+    report = Report(
+        reporter_id=by.id,
+        target_type=target_type,
+        target_id=target_id,
+        by_clinic_id=own_clinic,
+        reason=reason,
+        text=text,
+        status="open",
+    )
     db.session.add(report)
     if reason in HIDING_REPORT_REASONS and target_type == "review":
         target.item.hidden_pending_report = True
@@ -69,8 +81,9 @@ def file(target_type: str, target_id: int, *, by: User, reason: str, text: str =
 def counts_for_clinic(clinic: Clinic) -> tuple[int, int]:
     """(reports filed by this clinic, of which upheld)."""
     filed, upheld = db.session.execute(
-        select(func.count(Report.id),
-               func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0))
-        .where(Report.by_clinic_id == clinic.id)
+        select(
+            func.count(Report.id),
+            func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0),
+        ).where(Report.by_clinic_id == clinic.id)
     ).one()
     return int(filed), int(upheld)

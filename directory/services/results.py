@@ -16,11 +16,25 @@ from directory.services.profiles import _int, _text, check_reason, ensure_may_de
 from directory.vocab import GOALS, HAIR_COLOURS, REASON_CODES, SERVICES, SKIN_TYPES, STAGES
 
 
-def submit(clinic: Clinic, *, by: User, before: bytes, after: bytes, healed: bytes | None,
-           treatment_type: str, sessions, months_since_last_session, stage: str, skin_type,
-           hair_colour: str, goal: str, practitioner_id: int | None = None,
-           title: str | None = None, notes: str | None = None,
-           consent: bool = False) -> ResultCase:
+def submit(
+    clinic: Clinic,
+    *,
+    by: User,
+    before: bytes,
+    after: bytes,
+    healed: bytes | None,
+    treatment_type: str,
+    sessions,
+    months_since_last_session,
+    stage: str,
+    skin_type,
+    hair_colour: str,
+    goal: str,
+    practitioner_id: int | None = None,
+    title: str | None = None,
+    notes: str | None = None,
+    consent: bool = False,
+) -> ResultCase:
     """Stage a pending result case with its photos (through media.ingest).
     Raises NotAllowed for anyone but the owner, Invalid on bad input or photos."""
     if not is_owner(clinic, by):
@@ -47,8 +61,11 @@ def submit(clinic: Clinic, *, by: User, before: bytes, after: bytes, healed: byt
     practitioner = None
     if practitioner_id:
         practitioner = db.session.get(Practitioner, int(practitioner_id))
-        if practitioner is None or practitioner.clinic_id != clinic.id \
-                or practitioner.retired_at is not None:
+        if (
+            practitioner is None
+            or practitioner.clinic_id != clinic.id
+            or practitioner.retired_at is not None
+        ):
             raise Invalid("Choose one of the clinic's practitioners.")
     case = ResultCase(
         clinic_id=clinic.id,
@@ -71,8 +88,9 @@ def submit(clinic: Clinic, *, by: User, before: bytes, after: bytes, healed: byt
         if kind != "healed" and not data:
             raise Invalid(f"Add the {kind} photo.")
         if data:
-            photos[kind] = media.ingest(data, uploader_id=by.id, kind=kind, consent=True,
-                                        clinic_id=clinic.id)
+            photos[kind] = media.ingest(
+                data, uploader_id=by.id, kind=kind, consent=True, clinic_id=clinic.id
+            )
     db.session.add(case)
     db.session.flush()
     case.before_photo_id = photos["before"].id
@@ -86,11 +104,18 @@ def case_photos(case: ResultCase) -> list[Photo]:
 
 
 def pending() -> list[ResultCase]:
-    stmt = (select(ResultCase).where(ResultCase.status == "pending")
-            .options(selectinload(ResultCase.clinic), selectinload(ResultCase.practitioner),
-                     selectinload(ResultCase.before_photo), selectinload(ResultCase.after_photo),
-                     selectinload(ResultCase.healed_photo))
-            .order_by(ResultCase.created_at, ResultCase.id))
+    stmt = (
+        select(ResultCase)
+        .where(ResultCase.status == "pending")
+        .options(
+            selectinload(ResultCase.clinic),
+            selectinload(ResultCase.practitioner),
+            selectinload(ResultCase.before_photo),
+            selectinload(ResultCase.after_photo),
+            selectinload(ResultCase.healed_photo),
+        )
+        .order_by(ResultCase.created_at, ResultCase.id)
+    )
     return list(db.session.execute(stmt).scalars())
 
 
@@ -98,20 +123,21 @@ def photo_matches(case: ResultCase) -> dict[int, list[Photo]]:
     """For each photo of the case, other photos on the site with a near-identical
     perceptual hash (the same result claimed twice, or a stock photo)."""
     own = {p.id for p in case_photos(case)}
-    return {p.id: [o for o in media.similar_photos(p) if o.id not in own]
-            for p in case_photos(case)}
+    return {
+        p.id: [o for o in media.similar_photos(p) if o.id not in own] for p in case_photos(case)
+    }
 
 
 def refresh_result_count(clinic: Clinic) -> None:
     db.session.flush()
     clinic.result_count = db.session.execute(
-        select(func.count(ResultCase.id)).where(ResultCase.clinic_id == clinic.id,
-                                                ResultCase.status == "published")
+        select(func.count(ResultCase.id)).where(
+            ResultCase.clinic_id == clinic.id, ResultCase.status == "published"
+        )
     ).scalar_one()
 
 
-def _decide(case: ResultCase, *, by: User, publish: bool, reason_code: str,
-            statement: str) -> None:
+def _decide(case: ResultCase, *, by: User, publish: bool, reason_code: str, statement: str) -> None:
     clinic = case.clinic
     ensure_may_decide(by, clinic, case.submitted_by_id)
     check_reason(reason_code, statement)
@@ -129,10 +155,16 @@ def _decide(case: ResultCase, *, by: User, publish: bool, reason_code: str,
     refresh_result_count(clinic)
     search.mark_dirty(clinic.id)
     audit.record(
-        by=by, item_type="result_case", item_id=case.id,
-        action="publish" if publish else "reject", reason_code=reason_code,
-        statement=statement, previous_status=previous, new_status=case.status,
-        clinic_id=clinic.id, subject_user_id=case.submitted_by_id,
+        by=by,
+        item_type="result_case",
+        item_id=case.id,
+        action="publish" if publish else "reject",
+        reason_code=reason_code,
+        statement=statement,
+        previous_status=previous,
+        new_status=case.status,
+        clinic_id=clinic.id,
+        subject_user_id=case.submitted_by_id,
         item_submitted_at=case.created_at,
     )
     submitter = db.session.get(User, case.submitted_by_id) if case.submitted_by_id else None

@@ -29,11 +29,27 @@ MAX_PHOTOS = 6
 MAX_SESSIONS = 30
 MAX_PRICE = 1_000_000
 # Mail providers shared by millions: a shared domain says nothing about a link to a clinic.
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
-    "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
-    "mail.com", "yandex.ru", "web.de", "example.com",
-})
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.com",
+        "yandex.ru",
+        "web.de",
+        "example.com",
+    }
+)
 
 
 class DuplicateReview(InvalidState):
@@ -56,6 +72,7 @@ class ReviewInput:
 
 
 # --- network origin -----------------------------------------------------------------
+
 
 def network_of(address: str | None) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) network of an address, or None if unparsable."""
@@ -82,6 +99,7 @@ def origin_hash(address: str | None, secret_key: str | bytes) -> str | None:
 
 
 # --- who may review -------------------------------------------------------------------
+
 
 def _domain_of_url(url: str | None) -> str | None:
     if not url:
@@ -113,22 +131,27 @@ def linked_to_clinic(user: User, clinic: Clinic) -> str | None:
     if mine and mine not in FREE_MAIL_DOMAINS:
         theirs = {_domain_of_url(clinic.website), _email_domain(clinic.email)} - {None}
         if any(mine == d or mine.endswith("." + d) for d in theirs):
-            return ("Your e-mail address belongs to this clinic's domain, so you cannot write "
-                    "a testimonial about it.")
+            return (
+                "Your e-mail address belongs to this clinic's domain, so you cannot write "
+                "a testimonial about it."
+            )
     return None
 
 
 def check_can_review(user: User, clinic: Clinic) -> None:
     """Raises NotAllowed (unverified e-mail, linked to the clinic) or DuplicateReview."""
     if not user.email_verified:
-        raise NotAllowed("Please confirm your e-mail address before writing a testimonial: "
-                         "follow the link in the message we sent you.")
+        raise NotAllowed(
+            "Please confirm your e-mail address before writing a testimonial: "
+            "follow the link in the message we sent you."
+        )
     reason = linked_to_clinic(user, clinic)
     if reason:
         raise NotAllowed(reason)
     if existing_for(user, clinic) is not None:
-        raise DuplicateReview("You have already written a testimonial for this clinic. "
-                              "Add a follow-up to it instead.")
+        raise DuplicateReview(
+            "You have already written a testimonial for this clinic. Add a follow-up to it instead."
+        )
 
 
 def existing_for(user: User, clinic: Clinic) -> Review | None:
@@ -142,6 +165,7 @@ def months_since(month: date, today: date) -> int:
 
 
 # --- writing ----------------------------------------------------------------------------
+
 
 def _validate(data: ReviewInput, clinic: Clinic, today: date) -> None:
     if data.treatment_type not in SERVICES:
@@ -162,8 +186,10 @@ def _validate(data: ReviewInput, clinic: Clinic, today: date) -> None:
         if value is not None and value not in (1, 2, 3, 4, 5):
             raise Invalid("Ratings go from 1 to 5.")
     if data.ratings.get("healing") is not None and months_since(month, today) < HEALING_MIN_MONTHS:
-        raise Invalid(f"Healing can only be rated {HEALING_MIN_MONTHS} or more months after the "
-                      "last session. Add it later in a follow-up.")
+        raise Invalid(
+            f"Healing can only be rated {HEALING_MIN_MONTHS} or more months after the "
+            "last session. Add it later in a follow-up."
+        )
     text = (data.text or "").strip()
     if not MIN_TEXT <= len(text) <= MAX_TEXT:
         raise Invalid(f"The testimonial must be between {MIN_TEXT} and {MAX_TEXT} characters.")
@@ -226,11 +252,18 @@ def submit(
         with db.session.begin_nested():
             db.session.add(review)
     except IntegrityError:
-        raise DuplicateReview("You have already written a testimonial for this clinic. "
-                              "Add a follow-up to it instead.") from None
+        raise DuplicateReview(
+            "You have already written a testimonial for this clinic. Add a follow-up to it instead."
+        ) from None
     for data_bytes in photos:
-        media.ingest(data_bytes, uploader_id=by.id, kind="review", consent=consent,
-                     review_id=review.id, clinic_id=clinic.id)
+        media.ingest(
+            data_bytes,
+            uploader_id=by.id,
+            kind="review",
+            consent=consent,
+            review_id=review.id,
+            clinic_id=clinic.id,
+        )
     db.session.flush()
     return review
 
@@ -256,10 +289,12 @@ def add_followup(
     if review.status != "published":
         raise InvalidState("Follow-ups can be added once the testimonial is published.")
     if not can_follow_up(review, today):
-        raise InvalidState(f"A follow-up can be added {HEALING_MIN_MONTHS} months after the "
-                           "last session.")
-    waiting = db.session.execute(select(FollowUp.id).where(
-        FollowUp.review_id == review.id, FollowUp.status == "pending")).first()
+        raise InvalidState(
+            f"A follow-up can be added {HEALING_MIN_MONTHS} months after the last session."
+        )
+    waiting = db.session.execute(
+        select(FollowUp.id).where(FollowUp.review_id == review.id, FollowUp.status == "pending")
+    ).first()
     if waiting is not None:
         raise InvalidState("Your previous follow-up is still waiting for a moderator.")
     if healing is not None and healing not in (1, 2, 3, 4, 5):
@@ -267,8 +302,13 @@ def add_followup(
     text = (text or "").strip()
     if not 20 <= len(text) <= MAX_TEXT:
         raise Invalid(f"The follow-up must be between 20 and {MAX_TEXT} characters.")
-    fu = FollowUp(review_id=review.id, healing=healing, needed_correction=bool(needed_correction),
-                  text=text, status="pending")
+    fu = FollowUp(
+        review_id=review.id,
+        healing=healing,
+        needed_correction=bool(needed_correction),
+        text=text,
+        status="pending",
+    )
     db.session.add(fu)
     db.session.flush()
     return fu
@@ -294,16 +334,23 @@ def delete(review: Review, *, by: User) -> None:
 
 # --- reading --------------------------------------------------------------------------
 
+
 def for_author(user: User) -> list[Review]:
     """Every testimonial of the user, any status, newest first, with clinic, photos,
     follow-ups and the decisions about them (for /account)."""
-    return list(db.session.execute(
-        select(Review)
-        .where(Review.author_id == user.id)
-        .options(selectinload(Review.clinic), selectinload(Review.photos),
-                 selectinload(Review.followups), selectinload(Review.practitioner))
-        .order_by(Review.created_at.desc(), Review.id.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Review)
+            .where(Review.author_id == user.id)
+            .options(
+                selectinload(Review.clinic),
+                selectinload(Review.photos),
+                selectinload(Review.followups),
+                selectinload(Review.practitioner),
+            )
+            .order_by(Review.created_at.desc(), Review.id.desc())
+        ).scalars()
+    )
 
 
 def unpublished_for(user, clinic: Clinic) -> Review | None:
@@ -322,14 +369,15 @@ def unpublished_for(user, clinic: Clinic) -> Review | None:
 
 
 def decisions_for(user: User) -> list[ModerationDecision]:
-    return list(db.session.execute(
-        select(ModerationDecision)
-        .where(ModerationDecision.subject_user_id == user.id)
-        .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(ModerationDecision)
+            .where(ModerationDecision.subject_user_id == user.id)
+            .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
+        ).scalars()
+    )
 
 
 def score_after(reviews: list[Review], now: datetime | None = None) -> float | None:
     """What the clinic's score would be over these reviews (used in tests and previews)."""
-    return quality.explain([scores.facts_for(r) for r in reviews],
-                           now or datetime.now(UTC)).score
+    return quality.explain([scores.facts_for(r) for r in reviews], now or datetime.now(UTC)).score

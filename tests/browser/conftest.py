@@ -20,9 +20,16 @@ from tests.conftest import PG_URI
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +48,21 @@ class LiveServer:
 
     def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         """Run a `flask --app directory` command against the live server's instance."""
-        return subprocess.run([str(BIN / "flask"), "--app", "directory", *args], env=self.env,
-                              cwd=ROOT, input=input, capture_output=True, text=True, check=True)
+        return subprocess.run(
+            [str(BIN / "flask"), "--app", "directory", *args],
+            env=self.env,
+            cwd=ROOT,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
     def mails(self) -> list[Path]:
         folder = self.instance / "mail"
-        return sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() \
-            else []
+        return (
+            sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+        )
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +71,15 @@ def live_server(tmp_path_factory, worker_id):
     instance.mkdir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
-    env.update({
-        "DIRECTORY_INSTANCE_PATH": str(instance),
-        "DIRECTORY_SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-        "DIRECTORY_CANONICAL_URL": f"http://127.0.0.1:{port}",
-        "DIRECTORY_RATELIMIT_ENABLED": "false",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DIRECTORY_INSTANCE_PATH": str(instance),
+            "DIRECTORY_SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+            "DIRECTORY_CANONICAL_URL": f"http://127.0.0.1:{port}",
+            "DIRECTORY_RATELIMIT_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if PG_URI:
         schema = f"browser_{worker_id}"
         engine = create_engine(PG_URI)
@@ -80,9 +97,20 @@ def live_server(tmp_path_factory, worker_id):
         server.flask("search", "rebuild")
     log = open(instance / "server.log", "w")  # noqa: SIM115 - open for the whole session
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--timeout", "60", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 30
     while True:
@@ -92,8 +120,9 @@ def live_server(tmp_path_factory, worker_id):
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("live server did not start:\n"
-                                   + (instance / "server.log").read_text())
+                raise RuntimeError(
+                    "live server did not start:\n" + (instance / "server.log").read_text()
+                )
             time.sleep(0.2)
     yield server
     proc.terminate()

@@ -32,7 +32,8 @@ def log_in(page, address: str, password: str, remember: bool = False) -> None:
 
 
 def test_visitor_registers_verifies_logs_in_and_out_and_the_old_cookie_dies(
-        page, browser, live_server):
+    page, browser, live_server
+):
     address = "browser.visitor@example.com"
     page.goto("/")
     page.get_by_role("link", name="Register").click()
@@ -112,8 +113,14 @@ def test_admin_reaches_the_user_list_only_after_the_second_factor(page):
 
 
 def test_a_new_moderator_from_the_command_line_must_set_up_the_second_factor(page, live_server):
-    out = live_server.flask("users", "create", "new.moderator@example.com", "--role", "moderator",
-                            input="a new moderator passphrase\n")
+    out = live_server.flask(
+        "users",
+        "create",
+        "new.moderator@example.com",
+        "--role",
+        "moderator",
+        input="a new moderator passphrase\n",
+    )
     assert "Created user" in out.stdout
     log_in(page, "new.moderator@example.com", "a new moderator passphrase")
     page.wait_for_url(re.compile(r"/auth/totp/setup"))

@@ -63,8 +63,7 @@ def decide(page, queue_url: str, heading_text: str, statement: str) -> None:
     assert page.locator(".alert-success").count() == 1
 
 
-def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live_server,
-                                                                   tmp_path):
+def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live_server, tmp_path):
     if not _login_page_exists(live_server.url):
         pytest.skip("the login form (/auth/login) is not on this branch yet")
     owner_ctx, owner = new_page(browser, live_server)
@@ -74,7 +73,8 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         # A visitor-facing clinic nobody manages yet.
         visitor.goto("/search")
         hrefs = visitor.locator(".clinic-card .card-title a").evaluate_all(
-            "links => links.map(a => a.getAttribute('href'))")
+            "links => links.map(a => a.getAttribute('href'))"
+        )
         for href in hrefs:
             visitor.goto(href)
             if visitor.locator(".claim-link").count():

@@ -27,21 +27,25 @@ from tests.browser.conftest import screenshot, serious_violations
 from tests.conftest import totp_now
 from tests.factories import image_bytes
 
-TEXT = ("Eight months after my last session the dots still look like a real buzz cut, even "
-        "in bright light. The hairline was drawn with me and suits my age; no blue tint at all.")
+TEXT = (
+    "Eight months after my last session the dots still look like a real buzz cut, even "
+    "in bright light. The hairline was drawn with me and suits my age; no blue tint at all."
+)
 
 
 @pytest.fixture(scope="module")
 def live_app(live_server):
     env = live_server.env
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": env["DIRECTORY_SECRET_KEY"],
-        "INSTANCE_PATH": str(live_server.instance),
-        "SQLALCHEMY_DATABASE_URI": env.get("DIRECTORY_SQLALCHEMY_DATABASE_URI")
-        or "sqlite:///" + str(live_server.instance / "directory.sqlite3"),
-        "LIVE_URL": live_server.url,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": env["DIRECTORY_SECRET_KEY"],
+            "INSTANCE_PATH": str(live_server.instance),
+            "SQLALCHEMY_DATABASE_URI": env.get("DIRECTORY_SQLALCHEMY_DATABASE_URI")
+            or "sqlite:///" + str(live_server.instance / "directory.sqlite3"),
+            "LIVE_URL": live_server.url,
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -64,16 +68,27 @@ def log_in(page, live_app, email: str, totp_secret: str | None = None) -> None:
 
 def _session_cookie(page, live_app, email: str, mfa: bool) -> None:
     with live_app.app_context():
-        token = db.session.execute(select(User.session_token).where(User.email == email)
-                                   ).scalar_one()
+        token = db.session.execute(
+            select(User.session_token).where(User.email == email)
+        ).scalar_one()
     signer = Flask("cookie")
     signer.secret_key = live_app.config["SECRET_KEY"]
     data = {"_user_id": token, "_fresh": True}
     if mfa:
         data["mfa_ok"] = token
     value = SecureCookieSessionInterface().get_signing_serializer(signer).dumps(data)
-    page.context.add_cookies([{"name": "session", "value": value, "domain": "127.0.0.1",
-                               "path": "/", "httpOnly": True, "sameSite": "Lax"}])
+    page.context.add_cookies(
+        [
+            {
+                "name": "session",
+                "value": value,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
 
 
 def pick(live_app) -> tuple[str, str, str | None]:
@@ -82,11 +97,19 @@ def pick(live_app) -> tuple[str, str, str | None]:
         for i in range(1, 60):
             email = f"reviewer{i}@example.com"
             user = db.session.execute(select(User).where(User.email == email)).scalar_one()
-            done = set(db.session.execute(select(Review.clinic_id).where(
-                Review.author_id == user.id)).scalars())
-            for clinic in db.session.execute(select(Clinic).where(
+            done = set(
+                db.session.execute(
+                    select(Review.clinic_id).where(Review.author_id == user.id)
+                ).scalars()
+            )
+            for clinic in db.session.execute(
+                select(Clinic)
+                .where(
                     Clinic.status.in_(("listed", "claimed", "verified")),
-                    Clinic.quality_score.is_not(None)).order_by(Clinic.id)).scalars():
+                    Clinic.quality_score.is_not(None),
+                )
+                .order_by(Clinic.id)
+            ).scalars():
                 if clinic.id not in done and clinic.owner_id != user.id:
                     return email, clinic.slug, clinic.name
     raise AssertionError("no reviewer/clinic pair left in the demo data")
@@ -124,7 +147,8 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     page.get_by_label("Treatment").select_option("full_scalp")
     page.get_by_label("Number of sessions").fill("3")
     healing_5 = page.get_by_role("group", name=re.compile("healed and held")).get_by_label(
-        "5", exact=True)
+        "5", exact=True
+    )
     page.get_by_label("Month", exact=True).select_option(str(last.month))
     page.get_by_label("Year", exact=True).select_option(str(last.year))
     assert healing_5.is_disabled()  # offered only 6 months after the last session
@@ -133,10 +157,10 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     assert healing_5.is_enabled()
     overall = page.get_by_role("group", name=re.compile("How good is the result overall"))
     overall.get_by_label("5", exact=True).check()
-    page.get_by_role("group", name=re.compile("real stubble")).get_by_label(
-        "5", exact=True).check()
+    page.get_by_role("group", name=re.compile("real stubble")).get_by_label("5", exact=True).check()
     page.get_by_role("group", name=re.compile("healed and held")).get_by_label(
-        "4", exact=True).check()
+        "4", exact=True
+    ).check()
     page.get_by_label("Your testimonial", exact=True).fill(TEXT)
     photo = tmp_path / "result.jpg"
     photo.write_bytes(image_bytes("JPEG", size=(320, 240), seed=77))
@@ -163,8 +187,13 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     mpage.goto("/moderation/reviews")
     item = mpage.locator("article.moderation-item", has_text=TEXT[:40])
     assert item.count() == 1
-    for label in ("Account age", "E-mail verified", "Near-duplicate text",
-                  "Shared network origin", "Photos matching"):
+    for label in (
+        "Account age",
+        "E-mail verified",
+        "Near-duplicate text",
+        "Shared network origin",
+        "Photos matching",
+    ):
         assert item.get_by_text(re.compile(label)).count() >= 1
     assert item.locator("img").count() == 1
     assert serious_violations(mpage) == []
@@ -172,7 +201,8 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     item.get_by_label("Decision", exact=True).select_option("publish")
     item.get_by_label("Reason", exact=True).select_option("meets_guidelines")
     item.get_by_label(re.compile("Statement of reasons")).fill(
-        "First-hand account with a matching photo.")
+        "First-hand account with a matching photo."
+    )
     item.get_by_role("button", name="Record decision").click()
     mpage.wait_for_url(re.compile(r"/moderation/reviews$"))
     assert mpage.get_by_text(re.compile("Decision recorded")).is_visible()

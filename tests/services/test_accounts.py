@@ -14,7 +14,8 @@ from tests.factories import PASSWORD, UserFactory
 def test_password_rule_is_length_and_common_list_only():
     assert accounts.password_problem("x" * 11)
     assert accounts.password_problem("y" * 12) is None or "common" in accounts.password_problem(
-        "y" * 12)
+        "y" * 12
+    )
     assert accounts.password_problem("no digits no capitals") is None
     assert accounts.password_problem("ünïcödé pässwörd") is None
     assert accounts.password_problem("x" * 1025)
@@ -34,8 +35,11 @@ def test_authenticate_returns_none_for_unknown_wrong_and_oversized_input(app):
 
 def test_only_admins_change_roles_and_never_their_own(app):
     with app.app_context():
-        admin, mod, target = (UserFactory(role="admin"), UserFactory(role="moderator"),
-                              UserFactory())
+        admin, mod, target = (
+            UserFactory(role="admin"),
+            UserFactory(role="moderator"),
+            UserFactory(),
+        )
         with pytest.raises(NotAllowed):
             accounts.set_role(target, "admin", by=mod, statement="I would like that.")
         with pytest.raises(NotAllowed):

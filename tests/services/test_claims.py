@@ -18,8 +18,13 @@ def mails(app):
 
 
 def submit(clinic, user, **over):
-    data = dict(role_at_clinic="Owner", business_email="me@free.example", phone="+44 20 1234",
-                evidence_links="https://free.example/team", evidence="I founded it.")
+    data = dict(
+        role_at_clinic="Owner",
+        business_email="me@free.example",
+        phone="+44 20 1234",
+        evidence_links="https://free.example/team",
+        evidence="I founded it.",
+    )
     data.update(over)
     return claims.submit(clinic, by=user, **data)
 
@@ -97,9 +102,14 @@ def test_approval_makes_the_claimant_owner_logs_and_tells_them(app, setup):
         assert (row.item_type, row.item_id, row.action) == ("claim", claim.id, "approve")
         assert row.clinic_id == clinic.id and row.subject_user_id == setup["claimant"]
         assert row.moderator_id == setup["mod"] and row.reason_code == "meets_guidelines"
-        assert db.session.execute(
-            select(func.count()).select_from(SearchOutbox).where(
-                SearchOutbox.clinic_id == clinic.id)).scalar_one() >= 1
+        assert (
+            db.session.execute(
+                select(func.count())
+                .select_from(SearchOutbox)
+                .where(SearchOutbox.clinic_id == clinic.id)
+            ).scalar_one()
+            >= 1
+        )
     sent = mails(app)
     assert len(sent) == 1
     body = sent[0]
@@ -126,8 +136,12 @@ def test_verified_clinic_keeps_its_status_when_claimed(app):
 def test_rejection_changes_nothing_on_the_clinic_and_tells_the_claimant(app, setup):
     with app.app_context():
         claim = db.session.get(ClinicClaim, setup["claim"])
-        claims.reject(claim, by=db.session.get(User, setup["mod"]),
-                      reason_code="insufficient_evidence", statement="No link to the clinic shown.")
+        claims.reject(
+            claim,
+            by=db.session.get(User, setup["mod"]),
+            reason_code="insufficient_evidence",
+            statement="No link to the clinic shown.",
+        )
         db.session.commit()
         clinic = db.session.get(Clinic, setup["clinic"])
         assert clinic.owner_id is None and clinic.status == "listed"
@@ -189,16 +203,19 @@ def test_a_decision_needs_a_known_reason_and_a_statement(app, setup):
         assert claim.status == "pending" and claim.clinic.owner_id is None
 
 
-@pytest.mark.parametrize("email,website,expected", [
-    ("a@clinic.example", "https://clinic.example", True),
-    ("a@clinic.example", "https://www.clinic.example/about", True),
-    ("a@mail.clinic.example", "https://clinic.example", True),
-    ("a@CLINIC.example", "http://clinic.example", True),
-    ("a@clinic.example.evil.com", "https://clinic.example", False),
-    ("a@notclinic.example", "https://clinic.example", False),
-    ("a@gmail.com", "https://clinic.example", False),
-    ("a@clinic.example", None, False),
-    (None, "https://clinic.example", False),
-])
+@pytest.mark.parametrize(
+    "email,website,expected",
+    [
+        ("a@clinic.example", "https://clinic.example", True),
+        ("a@clinic.example", "https://www.clinic.example/about", True),
+        ("a@mail.clinic.example", "https://clinic.example", True),
+        ("a@CLINIC.example", "http://clinic.example", True),
+        ("a@clinic.example.evil.com", "https://clinic.example", False),
+        ("a@notclinic.example", "https://clinic.example", False),
+        ("a@gmail.com", "https://clinic.example", False),
+        ("a@clinic.example", None, False),
+        (None, "https://clinic.example", False),
+    ],
+)
 def test_business_email_matches_the_website_domain(email, website, expected):
     assert email_matches_website(email, website) is expected

@@ -43,20 +43,33 @@ def u(i):
 
 
 def submit(world, author_id=None, **over):
-    base = dict(treatment_type="full_scalp", sessions=3, last_session_month=months_ago(8),
-                overall=5, text=GOOD_TEXT, ratings={"realism": 5},
-                practitioner_id=world.practitioner_id)
+    base = dict(
+        treatment_type="full_scalp",
+        sessions=3,
+        last_session_month=months_ago(8),
+        overall=5,
+        text=GOOD_TEXT,
+        ratings={"realism": 5},
+        practitioner_id=world.practitioner_id,
+    )
     base.update(over)
     clinic = db.session.get(Clinic, world.clinic_id)
     photos = base.pop("photos", None)
-    r = svc.submit(clinic, by=u(author_id or world.author_id), data=svc.ReviewInput(**base),
-                   photos=photos, consent=bool(photos), origin="o1")
+    r = svc.submit(
+        clinic,
+        by=u(author_id or world.author_id),
+        data=svc.ReviewInput(**base),
+        photos=photos,
+        consent=bool(photos),
+        origin="o1",
+    )
     db.session.commit()
     return r
 
 
 def mails(app):
     import os
+
     folder = app.config["MAIL_DIR"]
     if not os.path.exists(folder):
         return []
@@ -68,15 +81,23 @@ def mails(app):
 
 
 def decisions():
-    return db.session.execute(select(ModerationDecision).order_by(ModerationDecision.id)
-                              ).scalars().all()
+    return (
+        db.session.execute(select(ModerationDecision).order_by(ModerationDecision.id))
+        .scalars()
+        .all()
+    )
 
 
 def test_publish_makes_review_and_consented_photos_public_and_scores_at_once(app, world):
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=1)])
-        moderation.decide_review(r, by=u(world.moderator_id), action="publish",
-                                 reason_code="meets_guidelines", statement="First-hand, on topic.")
+        moderation.decide_review(
+            r,
+            by=u(world.moderator_id),
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         db.session.commit()
         clinic = db.session.get(Clinic, world.clinic_id)
         assert r.status == "published" and r.published_at is not None
@@ -87,7 +108,12 @@ def test_publish_makes_review_and_consented_photos_public_and_scores_at_once(app
         assert db.session.get(Practitioner, world.practitioner_id).review_count == 1
         d = decisions()[-1]
         assert (d.action, d.previous_status, d.new_status, d.subject_user_id, d.clinic_id) == (
-            "publish", "pending", "published", world.author_id, world.clinic_id)
+            "publish",
+            "pending",
+            "published",
+            world.author_id,
+            world.clinic_id,
+        )
         assert d.moderator_id == world.moderator_id and d.item_submitted_at is not None
         msg = mails(app)[-1]
         assert msg["To"] == "author@mail.test"
@@ -98,8 +124,13 @@ def test_publish_makes_review_and_consented_photos_public_and_scores_at_once(app
 def test_reject_tells_author_how_to_appeal_and_keeps_score(app, world):
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=2)])
-        moderation.decide_review(r, by=u(world.moderator_id), action="reject",
-                                 reason_code="off_topic", statement="Not about SMP work at all.")
+        moderation.decide_review(
+            r,
+            by=u(world.moderator_id),
+            action="reject",
+            reason_code="off_topic",
+            statement="Not about SMP work at all.",
+        )
         db.session.commit()
         assert r.status == "rejected" and r.photos[0].status == "rejected"
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
@@ -112,55 +143,105 @@ def test_verify_needs_proof_and_raises_weight(app, world):
         r = submit(world)
         mod = u(world.moderator_id)
         with pytest.raises(Invalid, match="proof"):
-            moderation.decide_review(r, by=mod, action="verify", reason_code="verified_proof",
-                                     statement="Invoice checked by me.")
-        moderation.decide_review(r, by=mod, action="publish", reason_code="meets_guidelines",
-                                 statement="First-hand, on topic.")
+            moderation.decide_review(
+                r,
+                by=mod,
+                action="verify",
+                reason_code="verified_proof",
+                statement="Invoice checked by me.",
+            )
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         before = db.session.get(Clinic, world.clinic_id).effective_weight
-        moderation.decide_review(r, by=mod, action="verify", reason_code="verified_proof",
-                                 statement="Proof matches the clinic.", proof="Invoice 2025-114")
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="verify",
+            reason_code="verified_proof",
+            statement="Proof matches the clinic.",
+            proof="Invoice 2025-114",
+        )
         db.session.commit()
         clinic = db.session.get(Clinic, world.clinic_id)
         assert r.verified_at is not None and r.verification_note == "Invoice 2025-114"
         assert clinic.verified_count == 1 and clinic.effective_weight > before
         assert "Invoice 2025-114" in decisions()[-1].statement
         with pytest.raises(InvalidState):
-            moderation.decide_review(r, by=mod, action="verify", reason_code="verified_proof",
-                                     statement="Proof matches the clinic.", proof="again")
+            moderation.decide_review(
+                r,
+                by=mod,
+                action="verify",
+                reason_code="verified_proof",
+                statement="Proof matches the clinic.",
+                proof="again",
+            )
 
 
 def test_remove_published_review_recomputes(app, world):
     with app.app_context():
         r = submit(world)
         mod = u(world.moderator_id)
-        moderation.decide_review(r, by=mod, action="publish", reason_code="meets_guidelines",
-                                 statement="First-hand, on topic.")
-        moderation.decide_review(r, by=mod, action="remove", reason_code="spam",
-                                 statement="Advertising for another studio.")
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="remove",
+            reason_code="spam",
+            statement="Advertising for another studio.",
+        )
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
 
 
-@pytest.mark.parametrize("status,action", [("published", "publish"), ("published", "reject"),
-                                           ("pending", "remove"), ("rejected", "publish")])
+@pytest.mark.parametrize(
+    "status,action",
+    [
+        ("published", "publish"),
+        ("published", "reject"),
+        ("pending", "remove"),
+        ("rejected", "publish"),
+    ],
+)
 def test_decisions_from_the_wrong_state_are_refused(app, world, status, action):
     with app.app_context():
         r = submit(world)
         r.status = status
         db.session.commit()
         with pytest.raises(InvalidState):
-            moderation.decide_review(r, by=u(world.moderator_id), action=action,
-                                     reason_code="meets_guidelines", statement="Looks fine to me.")
+            moderation.decide_review(
+                r,
+                by=u(world.moderator_id),
+                action=action,
+                reason_code="meets_guidelines",
+                statement="Looks fine to me.",
+            )
 
 
-@pytest.mark.parametrize("reason,statement", [("nonsense", "A long enough statement."),
-                                              ("spam", "short")])
+@pytest.mark.parametrize(
+    "reason,statement", [("nonsense", "A long enough statement."), ("spam", "short")]
+)
 def test_bad_reason_or_statement_refused(app, world, reason, statement):
     with app.app_context():
         r = submit(world)
         with pytest.raises(Invalid):
-            moderation.decide_review(r, by=u(world.moderator_id), action="reject",
-                                     reason_code=reason, statement=statement)
+            moderation.decide_review(
+                r,
+                by=u(world.moderator_id),
+                action="reject",
+                reason_code=reason,
+                statement=statement,
+            )
         db.session.rollback()
         assert db.session.get(Review, r.id).status == "pending" and decisions() == []
 
@@ -172,17 +253,32 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(app, world):
         other_clinic = ClinicFactory()
         own = ReviewFactory(author=mod, clinic=other_clinic, status="pending")
         with pytest.raises(NotAllowed, match="own item"):
-            moderation.decide_review(own, by=mod, action="publish",
-                                     reason_code="meets_guidelines", statement="Looks fine to me.")
+            moderation.decide_review(
+                own,
+                by=mod,
+                action="publish",
+                reason_code="meets_guidelines",
+                statement="Looks fine to me.",
+            )
         owned = ClinicFactory(owner=mod)
         r = ReviewFactory(clinic=owned, status="pending")
         with pytest.raises(NotAllowed, match="clinic you own"):
-            moderation.decide_review(r, by=mod, action="publish",
-                                     reason_code="meets_guidelines", statement="Looks fine to me.")
+            moderation.decide_review(
+                r,
+                by=mod,
+                action="publish",
+                reason_code="meets_guidelines",
+                statement="Looks fine to me.",
+            )
         consumer = u(world.other_id)
         with pytest.raises(NotAllowed):
-            moderation.decide_review(r, by=consumer, action="publish",
-                                     reason_code="meets_guidelines", statement="Looks fine to me.")
+            moderation.decide_review(
+                r,
+                by=consumer,
+                action="publish",
+                reason_code="meets_guidelines",
+                statement="Looks fine to me.",
+            )
         db.session.rollback()
         assert decisions() == []
 
@@ -190,8 +286,13 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(app, world):
 def test_audit_rows_cannot_be_changed(app, world):
     with app.app_context():
         r = submit(world)
-        moderation.decide_review(r, by=u(world.moderator_id), action="publish",
-                                 reason_code="meets_guidelines", statement="First-hand, on topic.")
+        moderation.decide_review(
+            r,
+            by=u(world.moderator_id),
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         db.session.commit()
         d = decisions()[0]
         d.statement = "rewritten"
@@ -203,26 +304,43 @@ def test_followup_publish_changes_healing_in_score(app, world):
     with app.app_context():
         mod = u(world.moderator_id)
         r = submit(world, overall=4, ratings={"realism": 4})
-        moderation.decide_review(r, by=mod, action="publish", reason_code="meets_guidelines",
-                                 statement="First-hand, on topic.")
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         db.session.commit()
         before = db.session.get(Clinic, world.clinic_id).quality_score
-        fu = svc.add_followup(r, by=u(world.author_id), text="Two years on it has faded badly.",
-                              healing=1, needed_correction=True)
+        fu = svc.add_followup(
+            r,
+            by=u(world.author_id),
+            text="Two years on it has faded badly.",
+            healing=1,
+            needed_correction=True,
+        )
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score == before
-        moderation.decide_followup(fu, by=mod, action="publish", reason_code="meets_guidelines",
-                                   statement="An honest update.")
+        moderation.decide_followup(
+            fu,
+            by=mod,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="An honest update.",
+        )
         db.session.commit()
         clinic = db.session.get(Clinic, world.clinic_id)
         assert clinic.quality_score < before and clinic.correction_count == 1
         d = decisions()[-1]
         assert d.item_type == "followup" and d.subject_user_id == world.author_id
         with pytest.raises(InvalidState):
-            moderation.decide_followup(fu, by=mod, action="reject", reason_code="spam",
-                                       statement="Not a real update.")
-        moderation.decide_followup(fu, by=mod, action="remove", reason_code="spam",
-                                   statement="Not a real update.")
+            moderation.decide_followup(
+                fu, by=mod, action="reject", reason_code="spam", statement="Not a real update."
+            )
+        moderation.decide_followup(
+            fu, by=mod, action="remove", reason_code="spam", statement="Not a real update."
+        )
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score == pytest.approx(before)
 
@@ -233,20 +351,40 @@ def test_photo_queue_decisions(app, world):
         r = submit(world, photos=[image_bytes(seed=5)])
         photo = r.photos[0]
         with pytest.raises(InvalidState, match="testimonial first"):
-            moderation.decide_photo(photo, by=mod, action="publish",
-                                    reason_code="meets_guidelines", statement="A fine photo.")
-        moderation.decide_review(r, by=mod, action="publish", reason_code="meets_guidelines",
-                                 statement="First-hand, on topic.")
+            moderation.decide_photo(
+                photo,
+                by=mod,
+                action="publish",
+                reason_code="meets_guidelines",
+                statement="A fine photo.",
+            )
+        moderation.decide_review(
+            r,
+            by=mod,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         db.session.commit()
         weight_with = db.session.get(Clinic, world.clinic_id).effective_weight
-        moderation.decide_photo(photo, by=mod, action="reject", reason_code="stolen_photo",
-                                statement="A stock image from a catalogue.")
+        moderation.decide_photo(
+            photo,
+            by=mod,
+            action="reject",
+            reason_code="stolen_photo",
+            statement="A stock image from a catalogue.",
+        )
         db.session.commit()
         assert photo.status == "removed"
         assert db.session.get(Clinic, world.clinic_id).effective_weight < weight_with
         with pytest.raises(NotAllowed):
-            moderation.decide_photo(photo, by=u(world.author_id), action="publish",
-                                    reason_code="meets_guidelines", statement="A fine photo.")
+            moderation.decide_photo(
+                photo,
+                by=u(world.author_id),
+                action="publish",
+                reason_code="meets_guidelines",
+                statement="A fine photo.",
+            )
 
 
 def test_similar_photo_signal(app, world):
@@ -273,10 +411,16 @@ def test_signals_shared_origin_with_owner_and_other_reviewers(app, world):
 
 # --- reports -----------------------------------------------------------------------------
 
+
 def published(world):
     r = submit(world)
-    moderation.decide_review(r, by=u(world.moderator_id), action="publish",
-                             reason_code="meets_guidelines", statement="First-hand, on topic.")
+    moderation.decide_review(
+        r,
+        by=u(world.moderator_id),
+        action="publish",
+        reason_code="meets_guidelines",
+        statement="First-hand, on topic.",
+    )
     db.session.commit()
     return r
 
@@ -319,22 +463,37 @@ def test_uphold_removes_and_tells_author_dismiss_restores_visibility(app, world)
         rep = reports.file("review", r.id, by=u(world.other_id), reason="illegal")
         db.session.commit()
         assert not r.is_public
-        moderation.decide_report(rep, by=u(world.moderator_id), uphold=False,
-                                 reason_code="meets_guidelines", statement="Nothing illegal here.")
+        moderation.decide_report(
+            rep,
+            by=u(world.moderator_id),
+            uphold=False,
+            reason_code="meets_guidelines",
+            statement="Nothing illegal here.",
+        )
         db.session.commit()
         assert r.is_public and rep.status == "dismissed"
         assert db.session.get(Clinic, world.clinic_id).review_count == 1
         rep2 = reports.file("review", r.id, by=UserFactory(), reason="fake")
         db.session.commit()
-        moderation.decide_report(rep2, by=u(world.moderator_id), uphold=True,
-                                 reason_code="not_first_hand", statement="The author admits it.")
+        moderation.decide_report(
+            rep2,
+            by=u(world.moderator_id),
+            uphold=True,
+            reason_code="not_first_hand",
+            statement="The author admits it.",
+        )
         db.session.commit()
         assert r.status == "removed" and rep2.status == "upheld"
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
         assert "not_first_hand" in mails(app)[-1].get_payload()
         with pytest.raises(InvalidState):
-            moderation.decide_report(rep2, by=u(world.moderator_id), uphold=True,
-                                     reason_code="spam", statement="Decided again here.")
+            moderation.decide_report(
+                rep2,
+                by=u(world.moderator_id),
+                uphold=True,
+                reason_code="spam",
+                statement="Decided again here.",
+            )
 
 
 def test_moderator_cannot_decide_own_report(app, world):
@@ -343,8 +502,13 @@ def test_moderator_cannot_decide_own_report(app, world):
         rep = reports.file("review", r.id, by=u(world.moderator2_id), reason="fake")
         db.session.commit()
         with pytest.raises(NotAllowed):
-            moderation.decide_report(rep, by=u(world.moderator2_id), uphold=True,
-                                     reason_code="spam", statement="I reported this myself.")
+            moderation.decide_report(
+                rep,
+                by=u(world.moderator2_id),
+                uphold=True,
+                reason_code="spam",
+                statement="I reported this myself.",
+            )
 
 
 def test_reports_by_a_clinic_owner_are_counted_per_clinic(app, world):
@@ -356,8 +520,13 @@ def test_reports_by_a_clinic_owner_are_counted_per_clinic(app, world):
         db.session.commit()
         assert rep.by_clinic_id == rival.id
         assert reports.counts_for_clinic(rival) == (1, 0)
-        moderation.decide_report(rep, by=u(world.moderator_id), uphold=True,
-                                 reason_code="not_first_hand", statement="Confirmed fake review.")
+        moderation.decide_report(
+            rep,
+            by=u(world.moderator_id),
+            uphold=True,
+            reason_code="not_first_hand",
+            statement="Confirmed fake review.",
+        )
         db.session.commit()
         assert reports.counts_for_clinic(rival) == (1, 1)
         assert reports.counts_for_clinic(db.session.get(Clinic, world.clinic_id)) == (0, 0)
@@ -365,10 +534,16 @@ def test_reports_by_a_clinic_owner_are_counted_per_clinic(app, world):
 
 # --- appeals -----------------------------------------------------------------------------
 
+
 def rejected(world):
     r = submit(world)
-    moderation.decide_review(r, by=u(world.moderator_id), action="reject",
-                             reason_code="not_first_hand", statement="Reads like an advert.")
+    moderation.decide_review(
+        r,
+        by=u(world.moderator_id),
+        action="reject",
+        reason_code="not_first_hand",
+        statement="Reads like an advert.",
+    )
     db.session.commit()
     return r
 
@@ -380,18 +555,30 @@ def test_appeal_once_by_author_decided_by_another_moderator_restores(app, world)
             moderation.file_appeal("review", r.id, by=u(world.other_id), text="I was there, truly.")
         with pytest.raises(Invalid):
             moderation.file_appeal("review", r.id, by=u(world.author_id), text="no")
-        appeal = moderation.file_appeal("review", r.id, by=u(world.author_id),
-                                        text="I was treated there; here is my booking.")
+        appeal = moderation.file_appeal(
+            "review", r.id, by=u(world.author_id), text="I was treated there; here is my booking."
+        )
         db.session.commit()
         with pytest.raises(InvalidState, match="once"):
-            moderation.file_appeal("review", r.id, by=u(world.author_id),
-                                   text="A second try at the appeal.")
+            moderation.file_appeal(
+                "review", r.id, by=u(world.author_id), text="A second try at the appeal."
+            )
         db.session.rollback()
         with pytest.raises(NotAllowed, match="different moderator"):
-            moderation.decide_appeal(appeal, by=u(world.moderator_id), uphold=True,
-                                     reason_code="meets_guidelines", statement="I was wrong then.")
-        moderation.decide_appeal(appeal, by=u(world.moderator2_id), uphold=True,
-                                 reason_code="meets_guidelines", statement="Booking confirms it.")
+            moderation.decide_appeal(
+                appeal,
+                by=u(world.moderator_id),
+                uphold=True,
+                reason_code="meets_guidelines",
+                statement="I was wrong then.",
+            )
+        moderation.decide_appeal(
+            appeal,
+            by=u(world.moderator2_id),
+            uphold=True,
+            reason_code="meets_guidelines",
+            statement="Booking confirms it.",
+        )
         db.session.commit()
         assert r.status == "published" and appeal.status == "upheld"
         assert db.session.get(Clinic, world.clinic_id).review_count == 1
@@ -407,8 +594,9 @@ def test_appeal_refused_for_published_or_pending_items(app, world):
     with app.app_context():
         r = submit(world)
         with pytest.raises(InvalidState):
-            moderation.file_appeal("review", r.id, by=u(world.author_id),
-                                   text="Please publish it faster.")
+            moderation.file_appeal(
+                "review", r.id, by=u(world.author_id), text="Please publish it faster."
+            )
         with pytest.raises(NotFound):
             moderation.file_appeal("clinic", 1, by=u(world.author_id), text="x" * 30)
 
@@ -416,11 +604,16 @@ def test_appeal_refused_for_published_or_pending_items(app, world):
 def test_denied_appeal_keeps_item_rejected(app, world):
     with app.app_context():
         r = rejected(world)
-        appeal = moderation.file_appeal("review", r.id, by=u(world.author_id),
-                                        text="I was treated there; here is my booking.")
-        moderation.decide_appeal(appeal, by=u(world.moderator2_id), uphold=False,
-                                 reason_code="insufficient_evidence",
-                                 statement="The booking is for another clinic.")
+        appeal = moderation.file_appeal(
+            "review", r.id, by=u(world.author_id), text="I was treated there; here is my booking."
+        )
+        moderation.decide_appeal(
+            appeal,
+            by=u(world.moderator2_id),
+            uphold=False,
+            reason_code="insufficient_evidence",
+            statement="The booking is for another clinic.",
+        )
         db.session.commit()
         assert r.status == "rejected" and appeal.status == "denied"
         assert db.session.execute(select(Appeal)).scalar_one().decided_by_id == world.moderator2_id
@@ -436,33 +629,48 @@ def test_queue_sizes_count_each_queue(app, world):
         assert sizes["new_clinics"][1] < datetime.now(UTC) - timedelta(days=1)
 
 
-
 def test_photo_and_result_case_reports_remove_the_item(app, world):
     from directory.models import Photo, ResultCase
     from tests.factories import ResultCaseFactory
 
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=21)])
-        moderation.decide_review(r, by=u(world.moderator_id), action="publish",
-                                 reason_code="meets_guidelines", statement="First-hand, on topic.")
+        moderation.decide_review(
+            r,
+            by=u(world.moderator_id),
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand, on topic.",
+        )
         db.session.commit()
         photo = r.photos[0]
         weight = db.session.get(Clinic, world.clinic_id).effective_weight
         rep = reports.file("photo", photo.id, by=u(world.other_id), reason="stolen_photo")
         db.session.commit()
         assert db.session.get(Photo, photo.id).status == "published"  # visible while examined
-        moderation.decide_report(rep, by=u(world.moderator_id), uphold=True,
-                                 reason_code="stolen_photo", statement="Found on a stock site.")
+        moderation.decide_report(
+            rep,
+            by=u(world.moderator_id),
+            uphold=True,
+            reason_code="stolen_photo",
+            statement="Found on a stock site.",
+        )
         db.session.commit()
         assert db.session.get(Photo, photo.id).status == "removed"
         assert db.session.get(Clinic, world.clinic_id).effective_weight < weight
 
-        case = ResultCaseFactory(clinic=db.session.get(Clinic, world.clinic_id),
-                                 submitted_by_id=world.owner_id)
+        case = ResultCaseFactory(
+            clinic=db.session.get(Clinic, world.clinic_id), submitted_by_id=world.owner_id
+        )
         rep = reports.file("result_case", case.id, by=u(world.other_id), reason="fake")
         db.session.commit()
-        moderation.decide_report(rep, by=u(world.moderator_id), uphold=True,
-                                 reason_code="stolen_photo", statement="Same photos as another.")
+        moderation.decide_report(
+            rep,
+            by=u(world.moderator_id),
+            uphold=True,
+            reason_code="stolen_photo",
+            statement="Same photos as another.",
+        )
         db.session.commit()
         assert db.session.get(ResultCase, case.id).status == "removed"
         assert decisions()[-1].subject_user_id == world.owner_id
@@ -484,16 +692,32 @@ def test_same_text_rated_1_and_5_gets_the_same_signals(app, world):
     with app.app_context():
         clinic_b = ClinicFactory()
         short = "Not much to say, really." * 4
-        low = svc.submit(db.session.get(Clinic, world.clinic_id), by=u(world.author_id),
-                         data=svc.ReviewInput(treatment_type="hairline", sessions=2,
-                                              last_session_month=months_ago(7), overall=1,
-                                              text=short, ratings={k: 1 for k in (
-                                                  "realism", "care")}), origin="n")
-        high = svc.submit(clinic_b, by=u(world.author_id),
-                          data=svc.ReviewInput(treatment_type="hairline", sessions=2,
-                                               last_session_month=months_ago(7), overall=5,
-                                               text=short, ratings={k: 5 for k in (
-                                                   "realism", "care")}), origin="n")
+        low = svc.submit(
+            db.session.get(Clinic, world.clinic_id),
+            by=u(world.author_id),
+            data=svc.ReviewInput(
+                treatment_type="hairline",
+                sessions=2,
+                last_session_month=months_ago(7),
+                overall=1,
+                text=short,
+                ratings={k: 1 for k in ("realism", "care")},
+            ),
+            origin="n",
+        )
+        high = svc.submit(
+            clinic_b,
+            by=u(world.author_id),
+            data=svc.ReviewInput(
+                treatment_type="hairline",
+                sessions=2,
+                last_session_month=months_ago(7),
+                overall=5,
+                text=short,
+                ratings={k: 5 for k in ("realism", "care")},
+            ),
+            origin="n",
+        )
         db.session.commit()
         a = [(s.key, s.flag) for s in moderation.signals_for_review(low)]
         b = [(s.key, s.flag) for s in moderation.signals_for_review(high)]

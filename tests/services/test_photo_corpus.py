@@ -41,15 +41,19 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares a huge canvas but carries almost no data (a bomb's shape)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
-            + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def jpeg_with_size(width: int, height: int) -> bytes:
     """A real small JPEG whose SOF header is patched to claim a huge size."""
     data = bytearray(image_bytes("JPEG", size=(16, 16)))
     i = data.index(b"\xff\xc0")
-    data[i + 5:i + 9] = struct.pack(">HH", height, width)
+    data[i + 5 : i + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
@@ -59,8 +63,12 @@ def zlib_bomb_png(width: int, height: int) -> bytes:
     comp = zlib.compressobj(9)
     body = b"".join(comp.compress(raw_row) for _ in range(height)) + comp.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body)
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 ACCEPTED = {
@@ -205,8 +213,13 @@ def test_bombs_do_not_grow_memory(tmp_path, name):
     RGB decode alone would need 120 MB)."""
     path = tmp_path / "bomb"
     path.write_bytes(OVERSIZE[name]())
-    out = subprocess.run([sys.executable, "-c", PROBE, str(path), "decode"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), "decode"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     grown_kb = int(out.stdout.strip())
     assert grown_kb < 30 * 1024, f"{name}: peak RSS grew by {grown_kb} KB"
 
@@ -214,8 +227,12 @@ def test_bombs_do_not_grow_memory(tmp_path, name):
 def test_file_over_byte_cap_is_refused(app_factory):
     app = app_factory(PHOTO_MAX_BYTES=10_000)
     with app.app_context(), pytest.raises(media.InvalidUpload, match="larger than"):
-        media.ingest(image_bytes("PNG", size=(300, 300), seed=1) + b"\x00" * 10_000,
-                     uploader_id=None, kind="review", consent=True)
+        media.ingest(
+            image_bytes("PNG", size=(300, 300), seed=1) + b"\x00" * 10_000,
+            uploader_id=None,
+            kind="review",
+            consent=True,
+        )
 
 
 def metadata_jpeg() -> bytes:
@@ -229,8 +246,13 @@ def metadata_jpeg() -> bytes:
     gps = {1: "N", 2: (51.0, 30.0, 26.0), 3: "W", 4: (0.0, 7.0, 39.0)}
     exif[0x8825] = gps
     out = io.BytesIO()
-    im.save(out, "JPEG", exif=exif.tobytes(), comment=b"Patient: John Smith, DOB 1980",
-            xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SecretXMPValue</x:xmpmeta>')
+    im.save(
+        out,
+        "JPEG",
+        exif=exif.tobytes(),
+        comment=b"Patient: John Smith, DOB 1980",
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SecretXMPValue</x:xmpmeta>',
+    )
     data = out.getvalue()
     assert b"Exif" in data and b"SecretXMPValue" in data and b"John Smith" in data
     return data
@@ -244,7 +266,7 @@ def _markers(data: bytes) -> list[int]:
         markers.append(marker)
         if marker == 0xDA:
             break
-        i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+        i += 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
     return markers
 
 
@@ -254,8 +276,16 @@ def test_metadata_is_gone_from_stored_bytes_and_orientation_applied(app):
         db.session.commit()
         for size in ("web", "thumb"):
             stored = read(media.file_path(photo, size))
-            for needle in (b"Exif", b"SecretCam", b"SecretXMPValue", b"xmpmeta",
-                           b"http://ns.adobe.com", b"John Smith", b"Patient", b"GPS"):
+            for needle in (
+                b"Exif",
+                b"SecretCam",
+                b"SecretXMPValue",
+                b"xmpmeta",
+                b"http://ns.adobe.com",
+                b"John Smith",
+                b"Patient",
+                b"GPS",
+            ):
                 assert needle not in stored, (size, needle)
             markers = _markers(stored)
             assert 0xFE not in markers  # COM
@@ -271,6 +301,7 @@ def test_metadata_is_gone_from_stored_bytes_and_orientation_applied(app):
 
 def test_png_text_chunks_and_webp_exif_are_dropped(app):
     from PIL import PngImagePlugin
+
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "Patient Jane Doe")
     out = io.BytesIO()
@@ -298,8 +329,9 @@ def test_stored_names_are_random_and_say_nothing(app):
         for name in (a.storage_name, b.storage_name):
             stem = name.removesuffix(".jpg")
             assert len(stem) >= 24 and stem.replace("-", "").replace("_", "").isalnum()
-        assert os.path.commonpath([media.file_path(a, "web"), app.instance_path]) == \
-            app.instance_path
+        assert (
+            os.path.commonpath([media.file_path(a, "web"), app.instance_path]) == app.instance_path
+        )
 
 
 def test_rolled_back_transaction_leaves_no_rows_or_files(app):
@@ -323,6 +355,8 @@ def test_corpus_size():
     """SECURITY.md 22 asks for the number of files tried."""
     tried = len(ACCEPTED) + len(REFUSED) + len(DOUBLE_EXTENSIONS) + len(OVERSIZE) + 3
     assert tried >= 40
-    print(f"photo corpus: {len(ACCEPTED)} accepted, {len(REFUSED)} refused by content, "
-          f"{len(DOUBLE_EXTENSIONS)} double extensions, {len(OVERSIZE)} bombs/over-cap, "
-          f"3 metadata fixtures: {tried} files")
+    print(
+        f"photo corpus: {len(ACCEPTED)} accepted, {len(REFUSED)} refused by content, "
+        f"{len(DOUBLE_EXTENSIONS)} double extensions, {len(OVERSIZE)} bombs/over-cap, "
+        f"3 metadata fixtures: {tried} files"
+    )

@@ -30,14 +30,25 @@ from tests.factories import ClinicFactory, PractitionerFactory, ReviewFactory, U
 from tests.manage_support import mail_texts
 
 REASON = dict(reason_code="meets_guidelines", statement="Checked the clinic's website.")
-NEW = dict(name="Dot Masters", city="Manchester", country="GB", services=["full_scalp"],
-           website="https://dotmasters.example", price_min=900, price_max=1800, currency="GBP",
-           languages="English, Urdu", year_founded=2015, description="We do SMP.")
+NEW = dict(
+    name="Dot Masters",
+    city="Manchester",
+    country="GB",
+    services=["full_scalp"],
+    website="https://dotmasters.example",
+    price_min=900,
+    price_max=1800,
+    currency="GBP",
+    languages="English, Urdu",
+    year_founded=2015,
+    description="We do SMP.",
+)
 
 
 def outbox_count(clinic_id):
-    return db.session.execute(select(func.count()).select_from(SearchOutbox)
-                              .where(SearchOutbox.clinic_id == clinic_id)).scalar_one()
+    return db.session.execute(
+        select(func.count()).select_from(SearchOutbox).where(SearchOutbox.clinic_id == clinic_id)
+    ).scalar_one()
 
 
 # ------------------------------------------------------------------ registration
@@ -70,8 +81,9 @@ def test_unknown_city_needs_manual_coordinates(app):
         data = dict(NEW, city="Nowhereville Qzx")
         with pytest.raises(Invalid, match="latitude"):
             profiles.create_clinic(by=user, data=data)
-        clinic = profiles.create_clinic(by=user, data=dict(data, latitude="10.5", longitude="20"),
-                                        manual_coordinates=True)
+        clinic = profiles.create_clinic(
+            by=user, data=dict(data, latitude="10.5", longitude="20"), manual_coordinates=True
+        )
         assert (clinic.latitude, clinic.longitude) == (10.5, 20.0)
 
 
@@ -82,14 +94,17 @@ def test_resolve_city_prefers_the_country_given():
     assert profiles.resolve_city("Atlantis", "GB") is None
 
 
-@pytest.mark.parametrize("name,city,dup", [
-    ("Atelier Follicle", "London", True),
-    ("atelier follicle", "london", True),
-    ("The Atelier Follicle SMP Clinic", "London", True),
-    ("Atelier Folicle", "London", True),
-    ("Atelier Follicle", "Paris", False),
-    ("Totally Different Ink", "London", False),
-])
+@pytest.mark.parametrize(
+    "name,city,dup",
+    [
+        ("Atelier Follicle", "London", True),
+        ("atelier follicle", "london", True),
+        ("The Atelier Follicle SMP Clinic", "London", True),
+        ("Atelier Folicle", "London", True),
+        ("Atelier Follicle", "Paris", False),
+        ("Totally Different Ink", "London", False),
+    ],
+)
 def test_duplicates_match_on_name_and_city(app, name, city, dup):
     with app.app_context():
         ClinicFactory(name="Atelier Follicle", city="London")
@@ -105,8 +120,7 @@ def test_publishing_a_new_clinic_lists_it_and_makes_the_registrant_owner(app):
         assert clinic.status == "listed" and clinic.owner_id == user.id
         assert user.role == "clinic_owner"
         row = db.session.execute(select(ModerationDecision)).scalar_one()
-        assert (row.item_type, row.clinic_id, row.subject_user_id) == ("clinic", clinic.id,
-                                                                         user.id)
+        assert (row.item_type, row.clinic_id, row.subject_user_id) == ("clinic", clinic.id, user.id)
         assert outbox_count(clinic.id) >= 1
     assert "is now listed" in mail_texts(app)[0]
 
@@ -115,13 +129,17 @@ def test_rejecting_a_new_clinic_keeps_it_hidden_with_the_reason(app):
     with app.app_context():
         user = UserFactory()
         clinic = profiles.create_clinic(by=user, data=NEW)
-        profiles.decide_clinic(clinic, by=UserFactory(role="moderator"), publish=False,
-                               reason_code="duplicate", statement="Already listed as Dot Masters.")
+        profiles.decide_clinic(
+            clinic,
+            by=UserFactory(role="moderator"),
+            publish=False,
+            reason_code="duplicate",
+            statement="Already listed as Dot Masters.",
+        )
         assert clinic.status == "rejected" and clinic.owner_id is None
         assert clinic.status_reason == "Already listed as Dot Masters."
         with pytest.raises(InvalidState):
-            profiles.decide_clinic(clinic, by=UserFactory(role="moderator"), publish=True,
-                                   **REASON)
+            profiles.decide_clinic(clinic, by=UserFactory(role="moderator"), publish=True, **REASON)
 
 
 def test_registrant_cannot_publish_their_own_clinic(app):
@@ -157,17 +175,31 @@ def test_profile_edit_goes_live_keeps_history_and_never_touches_the_score(app, o
         before = (clinic.quality_score, clinic.effective_weight, clinic.review_count)
         months = db.session.execute(select(func.count()).select_from(ClinicScoreMonth)).scalar_one()
         outbox = outbox_count(clinic.id)
-        changes = profiles.update_profile(clinic, by=owner, data={
-            "price_min": 100, "price_max": 99999, "currency": "USD",
-            "description": "New words", "services": ["scar", "full_scalp"],
-        })
+        changes = profiles.update_profile(
+            clinic,
+            by=owner,
+            data={
+                "price_min": 100,
+                "price_max": 99999,
+                "currency": "USD",
+                "description": "New words",
+                "services": ["scar", "full_scalp"],
+            },
+        )
         db.session.commit()
-        assert {c.field for c in changes} == {"price_min", "price_max", "currency",
-                                              "description", "services"}
+        assert {c.field for c in changes} == {
+            "price_min",
+            "price_max",
+            "currency",
+            "description",
+            "services",
+        }
         assert clinic.price_max == 99999 and clinic.services == ["full_scalp", "scar"]
         assert (clinic.quality_score, clinic.effective_weight, clinic.review_count) == before
-        assert db.session.execute(
-            select(func.count()).select_from(ClinicScoreMonth)).scalar_one() == months
+        assert (
+            db.session.execute(select(func.count()).select_from(ClinicScoreMonth)).scalar_one()
+            == months
+        )
         assert outbox_count(clinic.id) == outbox + 1
         price = next(c for c in changes if c.field == "price_min")
         assert (price.old_value, price.new_value, price.user_id) == ("1500", "100", owner.id)
@@ -177,8 +209,14 @@ def test_unchanged_fields_leave_no_history(app, owned):
     with app.app_context():
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
-        assert profiles.update_profile(clinic, by=owner, data={
-            "name": clinic.name, "city": clinic.city, "country": clinic.country}) == []
+        assert (
+            profiles.update_profile(
+                clinic,
+                by=owner,
+                data={"name": clinic.name, "city": clinic.city, "country": clinic.country},
+            )
+            == []
+        )
 
 
 def test_browser_line_breaks_are_not_a_change(app, owned):
@@ -187,8 +225,7 @@ def test_browser_line_breaks_are_not_a_change(app, owned):
         owner = db.session.get(User, owned["owner"])
         profiles.update_profile(clinic, by=owner, data={"description": "One.\r\nTwo."})
         assert clinic.description == "One.\nTwo."
-        assert profiles.update_profile(clinic, by=owner, data={"description": "One.\r\nTwo."}) \
-            == []
+        assert profiles.update_profile(clinic, by=owner, data={"description": "One.\r\nTwo."}) == []
 
 
 def test_extra_fields_change_nothing(app, owned):
@@ -196,31 +233,57 @@ def test_extra_fields_change_nothing(app, owned):
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
         score = clinic.quality_score
-        profiles.update_profile(clinic, by=owner, data={
-            "status": "verified", "owner_id": 999, "quality_score": 5.0, "review_count": 99,
-            "verified_count": 9, "result_count": 50, "slug": "hijack"})
+        profiles.update_profile(
+            clinic,
+            by=owner,
+            data={
+                "status": "verified",
+                "owner_id": 999,
+                "quality_score": 5.0,
+                "review_count": 99,
+                "verified_count": 9,
+                "result_count": 50,
+                "slug": "hijack",
+            },
+        )
         assert clinic.status == "claimed" and clinic.owner_id == owner.id
         assert clinic.quality_score == score and clinic.slug == "own"
         assert db.session.execute(select(func.count()).select_from(ClinicChange)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("data", [
-    {"website": "javascript:alert(1)"}, {"website": "ftp://x.example"},
-    {"website": "//evil.example"}, {"website": "https://"}, {"website": "clinic.example"},
-    {"website": "https://a b.example"},
-    {"country": "GBR"}, {"country": "1A"}, {"currency": "XXX"}, {"services": ["botox"]},
-    {"price_min": 5000, "price_max": 100}, {"price_min": -1}, {"year_founded": 1800},
-    {"email": "not-an-email"}, {"phone": "<script>"}, {"name": ""}, {"city": " "},
-    {"latitude": "91"}, {"description": "x" * 5001},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"website": "javascript:alert(1)"},
+        {"website": "ftp://x.example"},
+        {"website": "//evil.example"},
+        {"website": "https://"},
+        {"website": "clinic.example"},
+        {"website": "https://a b.example"},
+        {"country": "GBR"},
+        {"country": "1A"},
+        {"currency": "XXX"},
+        {"services": ["botox"]},
+        {"price_min": 5000, "price_max": 100},
+        {"price_min": -1},
+        {"year_founded": 1800},
+        {"email": "not-an-email"},
+        {"phone": "<script>"},
+        {"name": ""},
+        {"city": " "},
+        {"latitude": "91"},
+        {"description": "x" * 5001},
+    ],
+)
 def test_bad_profile_values_are_refused_and_nothing_changes(app, owned, data):
     with app.app_context():
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
         snapshot = {c.name: getattr(clinic, c.name) for c in Clinic.__table__.columns}
         with pytest.raises(Invalid):
-            profiles.update_profile(clinic, by=owner, data=data,
-                                    manual_coordinates="latitude" in data)
+            profiles.update_profile(
+                clinic, by=owner, data=data, manual_coordinates="latitude" in data
+            )
         assert {c.name: getattr(clinic, c.name) for c in Clinic.__table__.columns} == snapshot
 
 
@@ -239,8 +302,7 @@ def test_only_the_owner_edits(app, owned):
         clinic = db.session.get(Clinic, owned["clinic"])
         for role in ("consumer", "clinic_owner", "moderator", "admin"):
             with pytest.raises(NotAllowed):
-                profiles.update_profile(clinic, by=UserFactory(role=role),
-                                        data={"price_min": 1})
+                profiles.update_profile(clinic, by=UserFactory(role=role), data={"price_min": 1})
         assert clinic.price_min == 1500
 
 
@@ -248,10 +310,12 @@ def test_practitioners_are_added_edited_and_retired_with_history(app, owned):
     with app.app_context():
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
-        p = profiles.add_practitioner(clinic, by=owner, name="Ana Dots", years_practice=7,
-                                      training="SMP academy")
-        profiles.update_practitioner(p, by=owner, name="Ana Dots", years_practice=8,
-                                     training="SMP academy")
+        p = profiles.add_practitioner(
+            clinic, by=owner, name="Ana Dots", years_practice=7, training="SMP academy"
+        )
+        profiles.update_practitioner(
+            p, by=owner, name="Ana Dots", years_practice=8, training="SMP academy"
+        )
         profiles.retire_practitioner(p, by=owner)
         assert p.retired_at is not None and p not in clinic.active_practitioners
         with pytest.raises(InvalidState):
@@ -275,8 +339,9 @@ def test_other_users_cannot_touch_practitioners(app, owned):
             profiles.retire_practitioner(p, by=stranger)
         assert p.name == "Keep Me" and p.retired_at is None
         with pytest.raises(Invalid):
-            profiles.add_practitioner(clinic, by=db.session.get(User, owned["owner"]), name="",
-                                      years_practice=3)
+            profiles.add_practitioner(
+                clinic, by=db.session.get(User, owned["owner"]), name="", years_practice=3
+            )
 
 
 # ------------------------------------------------------------------ counter and dashboard
@@ -288,17 +353,18 @@ def test_view_counter_counts_per_day_in_one_row(app, owned):
         for _ in range(3):
             counters.count_view(cid)
         counters.count_view(cid, day=date(2020, 1, 1))
-        rows = db.session.execute(select(ClinicViewDay.day, ClinicViewDay.views)
-                                  .where(ClinicViewDay.clinic_id == cid)
-                                  .order_by(ClinicViewDay.day)).all()
+        rows = db.session.execute(
+            select(ClinicViewDay.day, ClinicViewDay.views)
+            .where(ClinicViewDay.clinic_id == cid)
+            .order_by(ClinicViewDay.day)
+        ).all()
         assert [r.views for r in rows] == [1, 3]
 
 
 def test_view_counter_never_raises(app):
     with app.app_context():
         counters.count_view(987654)  # no such clinic: the foreign key refuses it
-        assert db.session.execute(select(func.count()).select_from(ClinicViewDay)).scalar_one() \
-            == 0
+        assert db.session.execute(select(func.count()).select_from(ClinicViewDay)).scalar_one() == 0
 
 
 def test_dashboard_figures(app, owned):
@@ -312,10 +378,18 @@ def test_dashboard_figures(app, owned):
         counters.count_view(cid, day=today - timedelta(days=29))
         counters.count_view(cid, day=today - timedelta(days=30))
         for status in ("upheld", "upheld", "dismissed", "open"):
-            db.session.add(Report(target_type="review", target_id=1, reason="fake",
-                                  by_clinic_id=clinic.id, status=status))
-        answered = db.session.execute(select(clinic.__class__).where(
-            clinic.__class__.id == clinic.id)).scalar_one()
+            db.session.add(
+                Report(
+                    target_type="review",
+                    target_id=1,
+                    reason="fake",
+                    by_clinic_id=clinic.id,
+                    status=status,
+                )
+            )
+        answered = db.session.execute(
+            select(clinic.__class__).where(clinic.__class__.id == clinic.id)
+        ).scalar_one()
         review = replies.reviews_for_owner(answered)[0]
         replies.save(review, by=owner, text="Thank you.")
         db.session.commit()

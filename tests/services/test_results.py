@@ -15,10 +15,20 @@ REASON = dict(reason_code="meets_guidelines", statement="Consent and photos chec
 
 
 def case_data(**over):
-    data = dict(before=image_bytes(seed=1), after=image_bytes(seed=2), healed=None,
-                treatment_type="full_scalp", sessions=3, months_since_last_session=6,
-                stage="norwood-5", skin_type=3, hair_colour="dark_brown", goal="buzz",
-                notes="Three sessions.", consent=True)
+    data = dict(
+        before=image_bytes(seed=1),
+        after=image_bytes(seed=2),
+        healed=None,
+        treatment_type="full_scalp",
+        sessions=3,
+        months_since_last_session=6,
+        stage="norwood-5",
+        skin_type=3,
+        hair_colour="dark_brown",
+        goal="buzz",
+        notes="Three sessions.",
+        consent=True,
+    )
     data.update(over)
     return data
 
@@ -36,9 +46,15 @@ def test_owner_submits_a_pending_case_with_pending_photos(app, owned):
     with app.app_context():
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
-        case = results.submit(clinic, by=owner, **case_data(
-            practitioner_id=owned["practitioner"], healed=image_bytes(seed=3),
-            months_since_last_session=14))
+        case = results.submit(
+            clinic,
+            by=owner,
+            **case_data(
+                practitioner_id=owned["practitioner"],
+                healed=image_bytes(seed=3),
+                months_since_last_session=14,
+            ),
+        )
         db.session.commit()
         assert case.status == "pending" and case.submitted_by_id == owner.id
         photos = results.case_photos(case)
@@ -48,14 +64,26 @@ def test_owner_submits_a_pending_case_with_pending_photos(app, owned):
         assert case.practitioner_id == owned["practitioner"]
 
 
-@pytest.mark.parametrize("over", [
-    {"stage": "norwood-9"}, {"skin_type": 7}, {"skin_type": "x"}, {"hair_colour": "green"},
-    {"goal": "fame"}, {"treatment_type": "botox"}, {"sessions": 0}, {"sessions": 99},
-    {"months_since_last_session": -1}, {"consent": False}, {"before": b""},
-    {"after": b"<svg onload=alert(1)>"}, {"before": b"%PDF-1.4"},
-    {"healed": image_bytes(seed=5), "months_since_last_session": 3},
-    {"practitioner_id": 999999},
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"stage": "norwood-9"},
+        {"skin_type": 7},
+        {"skin_type": "x"},
+        {"hair_colour": "green"},
+        {"goal": "fame"},
+        {"treatment_type": "botox"},
+        {"sessions": 0},
+        {"sessions": 99},
+        {"months_since_last_session": -1},
+        {"consent": False},
+        {"before": b""},
+        {"after": b"<svg onload=alert(1)>"},
+        {"before": b"%PDF-1.4"},
+        {"healed": image_bytes(seed=5), "months_since_last_session": 3},
+        {"practitioner_id": 999999},
+    ],
+)
 def test_bad_cases_are_refused_and_leave_no_rows_or_files(app, owned, over):
     with app.app_context():
         clinic = db.session.get(Clinic, owned["clinic"])
@@ -108,7 +136,11 @@ def test_publishing_publishes_photos_counts_results_logs_and_mails(app, owned, p
         assert clinic.result_count == 1 and clinic.quality_score == score
         row = db.session.execute(select(ModerationDecision)).scalar_one()
         assert (row.item_type, row.item_id, row.clinic_id, row.subject_user_id) == (
-            "result_case", case.id, clinic.id, owned["owner"])
+            "result_case",
+            case.id,
+            clinic.id,
+            owned["owner"],
+        )
         assert media.visible_to(case.after_photo, None)
     assert "was published" in mail_texts(app)[0]
 
@@ -116,8 +148,12 @@ def test_publishing_publishes_photos_counts_results_logs_and_mails(app, owned, p
 def test_rejecting_keeps_everything_private(app, owned, pending_case):
     with app.app_context():
         case = db.session.get(ResultCase, pending_case)
-        results.reject(case, by=UserFactory(role="moderator"), reason_code="no_consent",
-                       statement="No written consent was shown.")
+        results.reject(
+            case,
+            by=UserFactory(role="moderator"),
+            reason_code="no_consent",
+            statement="No written consent was shown.",
+        )
         db.session.commit()
         assert case.status == "rejected" and case.clinic.result_count == 0
         assert not media.visible_to(case.before_photo, None)
@@ -146,9 +182,15 @@ def test_same_photo_already_on_the_site_is_flagged(app, owned):
         clinic = db.session.get(Clinic, owned["clinic"])
         owner = db.session.get(User, owned["owner"])
         other = ClinicFactory()
-        media.ingest(image_bytes(seed=42, size=(200, 150)), uploader_id=None, kind="after",
-                     consent=True, clinic_id=other.id)
-        case = results.submit(clinic, by=owner, **case_data(
-            after=image_bytes(seed=42, size=(200, 150))))
+        media.ingest(
+            image_bytes(seed=42, size=(200, 150)),
+            uploader_id=None,
+            kind="after",
+            consent=True,
+            clinic_id=other.id,
+        )
+        case = results.submit(
+            clinic, by=owner, **case_data(after=image_bytes(seed=42, size=(200, 150)))
+        )
         matches = results.photo_matches(case)
         assert matches[case.after_photo_id] and not matches[case.before_photo_id]

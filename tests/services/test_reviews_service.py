@@ -22,8 +22,14 @@ def world(app):
 
 
 def data(**over) -> svc.ReviewInput:
-    base = dict(treatment_type="full_scalp", sessions=3, last_session_month=months_ago(8),
-                overall=4, text=GOOD_TEXT, ratings={"realism": 4, "healing": 3})
+    base = dict(
+        treatment_type="full_scalp",
+        sessions=3,
+        last_session_month=months_ago(8),
+        overall=4,
+        text=GOOD_TEXT,
+        ratings={"realism": 4, "healing": 3},
+    )
     base.update(over)
     return svc.ReviewInput(**base)
 
@@ -36,8 +42,9 @@ def test_submit_stages_a_pending_review_with_photos_and_no_score_change(app, wor
     with app.app_context():
         author = db.session.get(User, world.author_id)
         clinic = db.session.get(Clinic, world.clinic_id)
-        r = svc.submit(clinic, by=author, data=data(), photos=[image_bytes(seed=1)], consent=True,
-                       origin="abc")
+        r = svc.submit(
+            clinic, by=author, data=data(), photos=[image_bytes(seed=1)], consent=True, origin="abc"
+        )
         db.session.commit()
         assert r.status == "pending" and r.origin_hash == "abc"
         assert [p.status for p in r.photos] == ["pending"]
@@ -59,8 +66,14 @@ def test_people_linked_to_the_clinic_cannot_review_it(app, world, who):
             user = db.session.get(User, world.owner_id)
         elif who in ("claimant", "approved_claim"):
             user = UserFactory()
-            db.session.add(ClinicClaim(clinic_id=clinic.id, user_id=user.id, role_at_clinic="x",
-                                       status="pending" if who == "claimant" else "approved"))
+            db.session.add(
+                ClinicClaim(
+                    clinic_id=clinic.id,
+                    user_id=user.id,
+                    role_at_clinic="x",
+                    status="pending" if who == "claimant" else "approved",
+                )
+            )
         elif who == "domain":
             user = UserFactory(email="staff@studio-smp.co.uk")
         else:
@@ -81,8 +94,11 @@ def test_free_mail_domain_shared_with_clinic_email_is_not_a_link(app, world):
 def test_rejected_claim_does_not_block(app, world):
     with app.app_context():
         user = UserFactory()
-        db.session.add(ClinicClaim(clinic_id=world.clinic_id, user_id=user.id, role_at_clinic="x",
-                                   status="rejected"))
+        db.session.add(
+            ClinicClaim(
+                clinic_id=world.clinic_id, user_id=user.id, role_at_clinic="x", status="rejected"
+            )
+        )
         db.session.commit()
         assert svc.linked_to_clinic(user, db.session.get(Clinic, world.clinic_id)) is None
 
@@ -97,22 +113,25 @@ def test_second_review_of_same_clinic_is_refused_with_followup_hint(app, world):
             svc.submit(clinic, by=author, data=data())
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"treatment_type": "tattoo"}, "treatment"),
-    ({"sessions": 0}, "sessions"),
-    ({"sessions": 31}, "sessions"),
-    ({"last_session_month": months_ago(-1)}, "future"),
-    ({"last_session_month": date(2020, 1, 15)}, "month"),
-    ({"overall": None}, "overall"),
-    ({"overall": 6}, "1 to 5"),
-    ({"ratings": {"care": 0}}, "1 to 5"),
-    ({"ratings": {"healing": 4}, "last_session_month": months_ago(5)}, "Healing"),
-    ({"text": "too short"}, "between 80"),
-    ({"text": "x" * 5001}, "between 80"),
-    ({"price_paid": -1, "price_currency": "GBP"}, "price"),
-    ({"price_paid": 100, "price_currency": "XXX"}, "currency"),
-    ({"practitioner_id": 999}, "practitioners"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"treatment_type": "tattoo"}, "treatment"),
+        ({"sessions": 0}, "sessions"),
+        ({"sessions": 31}, "sessions"),
+        ({"last_session_month": months_ago(-1)}, "future"),
+        ({"last_session_month": date(2020, 1, 15)}, "month"),
+        ({"overall": None}, "overall"),
+        ({"overall": 6}, "1 to 5"),
+        ({"ratings": {"care": 0}}, "1 to 5"),
+        ({"ratings": {"healing": 4}, "last_session_month": months_ago(5)}, "Healing"),
+        ({"text": "too short"}, "between 80"),
+        ({"text": "x" * 5001}, "between 80"),
+        ({"price_paid": -1, "price_currency": "GBP"}, "price"),
+        ({"price_paid": 100, "price_currency": "XXX"}, "currency"),
+        ({"practitioner_id": 999}, "practitioners"),
+    ],
+)
 def test_invalid_review_input_is_refused(app, world, change, message):
     with app.app_context():
         author = db.session.get(User, world.author_id)
@@ -125,24 +144,32 @@ def test_invalid_review_input_is_refused(app, world, change, message):
 def test_healing_allowed_exactly_six_months_after(app, world):
     with app.app_context():
         author = db.session.get(User, world.author_id)
-        r = svc.submit(db.session.get(Clinic, world.clinic_id), by=author,
-                       data=data(last_session_month=months_ago(6), ratings={"healing": 5}))
+        r = svc.submit(
+            db.session.get(Clinic, world.clinic_id),
+            by=author,
+            data=data(last_session_month=months_ago(6), ratings={"healing": 5}),
+        )
         assert r.healing == 5
 
 
 def test_retired_or_foreign_practitioner_refused(app, world):
     from directory.models import Practitioner
     from tests.factories import PractitionerFactory
+
     with app.app_context():
         other = PractitionerFactory()
         author = db.session.get(User, world.author_id)
         with pytest.raises(Invalid):
-            svc.submit(db.session.get(Clinic, world.clinic_id), by=author,
-                       data=data(practitioner_id=other.id))
+            svc.submit(
+                db.session.get(Clinic, world.clinic_id),
+                by=author,
+                data=data(practitioner_id=other.id),
+            )
         db.session.rollback()
         p = db.session.get(Practitioner, world.practitioner_id)
-        r = svc.submit(db.session.get(Clinic, world.clinic_id), by=author,
-                       data=data(practitioner_id=p.id))
+        r = svc.submit(
+            db.session.get(Clinic, world.clinic_id), by=author, data=data(practitioner_id=p.id)
+        )
         assert r.practitioner_id == p.id
 
 
@@ -154,8 +181,13 @@ def test_photos_need_consent_and_at_most_six(app, world):
             svc.submit(clinic, by=author, data=data(), photos=[image_bytes()], consent=False)
         db.session.rollback()
         with pytest.raises(Invalid, match="at most 6"):
-            svc.submit(clinic, by=author, data=data(),
-                       photos=[image_bytes(seed=i) for i in range(7)], consent=True)
+            svc.submit(
+                clinic,
+                by=author,
+                data=data(),
+                photos=[image_bytes(seed=i) for i in range(7)],
+                consent=True,
+            )
         db.session.rollback()
         assert count(Review) == 0 and count(Photo) == 0
 
@@ -165,8 +197,13 @@ def test_a_bad_photo_rolls_back_review_and_earlier_photo_files(app, world):
         author = db.session.get(User, world.author_id)
         clinic = db.session.get(Clinic, world.clinic_id)
         with pytest.raises(media.InvalidUpload):
-            svc.submit(clinic, by=author, data=data(),
-                       photos=[image_bytes(seed=1), b"<html>nope</html>"], consent=True)
+            svc.submit(
+                clinic,
+                by=author,
+                data=data(),
+                photos=[image_bytes(seed=1), b"<html>nope</html>"],
+                consent=True,
+            )
         db.session.rollback()
         assert count(Review) == 0 and count(Photo) == 0
         folder = app.config["MEDIA_DIR"]
@@ -195,7 +232,10 @@ def test_for_author_lists_every_status(app, world):
         svc.submit(db.session.get(Clinic, world.clinic_id), by=author, data=data())
         db.session.commit()
         assert sorted(r.status for r in svc.for_author(author)) == [
-            "pending", "published", "rejected"]
+            "pending",
+            "published",
+            "rejected",
+        ]
         other = db.session.get(User, world.other_id)
         assert svc.for_author(other) == []
 

@@ -71,8 +71,9 @@ def test_published_followup_updates_healing_and_can_report_correction(app):
         db.session.add(FollowUp(review_id=r.id, healing=1, text="Faded.", status="published"))
         scores.recompute_clinic(clinic)
         assert clinic.quality_score < high
-        db.session.add(FollowUp(review_id=r.id, needed_correction=True, text="Laser now.",
-                                status="published"))
+        db.session.add(
+            FollowUp(review_id=r.id, needed_correction=True, text="Laser now.", status="published")
+        )
         scores.recompute_clinic(clinic)
         assert clinic.correction_count == 1
         assert clinic.quality_score == pytest.approx((14 + 0.6 * 1) / 4.6, abs=1e-3)
@@ -85,13 +86,21 @@ def _order():
 
 clinic_spec = st.tuples(
     st.integers(100, 10_000),  # price_min
-    st.lists(st.tuples(st.integers(1, 5), st.integers(1, 5), st.booleans(),
-                       st.one_of(st.none(), st.integers(50, 20_000))), max_size=5),
+    st.lists(
+        st.tuples(
+            st.integers(1, 5),
+            st.integers(1, 5),
+            st.booleans(),
+            st.one_of(st.none(), st.integers(50, 20_000)),
+        ),
+        max_size=5,
+    ),
 )
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(clinic_spec, min_size=2, max_size=6), st.randoms(use_true_random=False))
 def test_no_price_change_ever_changes_any_score_or_order(app, specs, rnd):
     with app.app_context():
@@ -101,9 +110,15 @@ def test_no_price_change_ever_changes_any_score_or_order(app, specs, rnd):
         for i, (price, reviews) in enumerate(specs):
             c = ClinicFactory(price_min=price, price_max=price + 500)
             for j, (overall, realism, corrected, paid) in enumerate(reviews):
-                ReviewFactory(clinic=c, author=author if j == 0 and i == 0 else UserFactory(),
-                              overall=overall, realism=realism, needed_correction=corrected,
-                              price_paid=paid, created_at=datetime.now(UTC) - timedelta(days=j))
+                ReviewFactory(
+                    clinic=c,
+                    author=author if j == 0 and i == 0 else UserFactory(),
+                    overall=overall,
+                    realism=realism,
+                    needed_correction=corrected,
+                    price_paid=paid,
+                    created_at=datetime.now(UTC) - timedelta(days=j),
+                )
         now = datetime.now(UTC)
         for c in db.session.query(Clinic):
             scores.recompute_clinic(c, now)
@@ -123,8 +138,9 @@ def test_no_price_change_ever_changes_any_score_or_order(app, specs, rnd):
 def test_cached_explanation_matches_the_live_one(app):
     with app.app_context():
         clinic = ClinicFactory()
-        ReviewFactory(clinic=clinic, overall=5, realism=4, hairline=5,
-                      verified_at=datetime.now(UTC))
+        ReviewFactory(
+            clinic=clinic, overall=5, realism=4, hairline=5, verified_at=datetime.now(UTC)
+        )
         ReviewFactory(clinic=clinic, overall=2, pigment=1, needed_correction=True)
         live = scores.recompute_clinic(clinic)
         db.session.commit()
@@ -140,5 +156,4 @@ def test_recompute_scores_command_refreshes_every_clinic(app, runner):
     result = runner.invoke(args=["recompute-scores"])
     assert result.exit_code == 0 and "Recomputed 1 clinics" in result.output
     with app.app_context():
-        assert db.session.get(Clinic, clinic.id).quality_score == pytest.approx(17 / 4.6,
-                                                                                 abs=1e-3)
+        assert db.session.get(Clinic, clinic.id).quality_score == pytest.approx(17 / 4.6, abs=1e-3)

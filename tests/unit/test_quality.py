@@ -97,9 +97,15 @@ ratings = st.integers(min_value=1, max_value=5)
 
 @given(
     st.lists(
-        st.tuples(ratings, st.dictionaries(st.sampled_from(quality.DIMENSIONS), ratings),
-                  st.booleans(), st.booleans(), st.floats(0, 120)),
-        min_size=1, max_size=30,
+        st.tuples(
+            ratings,
+            st.dictionaries(st.sampled_from(quality.DIMENSIONS), ratings),
+            st.booleans(),
+            st.booleans(),
+            st.floats(0, 120),
+        ),
+        min_size=1,
+        max_size=30,
     )
 )
 def test_score_stays_between_one_and_five(rows):

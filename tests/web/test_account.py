@@ -46,42 +46,103 @@ def world(app):
         mod = UserFactory(role="moderator")
         c1, c2 = ClinicFactory(name="First Clinic"), ClinicFactory(name="Second Clinic")
         pub = ReviewFactory(clinic=c1, author=ann, text="Ann's published words " * 5)
-        pend = ReviewFactory(clinic=c2, author=ann, status="pending", published_at=None,
-                             text="Ann's pending words " * 5)
+        pend = ReviewFactory(
+            clinic=c2,
+            author=ann,
+            status="pending",
+            published_at=None,
+            text="Ann's pending words " * 5,
+        )
         bobs = ReviewFactory(clinic=c1, author=bob, text="Bob's private words " * 5)
         db.session.flush()
         photos = {}
-        for name, review, uploader, seed in (("ann_pub", pub, ann, 1), ("ann_pend", pend, ann, 2),
-                                             ("bob", bobs, bob, 3)):
-            p = media.ingest(image_bytes(seed=seed), uploader_id=uploader.id, kind="review",
-                             consent=True, review_id=review.id)
+        for name, review, uploader, seed in (
+            ("ann_pub", pub, ann, 1),
+            ("ann_pend", pend, ann, 2),
+            ("bob", bobs, bob, 3),
+        ):
+            p = media.ingest(
+                image_bytes(seed=seed),
+                uploader_id=uploader.id,
+                kind="review",
+                consent=True,
+                review_id=review.id,
+            )
             p.status = "published" if review.status == "published" else "pending"
             photos[name] = p
-        db.session.add_all([
-            Report(reporter_id=ann.id, target_type="review", target_id=bobs.id, reason="spam",
-                   text="Ann reports spam"),
-            Report(reporter_id=bob.id, target_type="review", target_id=pub.id, reason="fake",
-                   text="Bob reports Ann"),
-            ClinicClaim(clinic_id=c2.id, user_id=ann.id, role_at_clinic="manager",
-                        evidence="Ann's claim evidence"),
-            ClinicClaim(clinic_id=c2.id, user_id=bob.id, role_at_clinic="owner",
-                        evidence="Bob's claim evidence"),
-        ])
-        audit.record(by=mod, item_type="review", item_id=pend.id, action="reject",
-                     reason_code="spam", statement="Looks like advertising for Ann's salon.",
-                     previous_status="pending", new_status="rejected", subject_user_id=ann.id)
-        audit.record(by=mod, item_type="review", item_id=bobs.id, action="publish",
-                     reason_code="meets_guidelines", statement="Bob's review meets guidelines.",
-                     previous_status="pending", new_status="published", subject_user_id=bob.id)
+        db.session.add_all(
+            [
+                Report(
+                    reporter_id=ann.id,
+                    target_type="review",
+                    target_id=bobs.id,
+                    reason="spam",
+                    text="Ann reports spam",
+                ),
+                Report(
+                    reporter_id=bob.id,
+                    target_type="review",
+                    target_id=pub.id,
+                    reason="fake",
+                    text="Bob reports Ann",
+                ),
+                ClinicClaim(
+                    clinic_id=c2.id,
+                    user_id=ann.id,
+                    role_at_clinic="manager",
+                    evidence="Ann's claim evidence",
+                ),
+                ClinicClaim(
+                    clinic_id=c2.id,
+                    user_id=bob.id,
+                    role_at_clinic="owner",
+                    evidence="Bob's claim evidence",
+                ),
+            ]
+        )
+        audit.record(
+            by=mod,
+            item_type="review",
+            item_id=pend.id,
+            action="reject",
+            reason_code="spam",
+            statement="Looks like advertising for Ann's salon.",
+            previous_status="pending",
+            new_status="rejected",
+            subject_user_id=ann.id,
+        )
+        audit.record(
+            by=mod,
+            item_type="review",
+            item_id=bobs.id,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="Bob's review meets guidelines.",
+            previous_status="pending",
+            new_status="published",
+            subject_user_id=bob.id,
+        )
         scores.recompute_clinic(c1)
         scores.recompute_clinic(c2)
         db.session.commit()
-        ids = dict(ann=ann.id, bob=bob.id, mod=mod.id, c1=c1.id, c2=c2.id, pub=pub.id,
-                   pend=pend.id, bobs=bobs.id, ann_email=ann.email, bob_email=bob.email,
-                   ann_token=ann.session_token,
-                   files={k: (media.file_path(p, "web"), media.file_path(p, "thumb"))
-                          for k, p in photos.items()},
-                   photo_ids={k: p.id for k, p in photos.items()})
+        ids = dict(
+            ann=ann.id,
+            bob=bob.id,
+            mod=mod.id,
+            c1=c1.id,
+            c2=c2.id,
+            pub=pub.id,
+            pend=pend.id,
+            bobs=bobs.id,
+            ann_email=ann.email,
+            bob_email=bob.email,
+            ann_token=ann.session_token,
+            files={
+                k: (media.file_path(p, "web"), media.file_path(p, "thumb"))
+                for k, p in photos.items()
+            },
+            photo_ids={k: p.id for k, p in photos.items()},
+        )
     return ids
 
 
@@ -118,8 +179,9 @@ def test_account_page_needs_a_login(client):
     assert resp.status_code == 302 and resp.location.startswith("/auth/login")
 
 
-@pytest.mark.parametrize("url", ["/account/export", "/account/delete", "/account/password",
-                                 "/account/email"])
+@pytest.mark.parametrize(
+    "url", ["/account/export", "/account/delete", "/account/password", "/account/email"]
+)
 def test_sensitive_pages_need_a_fresh_login(app, world, url):
     client = as_ann(app, world, fresh=False)
     resp = client.get(url)
@@ -129,8 +191,9 @@ def test_sensitive_pages_need_a_fresh_login(app, world, url):
 
 def test_a_session_restored_from_the_remember_cookie_is_not_fresh(app, world):
     client = app.test_client()
-    post_form(client, "/auth/login", {"email": world["ann_email"], "password": PASSWORD,
-                                      "remember": "y"})
+    post_form(
+        client, "/auth/login", {"email": world["ann_email"], "password": PASSWORD, "remember": "y"}
+    )
     other = replay(app, remember_token=cookie(client, "remember_token"))
     assert other.get("/account").status_code == 200
     assert other.get("/account/export").status_code == 302
@@ -148,42 +211,54 @@ def test_export_holds_all_of_the_users_data_and_photos_and_nothing_of_anyone_els
     assert [r["text"] for r in data["reports"]] == ["Ann reports spam"]
     assert [c["evidence"] for c in data["claims"]] == ["Ann's claim evidence"]
     assert [d["statement"] for d in data["decisions_about_you"]] == [
-        "Looks like advertising for Ann's salon."]
+        "Looks like advertising for Ann's salon."
+    ]
     ann_photos = {world["photo_ids"]["ann_pub"], world["photo_ids"]["ann_pend"]}
     assert {p["id"] for p in data["photos"]} == ann_photos
     assert names == {"account.json"} | {f"photos/{i}.jpg" for i in ann_photos}
     with open(world["files"]["ann_pub"][0], "rb") as fh:
         assert zf.read(f"photos/{world['photo_ids']['ann_pub']}.jpg") == fh.read()
     raw = zf.read("account.json").decode()
-    for foreign in ("Bob", world["bob_email"], "password_hash", "$argon2", "totp_secret",
-                    "session_token", world["ann_token"]):
+    for foreign in (
+        "Bob",
+        world["bob_email"],
+        "password_hash",
+        "$argon2",
+        "totp_secret",
+        "session_token",
+        world["ann_token"],
+    ):
         assert foreign not in raw
 
 
 def test_password_change_ends_other_sessions_and_keeps_this_one(app, world):
     other = app.test_client()
-    post_form(other, "/auth/login", {"email": world["ann_email"], "password": PASSWORD,
-                                     "remember": "y"})
+    post_form(
+        other, "/auth/login", {"email": world["ann_email"], "password": PASSWORD, "remember": "y"}
+    )
     old = {"session": cookie(other, "session"), "remember_token": cookie(other, "remember_token")}
     client = as_ann(app, world)
-    resp = post_form(client, "/account/password", {"current": PASSWORD,
-                                                   "password": NEW_PASSWORD})
+    resp = post_form(client, "/account/password", {"current": PASSWORD, "password": NEW_PASSWORD})
     assert resp.status_code == 302
     assert client.get("/account").status_code == 200
     for name, value in old.items():
         resp = replay(app, **{name: value}).get("/account")
         assert resp.status_code == 302 and "/auth/login" in resp.location
     with app.app_context():
-        assert passwords.verify_password(db.session.get(User, world["ann"]).password_hash,
-                                         NEW_PASSWORD)
+        assert passwords.verify_password(
+            db.session.get(User, world["ann"]).password_hash, NEW_PASSWORD
+        )
     assert any(m["Subject"] == "Your password was changed" for m in messages(app))
 
 
-@pytest.mark.parametrize("current,new,field", [
-    ("wrong current password", NEW_PASSWORD, "not correct"),
-    (PASSWORD, "too short", "at least 12"),
-    (PASSWORD, "password12345", "common passwords"),
-])
+@pytest.mark.parametrize(
+    "current,new,field",
+    [
+        ("wrong current password", NEW_PASSWORD, "not correct"),
+        (PASSWORD, "too short", "at least 12"),
+        (PASSWORD, "password12345", "common passwords"),
+    ],
+)
 def test_password_change_refusals_keep_the_old_password(app, world, current, new, field):
     client = as_ann(app, world)
     resp = post_form(client, "/account/password", {"current": current, "password": new})
@@ -196,8 +271,9 @@ def test_password_change_refusals_keep_the_old_password(app, world, current, new
 
 def test_email_change_tells_the_old_address_and_needs_new_verification(app, world):
     client = as_ann(app, world)
-    resp = post_form(client, "/account/email", {"email": " Ann.New@Example.com",
-                                                "password": PASSWORD})
+    resp = post_form(
+        client, "/account/email", {"email": " Ann.New@Example.com", "password": PASSWORD}
+    )
     assert resp.status_code == 302
     with app.app_context():
         user = db.session.get(User, world["ann"])
@@ -207,10 +283,13 @@ def test_email_change_tells_the_old_address_and_needs_new_verification(app, worl
     assert ("ann.new@example.com", "Confirm your e-mail address") in sent
 
 
-@pytest.mark.parametrize("email,password,status", [
-    ("someone@example.com", "wrong password here", 400),
-    ("BOB", PASSWORD, 400),
-])
+@pytest.mark.parametrize(
+    "email,password,status",
+    [
+        ("someone@example.com", "wrong password here", 400),
+        ("BOB", PASSWORD, 400),
+    ],
+)
 def test_email_change_refusals_change_nothing(app, world, email, password, status):
     client = as_ann(app, world)
     email = world["bob_email"].upper() if email == "BOB" else email
@@ -222,15 +301,18 @@ def test_email_change_refusals_change_nothing(app, world, email, password, statu
 
 def snapshot_counts(app):
     with app.app_context():
-        return {m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar()
-                for m in (User, Review, Photo, Report, ClinicClaim, ModerationDecision)}
+        return {
+            m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar()
+            for m in (User, Review, Photo, Report, ClinicClaim, ModerationDecision)
+        }
 
 
 def test_delete_needs_the_password_and_changes_nothing_without_it(app, world):
     before = snapshot_counts(app)
     client = as_ann(app, world)
-    resp = post_form(client, "/account/delete", {"reviews": "remove",
-                                                 "password": "not my password"})
+    resp = post_form(
+        client, "/account/delete", {"reviews": "remove", "password": "not my password"}
+    )
     assert resp.status_code == 400
     resp = post_form(client, "/account/delete", {"password": PASSWORD})  # no choice
     assert resp.status_code == 400
@@ -240,8 +322,9 @@ def test_delete_needs_the_password_and_changes_nothing_without_it(app, world):
 @pytest.mark.parametrize("choice", ["remove", "anonymise"])
 def test_delete_removes_personal_data_photos_and_sessions(app, world, choice):
     other = app.test_client()
-    post_form(other, "/auth/login", {"email": world["ann_email"], "password": PASSWORD,
-                                     "remember": "y"})
+    post_form(
+        other, "/auth/login", {"email": world["ann_email"], "password": PASSWORD, "remember": "y"}
+    )
     remember = cookie(other, "remember_token")
     client = as_ann(app, world)
     with app.app_context():
@@ -253,8 +336,12 @@ def test_delete_removes_personal_data_photos_and_sessions(app, world, choice):
     assert replay(app, remember_token=remember).get("/account").status_code == 302
     with app.app_context():
         assert db.session.get(User, world["ann"]) is None
-        assert db.session.execute(select(User).where(User.email == world["ann_email"])
-                                  ).scalar_one_or_none() is None
+        assert (
+            db.session.execute(
+                select(User).where(User.email == world["ann_email"])
+            ).scalar_one_or_none()
+            is None
+        )
         # Every photo of hers is gone, rows and files; Bob's stays.
         for key in ("ann_pub", "ann_pend"):
             assert db.session.get(Photo, world["photo_ids"][key]) is None
@@ -271,11 +358,13 @@ def test_delete_removes_personal_data_photos_and_sessions(app, world, choice):
         # Claims go; her report stays without her; audit rows are pseudonymised.
         claims = db.session.execute(select(ClinicClaim)).scalars().all()
         assert [c.evidence for c in claims] == ["Bob's claim evidence"]
-        report = db.session.execute(select(Report).where(Report.text == "Ann reports spam")
-                                    ).scalar_one()
+        report = db.session.execute(
+            select(Report).where(Report.text == "Ann reports spam")
+        ).scalar_one()
         assert report.reporter_id is None
-        decision = db.session.execute(select(ModerationDecision).where(
-            ModerationDecision.item_id == world["pend"])).scalar_one()
+        decision = db.session.execute(
+            select(ModerationDecision).where(ModerationDecision.item_id == world["pend"])
+        ).scalar_one()
         assert decision.subject_user_id is None
         # Scores recomputed and the search outbox written for the affected clinics.
         from directory.models import Clinic
@@ -303,8 +392,12 @@ def test_deleting_a_clinic_owner_unclaims_the_clinic(app):
     with app.app_context():
         email = db.session.get(User, oid).email
     client = password_login(app, email)
-    assert post_form(client, "/account/delete", {"reviews": "remove",
-                                                 "password": PASSWORD}).status_code == 302
+    assert (
+        post_form(
+            client, "/account/delete", {"reviews": "remove", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         from directory.models import Clinic
 
@@ -321,8 +414,11 @@ def test_another_users_data_is_never_reachable_by_changing_ids(app, world):
         if resp.mimetype == "application/zip":
             body = zipfile.ZipFile(io.BytesIO(body)).read("account.json")
         assert world["bob_email"].encode() not in body
-    post_form(client, "/account/delete", {"reviews": "remove", "password": PASSWORD,
-                                          "user_id": str(world["bob"])})
+    post_form(
+        client,
+        "/account/delete",
+        {"reviews": "remove", "password": PASSWORD, "user_id": str(world["bob"])},
+    )
     with app.app_context():
         assert db.session.get(User, world["bob"]) is not None
         assert db.session.get(Review, world["bobs"]) is not None
@@ -342,15 +438,26 @@ def test_a_deleted_moderators_decisions_stay_pseudonymised(app):
         author = UserFactory()
         review = ReviewFactory(author=author)
         db.session.flush()
-        row = audit.record(by=mod, item_type="review", item_id=review.id, action="publish",
-                           reason_code="meets_guidelines", statement="Meets the guidelines.",
-                           previous_status="pending", new_status="published",
-                           subject_user_id=author.id)
+        row = audit.record(
+            by=mod,
+            item_type="review",
+            item_id=review.id,
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="Meets the guidelines.",
+            previous_status="pending",
+            new_status="published",
+            subject_user_id=author.id,
+        )
         db.session.commit()
         row_id, mod_id, label = row.id, mod.id, row.actor_label
     client = password_login(app, "mod.leaving@example.com")
-    assert post_form(client, "/account/delete", {"reviews": "remove",
-                                                 "password": PASSWORD}).status_code == 302
+    assert (
+        post_form(
+            client, "/account/delete", {"reviews": "remove", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         kept = db.session.get(ModerationDecision, row_id)
         assert kept.moderator_id is None and kept.actor_label == label == f"moderator #{mod_id}"

@@ -28,8 +28,12 @@ def admin_client(app, fresh=True):
 
 
 def change(client, user_id, role, statement="Promoted after the interview."):
-    return post_form(client, f"/admin/users/{user_id}/role",
-                     {"role": role, "statement": statement}, form_url="/admin/users")
+    return post_form(
+        client,
+        f"/admin/users/{user_id}/role",
+        {"role": role, "statement": statement},
+        form_url="/admin/users",
+    )
 
 
 def test_admin_lists_users_and_changes_a_role_with_an_audit_row(app):
@@ -57,8 +61,10 @@ def test_role_change_needs_a_fresh_login(app):
         assert db.session.get(User, target.id).role == "consumer"
 
 
-@pytest.mark.parametrize("role,statement", [("overlord", "A long enough reason."),
-                                            ("moderator", "short"), ("", "A long reason.")])
+@pytest.mark.parametrize(
+    "role,statement",
+    [("overlord", "A long enough reason."), ("moderator", "short"), ("", "A long reason.")],
+)
 def test_bad_role_changes_are_refused_with_400(app, role, statement):
     client, _ = admin_client(app)
     target = make_user(app)
@@ -100,24 +106,30 @@ def test_admin_page_without_second_factor_goes_to_totp(app):
 
 
 def test_users_create_command_reads_the_password_from_stdin(app, runner):
-    result = runner.invoke(args=["users", "create", " Staff@Example.com ", "--role", "moderator"],
-                           input="a long staff passphrase\n")
+    result = runner.invoke(
+        args=["users", "create", " Staff@Example.com ", "--role", "moderator"],
+        input="a long staff passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     assert "a long staff passphrase" not in result.output
     with app.app_context():
-        user = db.session.execute(select(User).where(User.email == "staff@example.com")
-                                  ).scalar_one()
+        user = db.session.execute(
+            select(User).where(User.email == "staff@example.com")
+        ).scalar_one()
         assert user.role == "moderator" and user.email_verified
         assert user.totp_confirmed_at is None
         assert passwords.verify_password(user.password_hash, "a long staff passphrase")
         assert extract_parameters(user.password_hash).memory_cost >= 19456
 
 
-@pytest.mark.parametrize("args,stdin,message", [
-    (["users", "create", "a@example.com", "--role", "king"], "a long passphrase\n", "king"),
-    (["users", "create", "a@example.com"], "short\n", "at least 12"),
-    (["users", "create", "a@example.com"], "password1234\n", "common"),
-])
+@pytest.mark.parametrize(
+    "args,stdin,message",
+    [
+        (["users", "create", "a@example.com", "--role", "king"], "a long passphrase\n", "king"),
+        (["users", "create", "a@example.com"], "short\n", "at least 12"),
+        (["users", "create", "a@example.com"], "password1234\n", "common"),
+    ],
+)
 def test_users_create_refusals(app, runner, args, stdin, message):
     result = runner.invoke(args=args, input=stdin)
     assert result.exit_code != 0 and message in result.output
@@ -128,6 +140,7 @@ def test_users_create_refusals(app, runner, args, stdin, message):
 def test_users_create_refuses_a_taken_address(app, runner):
     with app.app_context():
         UserFactory(email="taken@example.com")
-    result = runner.invoke(args=["users", "create", "TAKEN@example.com"],
-                           input="a long passphrase\n")
+    result = runner.invoke(
+        args=["users", "create", "TAKEN@example.com"], input="a long passphrase\n"
+    )
     assert result.exit_code != 0 and "already exists" in result.output

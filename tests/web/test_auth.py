@@ -22,10 +22,14 @@ from tests.web._mail import last_to, link_in, messages, path_of
 GOOD_PASSWORD = "a perfectly long passphrase"
 
 
-def register(client, email="New.Person@Example.COM ", name="New Person",
-             password=GOOD_PASSWORD, **extra):
-    return post_form(client, "/auth/register",
-                     {"email": email, "display_name": name, "password": password, **extra})
+def register(
+    client, email="New.Person@Example.COM ", name="New Person", password=GOOD_PASSWORD, **extra
+):
+    return post_form(
+        client,
+        "/auth/register",
+        {"email": email, "display_name": name, "password": password, **extra},
+    )
 
 
 def user_count(app) -> int:
@@ -87,7 +91,8 @@ def replay(app, **cookies):
 
 
 def test_registration_normalises_email_hashes_with_argon2id_and_sends_a_verification_link(
-        app, client):
+    app, client
+):
     resp = register(client)
     assert resp.status_code == 302
     user = get_user(app, "new.person@example.com")
@@ -102,13 +107,16 @@ def test_registration_normalises_email_hashes_with_argon2id_and_sends_a_verifica
     assert link.startswith("http://localhost/auth/verify/")  # CANONICAL_URL, not the Host
 
 
-@pytest.mark.parametrize("password", [
-    "é" * 12,                          # non-ASCII
-    "x" * 12 + "Ω≈ç√∫˜µ≤≥÷ 你好世界",
-    "a" + "b" * 300,                    # long
-    "all lowercase words only",         # no composition rules
-    "           twelve spaces",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "é" * 12,  # non-ASCII
+        "x" * 12 + "Ω≈ç√∫˜µ≤≥÷ 你好世界",
+        "a" + "b" * 300,  # long
+        "all lowercase words only",  # no composition rules
+        "           twelve spaces",
+    ],
+)
 def test_long_non_ascii_and_plain_passwords_are_accepted(app, client, password):
     assert register(client, password=password).status_code == 302
     user = get_user(app, "new.person@example.com")
@@ -116,14 +124,17 @@ def test_long_non_ascii_and_plain_passwords_are_accepted(app, client, password):
         assert passwords.verify_password(user.password_hash, password)
 
 
-@pytest.mark.parametrize("password,message", [
-    ("short pass1", "at least 12"),
-    ("passwordpassword", "common passwords"),
-    ("Password2024!", "common passwords"),
-    ("qwertyuiop123", "common passwords"),
-    ("111111111111", "common passwords"),
-    ("", "required"),
-])
+@pytest.mark.parametrize(
+    "password,message",
+    [
+        ("short pass1", "at least 12"),
+        ("passwordpassword", "common passwords"),
+        ("Password2024!", "common passwords"),
+        ("qwertyuiop123", "common passwords"),
+        ("111111111111", "common passwords"),
+        ("", "required"),
+    ],
+)
 def test_short_and_common_passwords_are_refused(app, client, password, message):
     resp = register(client, password=password)
     assert resp.status_code == 400
@@ -152,16 +163,24 @@ def test_bad_email_is_refused(app, client, email):
 
 
 def test_extra_posted_fields_change_nothing_on_registration(app, client):
-    register(client, role="admin", email_verified_at="2020-01-01", verified="1",
-             session_token="x" * 20, id="999")
+    register(
+        client,
+        role="admin",
+        email_verified_at="2020-01-01",
+        verified="1",
+        session_token="x" * 20,
+        id="999",
+    )
     user = get_user(app, "new.person@example.com")
     assert user.role == "consumer" and not user.email_verified and user.id != 999
     assert user.session_token != "x" * 20
 
 
 def test_registration_without_csrf_token_is_refused(app, client):
-    resp = client.post("/auth/register", data={"email": "a@example.com", "display_name": "A",
-                                               "password": GOOD_PASSWORD})
+    resp = client.post(
+        "/auth/register",
+        data={"email": "a@example.com", "display_name": "A", "password": GOOD_PASSWORD},
+    )
     assert resp.status_code == 400
     assert user_count(app) == 0
 
@@ -193,8 +212,9 @@ def test_verification_link_dies_when_the_password_or_address_changes(app, client
     register(app.test_client(), email="second@example.com")
     path = path_of(link_in(last_to(app, "second@example.com"), "/auth/verify/"))
     with app.app_context():
-        user = db.session.execute(select(User).where(User.email == "second@example.com")
-                                  ).scalar_one()
+        user = db.session.execute(
+            select(User).where(User.email == "second@example.com")
+        ).scalar_one()
         accounts.change_email(user, GOOD_PASSWORD, "third@example.com")
         db.session.commit()
     assert client.get(path).status_code == 400
@@ -239,22 +259,26 @@ def test_login_with_right_password_logs_in_and_wrong_one_does_not(app, client):
     resp = post_form(client, "/auth/login", {"email": user.email.upper(), "password": "wrong one"})
     assert resp.status_code == 400
     assert client.get("/account").status_code == 302
-    resp = post_form(client, "/auth/login", {"email": " " + user.email.upper(),
-                                             "password": PASSWORD})
+    resp = post_form(
+        client, "/auth/login", {"email": " " + user.email.upper(), "password": PASSWORD}
+    )
     assert resp.status_code == 302 and resp.location == "/account"
     assert client.get("/account").status_code == 200
 
 
-def test_unknown_email_and_wrong_password_get_the_same_answer_and_the_same_work(
-        app, monkeypatch):
+def test_unknown_email_and_wrong_password_get_the_same_answer_and_the_same_work(app, monkeypatch):
     user = make_user(app)
     calls = []
     monkeypatch.setattr(passwords, "HASHER", CountingHasher(passwords.HASHER, calls))
     answers = []
     for email in (user.email, "nobody@example.com"):
         c = app.test_client()
-        resp = post_form(c, "/auth/login", {"email": email, "password": "not the password"},
-                         form_url="/auth/login")
+        resp = post_form(
+            c,
+            "/auth/login",
+            {"email": email, "password": "not the password"},
+            form_url="/auth/login",
+        )
         answers.append((resp.status_code, normalised(resp.get_data(as_text=True))))
     assert answers[0] == answers[1]
     assert answers[0][0] == 400
@@ -271,8 +295,9 @@ def test_cookie_flags_in_production(app_factory):
     app = app_factory(PRODUCTION=True, TESTING=False)
     user = make_user(app)
     client = app.test_client()
-    resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
-                                             "remember": "y"})
+    resp = post_form(
+        client, "/auth/login", {"email": user.email, "password": PASSWORD, "remember": "y"}
+    )
     assert resp.status_code == 302
     headers = resp.headers.getlist("Set-Cookie")
     session_c = next(h for h in headers if h.startswith("session="))
@@ -287,15 +312,19 @@ def test_cookie_flags_in_production(app_factory):
 
 def test_login_never_redirects_off_site(app, client):
     user = make_user(app)
-    resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
-                                             "next": "//evil.example/x"})
+    resp = post_form(
+        client,
+        "/auth/login",
+        {"email": user.email, "password": PASSWORD, "next": "//evil.example/x"},
+    )
     assert resp.location == "/account"
 
 
 def test_login_follows_a_local_next(app, client):
     user = make_user(app)
-    resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
-                                             "next": "/clinics/x?y=1"})
+    resp = post_form(
+        client, "/auth/login", {"email": user.email, "password": PASSWORD, "next": "/clinics/x?y=1"}
+    )
     assert resp.location == "/clinics/x?y=1"
 
 
@@ -311,8 +340,7 @@ def test_logout_is_a_post(app, client):
 
 def test_logout_ends_the_session_and_the_remember_cookie_everywhere(app, client):
     user = make_user(app)
-    post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
-                                      "remember": "y"})
+    post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD, "remember": "y"})
     session_value = cookie(client, "session")
     remember_value = cookie(client, "remember_token")
     assert session_value and remember_value
@@ -320,8 +348,11 @@ def test_logout_ends_the_session_and_the_remember_cookie_everywhere(app, client)
     assert replay(app, remember_token=remember_value).get("/account").status_code == 200
     resp = post_form(client, "/auth/logout", form_url="/account")
     assert resp.status_code == 302
-    for cookies in ({"session": session_value}, {"remember_token": remember_value},
-                    {"session": session_value, "remember_token": remember_value}):
+    for cookies in (
+        {"session": session_value},
+        {"remember_token": remember_value},
+        {"session": session_value, "remember_token": remember_value},
+    ):
         resp = replay(app, **cookies).get("/account")
         assert resp.status_code == 302 and resp.location.startswith("/auth/login")
 
@@ -368,8 +399,12 @@ def test_reset_link_sets_a_new_password_once_and_ends_every_session(app, client)
         assert passwords.verify_password(stored.password_hash, "my brand new passphrase")
     # Single use: the link dies with the password it was made for.
     assert client.get(path).status_code == 400
-    assert post_form(client, path, {"password": "another new passphrase"},
-                     form_url="/auth/reset").status_code == 400
+    assert (
+        post_form(
+            client, path, {"password": "another new passphrase"}, form_url="/auth/reset"
+        ).status_code
+        == 400
+    )
     for cookies in ({"session": old_session}, {"remember_token": old_remember}):
         resp = replay(app, **cookies).get("/account")
         assert resp.status_code == 302 and "/auth/login" in resp.location
@@ -418,8 +453,11 @@ def test_a_verification_token_is_not_a_reset_token(app, client):
 def staff(app, role="moderator", confirmed=True):
     secret = pyotp.random_base32()
     with app.app_context():
-        user = UserFactory(role=role, totp_secret=secret if confirmed else None,
-                           totp_confirmed_at=datetime.now(UTC) if confirmed else None)
+        user = UserFactory(
+            role=role,
+            totp_secret=secret if confirmed else None,
+            totp_confirmed_at=datetime.now(UTC) if confirmed else None,
+        )
         db.session.refresh(user)
         db.session.expunge(user)
     return user, secret
@@ -427,16 +465,16 @@ def staff(app, role="moderator", confirmed=True):
 
 def test_staff_login_is_sent_to_the_second_factor_before_any_admin_page(app, client):
     admin, secret = staff(app, "admin")
-    resp = post_form(client, "/auth/login", {"email": admin.email, "password": PASSWORD,
-                                             "next": "/admin/users"})
+    resp = post_form(
+        client, "/auth/login", {"email": admin.email, "password": PASSWORD, "next": "/admin/users"}
+    )
     assert resp.status_code == 302 and resp.location.startswith("/auth/totp?next=")
     page = client.get("/admin/users")
     assert page.status_code == 302 and page.location.startswith("/auth/totp")
     resp = post_form(client, "/auth/totp", {"code": "000000", "next": "/admin/users"})
     assert resp.status_code == 400
     assert client.get("/admin/users").status_code == 302
-    resp = post_form(client, "/auth/totp", {"code": totp_now(secret),
-                                            "next": "/admin/users"})
+    resp = post_form(client, "/auth/totp", {"code": totp_now(secret), "next": "/admin/users"})
     assert resp.status_code == 302 and resp.location == "/admin/users"
     assert client.get("/admin/users").status_code == 200
 
@@ -444,8 +482,9 @@ def test_staff_login_is_sent_to_the_second_factor_before_any_admin_page(app, cli
 def test_second_factor_page_refuses_off_site_next(app, client):
     admin, secret = staff(app, "admin")
     login(client, admin)
-    resp = post_form(client, "/auth/totp", {"code": totp_now(secret),
-                                            "next": "https://evil.example/"})
+    resp = post_form(
+        client, "/auth/totp", {"code": totp_now(secret), "next": "https://evil.example/"}
+    )
     assert resp.location == "/account"
 
 

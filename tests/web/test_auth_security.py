@@ -25,22 +25,59 @@ from tests.web._mail import link_in, messages, path_of
 from tests.web.test_auth import CountingHasher, make_user, staff
 
 OPEN_REDIRECTS = [
-    "//evil.example", "///evil.example", "////evil.example", "//evil.example/%2F..",
-    "\\\\evil.example", "\\/evil.example", "/\\evil.example", "/\\/evil.example",
-    "http://evil.example", "https://evil.example/account", "http:///evil.example",
-    "http:/evil.example", "https:evil.example", "HTTP://EVIL.EXAMPLE", "hTtPs://evil.example",
-    "javascript:alert(1)", "JavaScript:alert(document.domain)", " javascript:alert(1)",
-    "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>",
-    "vbscript:msgbox(1)", "/%2F%2Fevil.example", "%2F%2Fevil.example", "/%2Fevil.example",
-    "/%5Cevil.example", "/%5C%5Cevil.example", "/%252F%252Fevil.example",
-    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "\t//evil.example",
-    "/%09/evil.example", "/%0d%0a/evil.example", "//localhost@evil.example",
-    "https://localhost@evil.example", "//evil.example:80@localhost", "/ /evil.example",
-    "//%65vil.example", "evil.example", "@evil.example", "ftp://evil.example",
-    "\x00//evil.example", "/\x00/evil.example", "//evil%E3%80%82example", "／／evil.example",
+    "//evil.example",
+    "///evil.example",
+    "////evil.example",
+    "//evil.example/%2F..",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "http://evil.example",
+    "https://evil.example/account",
+    "http:///evil.example",
+    "http:/evil.example",
+    "https:evil.example",
+    "HTTP://EVIL.EXAMPLE",
+    "hTtPs://evil.example",
+    "javascript:alert(1)",
+    "JavaScript:alert(document.domain)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "/%2F%2Fevil.example",
+    "%2F%2Fevil.example",
+    "/%2Fevil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "/%252F%252Fevil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    "/%09/evil.example",
+    "/%0d%0a/evil.example",
+    "//localhost@evil.example",
+    "https://localhost@evil.example",
+    "//evil.example:80@localhost",
+    "/ /evil.example",
+    "//%65vil.example",
+    "evil.example",
+    "@evil.example",
+    "ftp://evil.example",
+    "\x00//evil.example",
+    "/\x00/evil.example",
+    "//evil%E3%80%82example",
+    "／／evil.example",
 ]
-LOCAL_TARGETS = ["/", "/account", "/search?q=hairline&page=2", "/clinics/a-b-c/reviews",
-                 "/search?q=caf%C3%A9"]
+LOCAL_TARGETS = [
+    "/",
+    "/account",
+    "/search?q=hairline&page=2",
+    "/clinics/a-b-c/reviews",
+    "/search?q=caf%C3%A9",
+]
 
 
 def lands_locally(location: str) -> bool:
@@ -71,8 +108,12 @@ def test_login_and_totp_pages_land_locally_for_every_off_site_next(app):
     for target in OPEN_REDIRECTS:
         admin, secret = staff(app, "admin")  # a fresh secret: each TOTP code works once
         client = app.test_client()
-        resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD,
-                                                 "next": target}, form_url="/auth/login")
+        resp = post_form(
+            client,
+            "/auth/login",
+            {"email": user.email, "password": PASSWORD, "next": target},
+            form_url="/auth/login",
+        )
         assert resp.status_code == 302 and lands_locally(resp.location), (target, resp.location)
         assert resp.location == "/account"
         # Already logged in: GET /auth/login?next=... redirects too.
@@ -80,15 +121,16 @@ def test_login_and_totp_pages_land_locally_for_every_off_site_next(app):
         assert lands_locally(resp.location), (target, resp.location)
         staff_client = app.test_client()
         login(staff_client, admin)
-        resp = post_form(staff_client, "/auth/totp",
-                         {"code": totp_now(secret), "next": target})
+        resp = post_form(staff_client, "/auth/totp", {"code": totp_now(secret), "next": target})
         assert resp.status_code == 302 and lands_locally(resp.location), (target, resp.location)
         html = staff_client.get("/auth/totp", query_string={"next": target}).get_data(as_text=True)
         hidden = re.search(r'name="next" type="hidden" value="([^"]*)"', html).group(1)
         assert hidden == "/account", (target, hidden)
         tried += 1
-    print(f"open-redirect payloads tried: {tried} x 4 entry points (login POST, login GET, "
-          "totp POST, totp GET)")
+    print(
+        f"open-redirect payloads tried: {tried} x 4 entry points (login POST, login GET, "
+        "totp POST, totp GET)"
+    )
 
 
 # --- brute force and rate limits (SECURITY.md 3) -----------------------------------------------
@@ -109,8 +151,12 @@ def test_login_attempts_on_one_account_get_429_before_any_hashing(app_factory, m
     for i in range(12):
         # A new client address for every attempt: the per-account limit still holds.
         client = client_from(app, f"10.1.0.{i + 1}")
-        resp = post_form(client, "/auth/login", {"email": user.email, "password": f"guess {i}"},
-                         form_url="/auth/login")
+        resp = post_form(
+            client,
+            "/auth/login",
+            {"email": user.email, "password": f"guess {i}"},
+            form_url="/auth/login",
+        )
         statuses.append(resp.status_code)
     n429 = statuses.count(429)
     print(f"per-account brute force: attempts={len(statuses)} 429s={n429} hash calls={len(calls)}")
@@ -119,8 +165,9 @@ def test_login_attempts_on_one_account_get_429_before_any_hashing(app_factory, m
     assert len(calls) == 5
     # Even the right password is refused while the account is limited.
     client = client_from(app, "10.1.1.1")
-    resp = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD},
-                     form_url="/auth/login")
+    resp = post_form(
+        client, "/auth/login", {"email": user.email, "password": PASSWORD}, form_url="/auth/login"
+    )
     assert resp.status_code == 429 and len(calls) == 5
     assert "Too many requests" in resp.get_data(as_text=True)
 
@@ -133,9 +180,14 @@ def test_login_attempts_from_one_address_get_429_before_any_hashing(app_factory,
     token = csrf_from(client, "/auth/login")
     statuses = []
     for i in range(35):
-        resp = client.post("/auth/login", data={"csrf_token": token,
-                                                "email": f"nobody{i}@example.com",
-                                                "password": "some guess here"})
+        resp = client.post(
+            "/auth/login",
+            data={
+                "csrf_token": token,
+                "email": f"nobody{i}@example.com",
+                "password": "some guess here",
+            },
+        )
         statuses.append(resp.status_code)
     n429 = statuses.count(429)
     print(f"per-address brute force: attempts={len(statuses)} 429s={n429} hash calls={len(calls)}")
@@ -144,39 +196,62 @@ def test_login_attempts_from_one_address_get_429_before_any_hashing(app_factory,
 
 
 def test_registration_and_reset_are_rate_limited(app_factory):
-    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="3/hour",
-                      RATELIMIT_RESET="2/hour")
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="3/hour", RATELIMIT_RESET="2/hour")
     client = app.test_client()
     token = csrf_from(client, "/auth/register")
-    statuses = [client.post("/auth/register", data={"csrf_token": token, "email": "bad",
-                                                    "display_name": "x", "password": "y"}
-                            ).status_code for _ in range(4)]
+    statuses = [
+        client.post(
+            "/auth/register",
+            data={"csrf_token": token, "email": "bad", "display_name": "x", "password": "y"},
+        ).status_code
+        for _ in range(4)
+    ]
     assert statuses == [400, 400, 400, 429]
-    statuses = [client.post("/auth/reset", data={"csrf_token": token,
-                                                 "email": f"a{i}@example.com"}).status_code
-                for i in range(3)]
+    statuses = [
+        client.post(
+            "/auth/reset", data={"csrf_token": token, "email": f"a{i}@example.com"}
+        ).status_code
+        for i in range(3)
+    ]
     assert statuses == [302, 302, 429]
 
 
 def test_named_limits_exist_for_the_other_routes(app):
-    for name in ("RATELIMIT_REVIEW", "RATELIMIT_REPORT", "RATELIMIT_SEARCH", "RATELIMIT_LOGIN_IP",
-                 "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_REGISTER", "RATELIMIT_RESET"):
-        assert re.fullmatch(r"\d+/(second|minute|hour|day)(;\d+/(second|minute|hour|day))*",
-                            app.config[name]), name
+    for name in (
+        "RATELIMIT_REVIEW",
+        "RATELIMIT_REPORT",
+        "RATELIMIT_SEARCH",
+        "RATELIMIT_LOGIN_IP",
+        "RATELIMIT_LOGIN_ACCOUNT",
+        "RATELIMIT_REGISTER",
+        "RATELIMIT_RESET",
+    ):
+        assert re.fullmatch(
+            r"\d+/(second|minute|hour|day)(;\d+/(second|minute|hour|day))*", app.config[name]
+        ), name
 
 
-@pytest.mark.skipif(not os.environ.get("DIRECTORY_TEST_REDIS_URI"),
-                    reason="DIRECTORY_TEST_REDIS_URI not set")
+@pytest.mark.skipif(
+    not os.environ.get("DIRECTORY_TEST_REDIS_URI"), reason="DIRECTORY_TEST_REDIS_URI not set"
+)
 def test_login_limit_works_against_redis(app_factory):
-    app = app_factory(RATELIMIT_ENABLED=True,
-                      RATELIMIT_STORAGE_URI=os.environ["DIRECTORY_TEST_REDIS_URI"],
-                      RATELIMIT_KEY_PREFIX="test-" + secrets.token_hex(6))
+    app = app_factory(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=os.environ["DIRECTORY_TEST_REDIS_URI"],
+        RATELIMIT_KEY_PREFIX="test-" + secrets.token_hex(6),
+    )
     user = make_user(app)
     statuses = []
     for i in range(7):
         client = client_from(app, f"10.3.0.{i + 1}")
-        statuses.append(post_form(client, "/auth/login", {"email": user.email, "password": "x"},
-                                  form_url="/auth/login").status_code)
+        statuses.append(
+            post_form(
+                client,
+                "/auth/login",
+                {"email": user.email, "password": "x"},
+                form_url="/auth/login",
+            ).status_code
+        )
     assert statuses == [400] * 5 + [429] * 2
 
 
@@ -190,12 +265,15 @@ def test_production_refuses_memory_rate_limits_with_several_workers(tmp_path):
     create_app(cfg)  # one worker may count in memory
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"DEBUG": True}, "DEBUG"),
-    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
-    ({"SECRET_KEY": None}, "SECRET_KEY"),
-    ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"DEBUG": True}, "DEBUG"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
+    ],
+)
 def test_production_refuses_to_start_with_debug_or_a_weak_secret(tmp_path, overrides, message):
     cfg = make_config(tmp_path, TESTING=False, PRODUCTION=True, **overrides)
     with pytest.raises(ConfigError, match=message):
@@ -206,8 +284,9 @@ def test_production_refuses_to_start_with_debug_or_a_weak_secret(tmp_path, overr
 
 
 def post_rules(app):
-    return sorted((r for r in app.url_map.iter_rules() if "POST" in r.methods),
-                  key=lambda r: r.endpoint)
+    return sorted(
+        (r for r in app.url_map.iter_rules() if "POST" in r.methods), key=lambda r: r.endpoint
+    )
 
 
 def build_url(rule) -> str:
@@ -239,9 +318,12 @@ def test_every_post_route_refuses_missing_foreign_and_expired_csrf_tokens(app_fa
         urls = [(r.endpoint, build_url(r)) for r in post_rules(app)]
     tested = []
     for endpoint, url in urls:
-        for label, data in (("missing", {}), ("foreign", {"csrf_token": foreign}),
-                            ("expired", {"csrf_token": expired}),
-                            ("garbage", {"csrf_token": "x" * 40})):
+        for label, data in (
+            ("missing", {}),
+            ("foreign", {"csrf_token": foreign}),
+            ("expired", {"csrf_token": expired}),
+            ("garbage", {"csrf_token": "x" * 40}),
+        ):
             resp = client.post(url, data=data)
             assert resp.status_code == 400, (endpoint, label, resp.status_code)
         tested.append(endpoint)
@@ -255,8 +337,15 @@ def test_no_get_route_of_the_accounts_blueprints_changes_the_session_token(app):
     user = make_user(app)
     client = app.test_client()
     login(client, user)
-    for url in ("/auth/logout", "/account", "/account/password", "/account/email",
-                "/account/delete", "/account/export", "/auth/verify/resend"):
+    for url in (
+        "/auth/logout",
+        "/account",
+        "/account/password",
+        "/account/email",
+        "/account/delete",
+        "/account/export",
+        "/auth/verify/resend",
+    ):
         client.get(url)
     with app.app_context():
         from directory.models import User
@@ -275,11 +364,15 @@ def csp_parts(resp) -> dict[str, str]:
 def test_security_headers_on_every_kind_of_response(app):
     user = make_user(app)
     client = app.test_client()
-    responses = [client.get("/"), client.get("/auth/login"), client.get("/no-such-page"),
-                 client.post("/auth/login"), client.get("/auth/logout")]
+    responses = [
+        client.get("/"),
+        client.get("/auth/login"),
+        client.get("/no-such-page"),
+        client.post("/auth/login"),
+        client.get("/auth/logout"),
+    ]
     login(client, user)
-    responses += [client.get("/account"), client.get("/account/export"),
-                  client.get("/admin/users")]
+    responses += [client.get("/account"), client.get("/account/export"), client.get("/admin/users")]
     nonces = set()
     for resp in responses:
         parts = csp_parts(resp)
@@ -318,8 +411,10 @@ def test_a_body_over_max_content_length_gets_413(app_factory):
     app = app_factory(MAX_CONTENT_LENGTH=4096)
     client = app.test_client()
     token = csrf_from(client, "/auth/login")
-    resp = client.post("/auth/login", data={"csrf_token": token, "email": "a@example.com",
-                                            "password": "x" * 10_000})
+    resp = client.post(
+        "/auth/login",
+        data={"csrf_token": token, "email": "a@example.com", "password": "x" * 10_000},
+    )
     assert resp.status_code == 413
     assert "Too large" in resp.get_data(as_text=True)
 
@@ -329,11 +424,15 @@ def test_too_many_form_parts_or_a_huge_field_get_413(app_factory):
     client = app.test_client()
     token = csrf_from(client, "/auth/login")
     many = {f"f{i}": "v" for i in range(50)}
-    resp = client.post("/auth/login", data={"csrf_token": token, **many},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/auth/login", data={"csrf_token": token, **many}, content_type="multipart/form-data"
+    )
     assert resp.status_code == 413
-    resp = client.post("/auth/login", data={"csrf_token": token, "email": "e" * 5000},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/auth/login",
+        data={"csrf_token": token, "email": "e" * 5000},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 413
 
 
@@ -357,8 +456,7 @@ def test_mail_links_use_the_canonical_url_whatever_the_host_header(app):
     evil = {"Host": "evil.example"}
     html = client.get("/auth/reset", headers=evil).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    resp = client.post("/auth/reset", data={"csrf_token": token, "email": user.email},
-                       headers=evil)
+    resp = client.post("/auth/reset", data={"csrf_token": token, "email": user.email}, headers=evil)
     assert resp.status_code == 302
     link = link_in(messages(app)[-1], "/auth/reset/")
     assert link.startswith("http://localhost/auth/reset/")
@@ -368,7 +466,8 @@ def test_mail_links_use_the_canonical_url_whatever_the_host_header(app):
 
 
 def test_an_unexpected_error_shows_a_generic_page_and_logs_the_traceback_under_its_id(
-        app_factory, caplog):
+    app_factory, caplog
+):
     app = app_factory(TESTING=False)
 
     @public
@@ -395,8 +494,11 @@ def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
     caplog.set_level(logging.DEBUG)
     client = app.test_client()
     first, second = "first secret passphrase", "second secret passphrase"
-    post_form(client, "/auth/register", {"email": "logs@example.com", "display_name": "Logs",
-                                         "password": first})
+    post_form(
+        client,
+        "/auth/register",
+        {"email": "logs@example.com", "display_name": "Logs", "password": first},
+    )
     verify_url = link_in(messages(app)[-1], "/auth/verify/")
     post_form(client, path_of(verify_url))
     post_form(client, "/auth/logout", form_url="/account")
@@ -404,14 +506,22 @@ def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
     post_form(client, "/auth/reset", {"email": "logs@example.com"})
     reset_url = link_in(messages(app)[-1], "/auth/reset/")
     post_form(client, path_of(reset_url), {"password": second})
-    post_form(client, "/auth/login", {"email": "logs@example.com", "password": second,
-                                      "remember": "y"})
+    post_form(
+        client, "/auth/login", {"email": "logs@example.com", "password": second, "remember": "y"}
+    )
     session_cookie = client.get_cookie("session").value
     remember_cookie = client.get_cookie("remember_token").value
     text = caplog.text
     assert "mail written to" in text  # the mail service did log, without the body
-    secrets_ = [first, second, "wrong guess!!", verify_url.rsplit("/", 1)[1],
-                reset_url.rsplit("/", 1)[1], session_cookie, remember_cookie.split("|")[0]]
+    secrets_ = [
+        first,
+        second,
+        "wrong guess!!",
+        verify_url.rsplit("/", 1)[1],
+        reset_url.rsplit("/", 1)[1],
+        session_cookie,
+        remember_cookie.split("|")[0],
+    ]
     for s in secrets_:
         assert s not in text
     with app.app_context():
@@ -429,10 +539,11 @@ def test_second_factor_guesses_are_rate_limited(app_factory):
     client = app.test_client()
     login(client, admin)
     token = csrf_from(client, "/auth/totp")
-    statuses = [client.post("/auth/totp", data={"csrf_token": token, "code": "000000"}
-                            ).status_code for _ in range(4)]
+    statuses = [
+        client.post("/auth/totp", data={"csrf_token": token, "code": "000000"}).status_code
+        for _ in range(4)
+    ]
     assert statuses == [400, 400, 400, 429]
-    resp = client.post("/auth/totp", data={"csrf_token": token,
-                                           "code": totp_now(secret)})
+    resp = client.post("/auth/totp", data={"csrf_token": token, "code": totp_now(secret)})
     assert resp.status_code == 429
     assert client.get("/admin/users").status_code == 302

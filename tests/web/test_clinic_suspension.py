@@ -20,9 +20,12 @@ def status_of(app, clinic_id):
 
 
 def suspend(client, world, data=None, action="suspend"):
-    return post_form(client, f"/moderation/clinics/{world['owned']}/status",
-                     dict(data or REASON, action=action),
-                     form_url="/moderation/clinics/own/history")
+    return post_form(
+        client,
+        f"/moderation/clinics/{world['owned']}/status",
+        dict(data or REASON, action=action),
+        form_url="/moderation/clinics/own/history",
+    )
 
 
 def test_moderator_suspends_a_clinic_the_public_loses_it_and_the_owner_is_told(app, client, world):
@@ -35,8 +38,9 @@ def test_moderator_suspends_a_clinic_the_public_loses_it_and_the_owner_is_told(a
     assert "/clinics/own" not in anonymous.get("/sitemap.xml").get_data(as_text=True)
     assert any("suspended" in m and REASON["statement"] in m for m in mail_texts(app))
     with app.app_context():
-        row = db.session.execute(select(ModerationDecision).where(
-            ModerationDecision.action == "suspend")).scalar_one()
+        row = db.session.execute(
+            select(ModerationDecision).where(ModerationDecision.action == "suspend")
+        ).scalar_one()
         assert row.previous_status == "claimed" and row.new_status == "suspended"
     owner = app.test_client()
     login(owner, user(app, world["owner"]))
@@ -63,9 +67,10 @@ def test_moderators_find_suspended_clinics(app, client, world):
 @pytest.mark.parametrize("who", ["consumer", "owner", "other_owner"])
 def test_only_moderators_may_suspend(app, client, world, who):
     login(client, user(app, world[who]), mfa=True)
-    resp = client.post(f"/moderation/clinics/{world['owned']}/status",
-                       data=dict(REASON, action="suspend",
-                                 csrf_token=csrf_from(client, "/manage")))
+    resp = client.post(
+        f"/moderation/clinics/{world['owned']}/status",
+        data=dict(REASON, action="suspend", csrf_token=csrf_from(client, "/manage")),
+    )
     assert resp.status_code == 403
     assert status_of(app, world["owned"])[0] == "claimed"
 
@@ -86,8 +91,10 @@ def test_a_decision_without_reasons_is_refused_and_changes_nothing(app, client, 
     assert "at least 10 characters" in resp.get_data(as_text=True)
     assert status_of(app, world["owned"])[0] == "claimed"
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(ModerationDecision)) \
-            .scalar_one() == 0
+        assert (
+            db.session.execute(select(func.count()).select_from(ModerationDecision)).scalar_one()
+            == 0
+        )
 
 
 def test_a_clinic_that_is_not_suspended_cannot_be_reinstated(app, client, world):

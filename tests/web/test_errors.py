@@ -4,10 +4,18 @@ import pytest
 from flask import abort
 
 
-@pytest.mark.parametrize("code,title", [
-    (400, "Bad request"), (403, "Not allowed"), (404, "Page not found"), (409, "Conflict"),
-    (413, "Too large"), (429, "Too many requests"), (500, "Something went wrong"),
-])
+@pytest.mark.parametrize(
+    "code,title",
+    [
+        (400, "Bad request"),
+        (403, "Not allowed"),
+        (404, "Page not found"),
+        (409, "Conflict"),
+        (413, "Too large"),
+        (429, "Too many requests"),
+        (500, "Something went wrong"),
+    ],
+)
 def test_error_pages_render_in_site_style(app_factory, code, title):
     app = app_factory(TESTING=False)
 
@@ -18,7 +26,7 @@ def test_error_pages_render_in_site_style(app_factory, code, title):
     resp = app.test_client().get("/fail")
     html = resp.get_data(as_text=True)
     assert resp.status_code == code
-    assert f"<h1 class=\"h2\">{title}</h1>" in html
+    assert f'<h1 class="h2">{title}</h1>' in html
     assert "Find a clinic" in html  # navigation still there
     assert resp.headers["X-Request-ID"] in html
 
@@ -31,7 +39,8 @@ def test_a_message_given_with_abort_reaches_the_user(app_factory):
         abort(403, "You can only edit your own clinic.")
 
     assert "You can only edit your own clinic." in app.test_client().get("/fail").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_too_large_upload_is_413(app_factory):

@@ -16,8 +16,10 @@ def test_guide_explains_risks_and_links_onward(client, app):
 
 
 def test_cost_estimate_rises_with_extent_of_hair_loss():
-    assert costs.estimate("norwood-7", "full_scalp").high_usd > \
-        costs.estimate("norwood-2", "full_scalp").high_usd
+    assert (
+        costs.estimate("norwood-7", "full_scalp").high_usd
+        > costs.estimate("norwood-2", "full_scalp").high_usd
+    )
     est = costs.estimate("norwood-5", "full_scalp")
     assert 1000 <= est.low_usd < est.high_usd <= 4500
 
@@ -26,15 +28,17 @@ def test_cost_page_shows_estimate_and_listed_prices(client, app):
     with app.app_context():
         ClinicFactory(country="FR", currency="EUR", price_min=1000, price_max=2000)
         ClinicFactory(country="FR", currency="EUR", price_min=3000, price_max=4000)
-        ClinicFactory(country="FR", currency="EUR", price_min=9000, price_max=9900,
-                      status="suspended")
+        ClinicFactory(
+            country="FR", currency="EUR", price_min=9000, price_max=9900, status="suspended"
+        )
     html = client.get("/cost?stage=norwood-6&service=full_scalp&country=fr").get_data(as_text=True)
     assert "Estimate for Norwood VI" in html
     assert "2,000–3,000" in html  # medians of the two public clinics only
 
 
-@pytest.mark.parametrize("query", ["stage=norwood-99", "service=x", "country=FRA",
-                                   "stage=" + "n" * 300])
+@pytest.mark.parametrize(
+    "query", ["stage=norwood-99", "service=x", "country=FRA", "stage=" + "n" * 300]
+)
 def test_cost_page_refuses_bad_values_with_400(client, app, query):
     assert client.get("/cost?" + query).status_code == 400
 

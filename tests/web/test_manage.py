@@ -23,21 +23,42 @@ from tests.conftest import csrf_from, login, post_form
 from tests.factories import PractitionerFactory, ReviewFactory, image_bytes
 from tests.manage_support import clinic_row, user
 
-PROFILE = dict(name="Own Clinic", description="Natural hairlines.", email="hi@own-clinic.example",
-               phone="+44 20 7946 0000", website="https://own-clinic.example",
-               address="1 High Street", postal_code="N1 1AA", city="London", region="England",
-               country="GB", services=["full_scalp", "scar"], price_min="1200",
-               price_max="2600", currency="GBP", languages="English, French",
-               year_founded="2012")
+PROFILE = dict(
+    name="Own Clinic",
+    description="Natural hairlines.",
+    email="hi@own-clinic.example",
+    phone="+44 20 7946 0000",
+    website="https://own-clinic.example",
+    address="1 High Street",
+    postal_code="N1 1AA",
+    city="London",
+    region="England",
+    country="GB",
+    services=["full_scalp", "scar"],
+    price_min="1200",
+    price_max="2600",
+    currency="GBP",
+    languages="English, French",
+    year_founded="2012",
+)
 
 world = manage_support.world  # the fixture, under its own name
 
 
 def counts(app):
     with app.app_context():
-        return {m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
-                for m in (ClinicChange, ClinicClaim, ClinicReply, Photo, Practitioner, ResultCase,
-                          Clinic)}
+        return {
+            m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (
+                ClinicChange,
+                ClinicClaim,
+                ClinicReply,
+                Photo,
+                Practitioner,
+                ResultCase,
+                Clinic,
+            )
+        }
 
 
 @pytest.fixture
@@ -123,10 +144,18 @@ def test_owner_cannot_reach_another_clinics_items_through_their_own(app, client,
     as_(client, app, world, "owner")
     before = counts(app)
     assert client.get(f"/manage/own/practitioners/{pid}").status_code == 404
-    assert post_form(client, f"/manage/own/practitioners/{pid}/retire", {},
-                     form_url="/manage").status_code == 404
-    assert post_form(client, f"/manage/own/reviews/{rid}/reply", {"text": "Hijack"},
-                     form_url="/manage").status_code == 404
+    assert (
+        post_form(
+            client, f"/manage/own/practitioners/{pid}/retire", {}, form_url="/manage"
+        ).status_code
+        == 404
+    )
+    assert (
+        post_form(
+            client, f"/manage/own/reviews/{rid}/reply", {"text": "Hijack"}, form_url="/manage"
+        ).status_code
+        == 404
+    )
     assert counts(app) == before
 
 
@@ -186,13 +215,27 @@ def test_claim_flow_and_refusals(app, client, world):
     as_(client, app, world, "consumer")
     resp = post_form(client, "/manage/claim/free", {"role_at_clinic": "", "phone": "1"})
     assert resp.status_code == 400 and "Say what your role" in resp.get_data(as_text=True)
-    resp = post_form(client, "/manage/claim/free", {
-        "role_at_clinic": "Manager", "business_email": "me@free.example",
-        "evidence_links": "javascript:alert(1)"})
+    resp = post_form(
+        client,
+        "/manage/claim/free",
+        {
+            "role_at_clinic": "Manager",
+            "business_email": "me@free.example",
+            "evidence_links": "javascript:alert(1)",
+        },
+    )
     assert resp.status_code == 400 and "http" in resp.get_data(as_text=True)
-    resp = post_form(client, "/manage/claim/free", {
-        "role_at_clinic": "Manager", "business_email": "me@free.example",
-        "evidence_links": "https://free.example/team", "status": "approved", "user_id": "1"})
+    resp = post_form(
+        client,
+        "/manage/claim/free",
+        {
+            "role_at_clinic": "Manager",
+            "business_email": "me@free.example",
+            "evidence_links": "https://free.example/team",
+            "status": "approved",
+            "user_id": "1",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         claim = db.session.execute(select(ClinicClaim)).scalar_one()
@@ -200,8 +243,12 @@ def test_claim_flow_and_refusals(app, client, world):
         assert db.session.get(Clinic, world["free"]).owner_id is None
     html = client.get("/manage/claim/free").get_data(as_text=True)
     assert "You already sent a claim" in html
-    again = post_form(client, "/manage/claim/free", {"role_at_clinic": "Manager", "phone": "12345"},
-                      form_url="/manage")
+    again = post_form(
+        client,
+        "/manage/claim/free",
+        {"role_at_clinic": "Manager", "phone": "12345"},
+        form_url="/manage",
+    )
     assert again.status_code == 409
     assert "waiting for a moderator" in client.get("/manage").get_data(as_text=True)
 
@@ -209,8 +256,12 @@ def test_claim_flow_and_refusals(app, client, world):
 def test_an_owned_clinic_cannot_be_claimed(app, client, world):
     as_(client, app, world, "consumer")
     assert "already managed" in client.get("/manage/claim/own").get_data(as_text=True)
-    resp = post_form(client, "/manage/claim/own", {"role_at_clinic": "Owner", "phone": "12345"},
-                     form_url="/manage")
+    resp = post_form(
+        client,
+        "/manage/claim/own",
+        {"role_at_clinic": "Owner", "phone": "12345"},
+        form_url="/manage",
+    )
     assert resp.status_code == 409
     with app.app_context():
         assert db.session.get(Clinic, world["owned"]).owner_id == world["owner"]
@@ -222,8 +273,14 @@ def test_an_owned_clinic_cannot_be_claimed(app, client, world):
 def test_register_a_new_clinic_is_pending_and_hidden(app, client, world):
     as_(client, app, world, "consumer")
     assert client.get("/manage/clinics/new").status_code == 200
-    data = dict(PROFILE, name="Brand New Ink", city="Leeds", works_there="y", status="listed",
-                owner_id=str(world["consumer"]))
+    data = dict(
+        PROFILE,
+        name="Brand New Ink",
+        city="Leeds",
+        works_there="y",
+        status="listed",
+        owner_id=str(world["consumer"]),
+    )
     resp = post_form(client, "/manage/clinics/new", data)
     assert resp.status_code == 302
     with app.app_context():
@@ -237,21 +294,28 @@ def test_register_a_new_clinic_is_pending_and_hidden(app, client, world):
 
 def test_registering_a_listed_clinic_again_suggests_claiming_it(app, client, world):
     as_(client, app, world, "consumer")
-    resp = post_form(client, "/manage/clinics/new", dict(PROFILE, name="Free Clinic",
-                                                         works_there="y"), follow_redirects=True)
+    resp = post_form(
+        client,
+        "/manage/clinics/new",
+        dict(PROFILE, name="Free Clinic", works_there="y"),
+        follow_redirects=True,
+    )
     html = resp.get_data(as_text=True)
     assert "A similar clinic is already listed: Free Clinic" in html
 
 
-@pytest.mark.parametrize("over,message", [
-    ({"works_there": ""}, "Confirm that you work"),
-    ({"website": "javascript:alert(1)"}, "http"),
-    ({"city": "Qzxqzx"}, "could not find"),
-    ({"country": "XX"}, "Not a valid choice"),
-    ({"price_min": "abc"}, "Not a valid integer"),
-    ({"price_min": "5000", "price_max": "10"}, "lowest price"),
-    ({"services": ["botox"]}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "over,message",
+    [
+        ({"works_there": ""}, "Confirm that you work"),
+        ({"website": "javascript:alert(1)"}, "http"),
+        ({"city": "Qzxqzx"}, "could not find"),
+        ({"country": "XX"}, "Not a valid choice"),
+        ({"price_min": "abc"}, "Not a valid integer"),
+        ({"price_min": "5000", "price_max": "10"}, "lowest price"),
+        ({"services": ["botox"]}, "Not a valid choice"),
+    ],
+)
 def test_register_refuses_bad_input_with_a_message(app, client, world, over, message):
     as_(client, app, world, "consumer")
     before = counts(app)
@@ -271,8 +335,16 @@ def test_edit_form_is_prefilled_and_labelled(app, client, world):
     html = client.get("/manage/own/edit").get_data(as_text=True)
     assert 'value="https://own-clinic.example"' in html
     assert html.count("<h1") == 1
-    for field_id in ("name", "description", "website", "price_min", "currency", "country",
-                     "latitude", "year_founded"):
+    for field_id in (
+        "name",
+        "description",
+        "website",
+        "price_min",
+        "currency",
+        "country",
+        "latitude",
+        "year_founded",
+    ):
         assert f'for="{field_id}"' in html
 
 
@@ -280,9 +352,17 @@ def test_edit_saves_at_once_logs_history_and_leaves_the_score(app, client, world
     with app.app_context():
         before = db.session.get(Clinic, world["owned"]).quality_score
     as_(client, app, world, "owner")
-    resp = post_form(client, "/manage/own/edit", dict(
-        PROFILE, quality_score="5", status="verified", owner_id=str(world["consumer"]),
-        review_count="99"))
+    resp = post_form(
+        client,
+        "/manage/own/edit",
+        dict(
+            PROFILE,
+            quality_score="5",
+            status="verified",
+            owner_id=str(world["consumer"]),
+            review_count="99",
+        ),
+    )
     assert resp.status_code == 302
     with app.app_context():
         c = db.session.get(Clinic, world["owned"])
@@ -308,8 +388,11 @@ def test_edit_with_a_bad_website_is_refused_and_saves_nothing(app, client, world
 
 def test_manual_coordinates_override_the_gazetteer(app, client, world):
     as_(client, app, world, "owner")
-    resp = post_form(client, "/manage/own/edit", dict(
-        PROFILE, manual_coordinates="y", latitude="51.6", longitude="-0.2"))
+    resp = post_form(
+        client,
+        "/manage/own/edit",
+        dict(PROFILE, manual_coordinates="y", latitude="51.6", longitude="-0.2"),
+    )
     assert resp.status_code == 302
     with app.app_context():
         c = db.session.get(Clinic, world["owned"])
@@ -318,7 +401,7 @@ def test_manual_coordinates_override_the_gazetteer(app, client, world):
 
 def test_user_text_is_escaped_on_the_public_page(app, client, world):
     as_(client, app, world, "owner")
-    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     post_form(client, "/manage/own/edit", dict(PROFILE, description=payload))
     html = client.get("/clinics/own").get_data(as_text=True)
     assert payload not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -329,12 +412,16 @@ def test_user_text_is_escaped_on_the_public_page(app, client, world):
 
 def test_practitioners_add_edit_retire(app, client, world, extras):
     as_(client, app, world, "owner")
-    resp = post_form(client, "/manage/own/practitioners", {
-        "name": "Ben Needle", "years_practice": "4", "training": "Academy X"})
+    resp = post_form(
+        client,
+        "/manage/own/practitioners",
+        {"name": "Ben Needle", "years_practice": "4", "training": "Academy X"},
+    )
     assert resp.status_code == 302
     with app.app_context():
-        ben = db.session.execute(select(Practitioner).where(
-            Practitioner.name == "Ben Needle")).scalar_one()
+        ben = db.session.execute(
+            select(Practitioner).where(Practitioner.name == "Ben Needle")
+        ).scalar_one()
         bid = ben.id
     bad = post_form(client, "/manage/own/practitioners", {"name": "", "years_practice": "x"})
     assert bad.status_code == 400
@@ -361,9 +448,16 @@ def result_form(**over):
     data = {
         "before": (BytesIO(image_bytes(seed=11)), "before.jpg"),
         "after": (BytesIO(image_bytes(seed=12, fmt="PNG")), "after.png"),
-        "treatment_type": "full_scalp", "sessions": "3", "months_since_last_session": "8",
-        "stage": "norwood-6", "skin_type": "4", "hair_colour": "black", "goal": "buzz",
-        "practitioner_id": "0", "notes": "Norwood six, three sessions.", "consent": "y",
+        "treatment_type": "full_scalp",
+        "sessions": "3",
+        "months_since_last_session": "8",
+        "stage": "norwood-6",
+        "skin_type": "4",
+        "hair_colour": "black",
+        "goal": "buzz",
+        "practitioner_id": "0",
+        "notes": "Norwood six, three sessions.",
+        "consent": "y",
     }
     data.update(over)
     return data
@@ -373,9 +467,13 @@ def test_owner_adds_a_result_case_that_waits_for_moderation(app, client, world, 
     as_(client, app, world, "owner")
     page = client.get("/manage/own/results/new").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and "Ana Dots" in page
-    resp = post_form(client, "/manage/own/results/new",
-                     result_form(practitioner_id=str(extras["practitioner"]), status="published"),
-                     form_url="/manage/own/results/new", content_type="multipart/form-data")
+    resp = post_form(
+        client,
+        "/manage/own/results/new",
+        result_form(practitioner_id=str(extras["practitioner"]), status="published"),
+        form_url="/manage/own/results/new",
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with app.app_context():
         case = db.session.execute(select(ResultCase)).scalar_one()
@@ -392,25 +490,34 @@ def test_owner_adds_a_result_case_that_waits_for_moderation(app, client, world, 
         assert photo.status_code == 404
 
 
-@pytest.mark.parametrize("over,message", [
-    ({"consent": ""}, "consent"),
-    ({"stage": "norwood-12"}, "Not a valid choice"),
-    ({"skin_type": "9"}, "Not a valid choice"),
-    ({"sessions": "0"}, "Number must be"),
-    ({"before": None}, "before photo"),
-    ({"after": (__import__("io").BytesIO(b"<svg onload=alert(1)>"), "x.jpg")}, "Only JPEG"),
-    ({"healed": (__import__("io").BytesIO(image_bytes(seed=3)), "h.jpg")}, "12 months"),
-])
+@pytest.mark.parametrize(
+    "over,message",
+    [
+        ({"consent": ""}, "consent"),
+        ({"stage": "norwood-12"}, "Not a valid choice"),
+        ({"skin_type": "9"}, "Not a valid choice"),
+        ({"sessions": "0"}, "Number must be"),
+        ({"before": None}, "before photo"),
+        ({"after": (__import__("io").BytesIO(b"<svg onload=alert(1)>"), "x.jpg")}, "Only JPEG"),
+        ({"healed": (__import__("io").BytesIO(image_bytes(seed=3)), "h.jpg")}, "12 months"),
+    ],
+)
 def test_bad_result_cases_are_refused_and_leave_nothing(app, client, world, over, message):
     as_(client, app, world, "owner")
     before = counts(app)
     data = {k: v for k, v in result_form(**over).items() if v is not None}
-    resp = post_form(client, "/manage/own/results/new", data,
-                     form_url="/manage/own/results/new", content_type="multipart/form-data")
+    resp = post_form(
+        client,
+        "/manage/own/results/new",
+        data,
+        form_url="/manage/own/results/new",
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 400
     assert message.lower() in resp.get_data(as_text=True).lower()
     assert counts(app) == before
     import os
+
     folder = app.config["MEDIA_DIR"]
     assert not os.path.isdir(folder) or os.listdir(folder) == []
 
@@ -444,7 +551,11 @@ def test_pending_testimonials_cannot_be_answered(app, client, world):
         rid = r.id
     as_(client, app, world, "owner")
     assert client.get(f"/manage/own/reviews/{rid}/reply").status_code == 404
-    assert post_form(client, f"/manage/own/reviews/{rid}/reply", {"text": "Hello"},
-                     form_url="/manage").status_code == 404
+    assert (
+        post_form(
+            client, f"/manage/own/reviews/{rid}/reply", {"text": "Hello"}, form_url="/manage"
+        ).status_code
+        == 404
+    )
     with app.app_context():
         assert db.session.get(Review, rid).reply is None

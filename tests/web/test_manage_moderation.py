@@ -11,8 +11,11 @@ from tests.conftest import login, post_form
 from tests.factories import image_bytes
 from tests.manage_support import clinic_row, mail_texts, user
 
-DECIDE = {"decision": "approve", "reason_code": "meets_guidelines",
-          "statement": "Evidence checked against the website."}
+DECIDE = {
+    "decision": "approve",
+    "reason_code": "meets_guidelines",
+    "statement": "Evidence checked against the website.",
+}
 
 world = manage_support.world  # the fixture, under its own name
 
@@ -28,31 +31,53 @@ def queue(app, world):
     with app.app_context():
         free = db.session.get(Clinic, world["free"])
         consumer = db.session.get(User, world["consumer"])
-        claim = claims.submit(free, by=consumer, role_at_clinic="Manager",
-                              business_email="boss@free.example", phone=None,
-                              evidence_links=None, evidence="I run it.")
-        new = profiles.create_clinic(by=consumer, data=dict(
-            name="Free Clinic", city="London", country="GB", website="https://dup.example"))
+        claim = claims.submit(
+            free,
+            by=consumer,
+            role_at_clinic="Manager",
+            business_email="boss@free.example",
+            phone=None,
+            evidence_links=None,
+            evidence="I run it.",
+        )
+        new = profiles.create_clinic(
+            by=consumer,
+            data=dict(
+                name="Free Clinic", city="London", country="GB", website="https://dup.example"
+            ),
+        )
         own = db.session.get(Clinic, world["owned"])
-        case = results.submit(own, by=db.session.get(User, world["owner"]),
-                              before=image_bytes(seed=1, size=(160, 120)),
-                              after=image_bytes(seed=2, size=(160, 120)), healed=None,
-                              treatment_type="full_scalp", sessions=3,
-                              months_since_last_session=9, stage="norwood-4", skin_type=2,
-                              hair_colour="blond", goal="buzz", notes="QUEUED CASE",
-                              consent=True)
+        case = results.submit(
+            own,
+            by=db.session.get(User, world["owner"]),
+            before=image_bytes(seed=1, size=(160, 120)),
+            after=image_bytes(seed=2, size=(160, 120)),
+            healed=None,
+            treatment_type="full_scalp",
+            sessions=3,
+            months_since_last_session=9,
+            stage="norwood-4",
+            skin_type=2,
+            hair_colour="blond",
+            goal="buzz",
+            notes="QUEUED CASE",
+            consent=True,
+        )
         db.session.commit()
         return dict(claim=claim.id, new=new.id, new_slug=new.slug, case=case.id)
 
 
 def decisions(app):
     with app.app_context():
-        return db.session.execute(
-            select(func.count()).select_from(ModerationDecision)).scalar_one()
+        return db.session.execute(select(func.count()).select_from(ModerationDecision)).scalar_one()
 
 
-QUEUES = ["/moderation/claims", "/moderation/clinics/new", "/moderation/results",
-          "/moderation/clinics/own/history"]
+QUEUES = [
+    "/moderation/claims",
+    "/moderation/clinics/new",
+    "/moderation/results",
+    "/moderation/clinics/own/history",
+]
 
 
 @pytest.mark.parametrize("who", ["consumer", "owner", "other_owner"])
@@ -61,12 +86,13 @@ def test_queues_and_decisions_are_for_moderators_only(app, client, world, queue,
     before = decisions(app), clinic_row(app, world["free"]), clinic_row(app, queue["new"])
     for url in QUEUES:
         assert client.get(url).status_code == 403, url
-    for url in (f"/moderation/claims/{queue['claim']}/decide",
-                f"/moderation/clinics/{queue['new']}/decide",
-                f"/moderation/results/{queue['case']}/decide"):
+    for url in (
+        f"/moderation/claims/{queue['claim']}/decide",
+        f"/moderation/clinics/{queue['new']}/decide",
+        f"/moderation/results/{queue['case']}/decide",
+    ):
         assert post_form(client, url, DECIDE, form_url="/manage").status_code == 403, url
-    assert (decisions(app), clinic_row(app, world["free"]), clinic_row(app, queue["new"])) \
-        == before
+    assert (decisions(app), clinic_row(app, world["free"]), clinic_row(app, queue["new"])) == before
 
 
 def test_anonymous_and_moderators_without_second_factor_are_redirected(app, client, world, queue):
@@ -91,36 +117,52 @@ def test_claims_queue_shows_the_evidence_and_the_domain_signal(app, client, worl
 
 def test_approving_a_claim_hands_over_the_clinic(app, client, world, queue):
     as_(client, app, world, "moderator")
-    resp = post_form(client, f"/moderation/claims/{queue['claim']}/decide",
-                     dict(DECIDE, owner_id=str(world["moderator"])), form_url="/moderation/claims")
+    resp = post_form(
+        client,
+        f"/moderation/claims/{queue['claim']}/decide",
+        dict(DECIDE, owner_id=str(world["moderator"])),
+        form_url="/moderation/claims",
+    )
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/moderation/claims")
     with app.app_context():
         clinic = db.session.get(Clinic, world["free"])
         assert clinic.owner_id == world["consumer"] and clinic.status == "claimed"
         assert db.session.get(User, world["consumer"]).role == "clinic_owner"
         row = db.session.execute(select(ModerationDecision)).scalar_one()
-        assert (row.item_type, row.clinic_id, row.subject_user_id) == ("claim", clinic.id,
-                                                                         world["consumer"])
+        assert (row.item_type, row.clinic_id, row.subject_user_id) == (
+            "claim",
+            clinic.id,
+            world["consumer"],
+        )
     assert "was approved" in mail_texts(app)[-1]
     assert "No claims waiting" in client.get("/moderation/claims").get_data(as_text=True)
-    again = post_form(client, f"/moderation/claims/{queue['claim']}/decide", DECIDE,
-                      form_url="/moderation/claims")
+    again = post_form(
+        client, f"/moderation/claims/{queue['claim']}/decide", DECIDE, form_url="/moderation/claims"
+    )
     assert again.status_code == 409 and decisions(app) == 1
 
 
 def test_rejecting_needs_a_statement_and_keeps_the_form(app, client, world, queue):
     as_(client, app, world, "moderator")
     url = f"/moderation/claims/{queue['claim']}/decide"
-    resp = post_form(client, url, dict(DECIDE, decision="reject", statement="short"),
-                     form_url="/moderation/claims")
+    resp = post_form(
+        client,
+        url,
+        dict(DECIDE, decision="reject", statement="short"),
+        form_url="/moderation/claims",
+    )
     assert resp.status_code == 400 and "at least 10 characters" in resp.get_data(as_text=True)
-    resp = post_form(client, url, dict(DECIDE, reason_code="nonsense"),
-                     form_url="/moderation/claims")
+    resp = post_form(
+        client, url, dict(DECIDE, reason_code="nonsense"), form_url="/moderation/claims"
+    )
     assert resp.status_code == 400
     assert decisions(app) == 0
-    resp = post_form(client, url, dict(DECIDE, decision="reject",
-                                       reason_code="insufficient_evidence"),
-                     form_url="/moderation/claims")
+    resp = post_form(
+        client,
+        url,
+        dict(DECIDE, decision="reject", reason_code="insufficient_evidence"),
+        form_url="/moderation/claims",
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(ClinicClaim, queue["claim"]).status == "rejected"
@@ -129,27 +171,40 @@ def test_rejecting_needs_a_statement_and_keeps_the_form(app, client, world, queu
 
 def test_moderator_cannot_decide_their_own_claim(app, client, world):
     with app.app_context():
-        claim = claims.submit(db.session.get(Clinic, world["free"]),
-                              by=db.session.get(User, world["moderator"]),
-                              role_at_clinic="Owner", business_email=None, phone="12345",
-                              evidence_links=None, evidence=None)
+        claim = claims.submit(
+            db.session.get(Clinic, world["free"]),
+            by=db.session.get(User, world["moderator"]),
+            role_at_clinic="Owner",
+            business_email=None,
+            phone="12345",
+            evidence_links=None,
+            evidence=None,
+        )
         db.session.commit()
         cid = claim.id
     as_(client, app, world, "moderator")
     html = client.get("/moderation/claims").get_data(as_text=True)
     assert "cannot decide on your own submission" in html
-    resp = post_form(client, f"/moderation/claims/{cid}/decide", DECIDE,
-                     form_url="/moderation/claims")
+    resp = post_form(
+        client, f"/moderation/claims/{cid}/decide", DECIDE, form_url="/moderation/claims"
+    )
     assert resp.status_code == 403 and decisions(app) == 0
     as_(client, app, world, "moderator2")
-    assert post_form(client, f"/moderation/claims/{cid}/decide", DECIDE,
-                     form_url="/moderation/claims").status_code == 302
+    assert (
+        post_form(
+            client, f"/moderation/claims/{cid}/decide", DECIDE, form_url="/moderation/claims"
+        ).status_code
+        == 302
+    )
 
 
 def test_unknown_items_are_404(app, client, world):
     as_(client, app, world, "moderator")
-    for url in ("/moderation/claims/999/decide", "/moderation/clinics/999/decide",
-                "/moderation/results/999/decide"):
+    for url in (
+        "/moderation/claims/999/decide",
+        "/moderation/clinics/999/decide",
+        "/moderation/results/999/decide",
+    ):
         assert post_form(client, url, DECIDE, form_url="/moderation/claims").status_code == 404
     assert client.get("/moderation/clinics/nope/history").status_code == 404
 
@@ -159,8 +214,12 @@ def test_new_clinic_queue_flags_duplicates_and_publishing_lists_it(app, client, 
     html = client.get("/moderation/clinics/new").get_data(as_text=True)
     assert "Possible duplicate of" in html and "Free Clinic" in html
     assert client.get(f"/clinics/{queue['new_slug']}").status_code == 404
-    resp = post_form(client, f"/moderation/clinics/{queue['new']}/decide", DECIDE,
-                     form_url="/moderation/clinics/new")
+    resp = post_form(
+        client,
+        f"/moderation/clinics/{queue['new']}/decide",
+        DECIDE,
+        form_url="/moderation/clinics/new",
+    )
     assert resp.status_code == 302
     assert client.get(f"/clinics/{queue['new_slug']}").status_code == 200
     with app.app_context():
@@ -171,28 +230,45 @@ def test_new_clinic_queue_flags_duplicates_and_publishing_lists_it(app, client, 
 
 def test_rejected_new_clinic_stays_hidden_and_its_registrant_sees_why(app, client, world, queue):
     as_(client, app, world, "moderator")
-    post_form(client, f"/moderation/clinics/{queue['new']}/decide",
-              dict(DECIDE, decision="reject", reason_code="duplicate",
-                   statement="Already listed as Free Clinic."),
-              form_url="/moderation/clinics/new")
+    post_form(
+        client,
+        f"/moderation/clinics/{queue['new']}/decide",
+        dict(
+            DECIDE,
+            decision="reject",
+            reason_code="duplicate",
+            statement="Already listed as Free Clinic.",
+        ),
+        form_url="/moderation/clinics/new",
+    )
     assert client.get(f"/clinics/{queue['new_slug']}").status_code == 404
     as_(client, app, world, "consumer")
     assert "Already listed as Free Clinic." in client.get("/manage").get_data(as_text=True)
 
 
 def test_results_queue_shows_photos_and_matches_and_publishing_fills_the_gallery(
-        app, client, world, queue):
+    app, client, world, queue
+):
     with app.app_context():
-        media.ingest(image_bytes(seed=2, size=(160, 120)), uploader_id=None, kind="after",
-                     consent=True, clinic_id=world["others"])
+        media.ingest(
+            image_bytes(seed=2, size=(160, 120)),
+            uploader_id=None,
+            kind="after",
+            consent=True,
+            clinic_id=world["others"],
+        )
         db.session.commit()
     as_(client, app, world, "moderator")
     html = client.get("/moderation/results").get_data(as_text=True)
     assert "QUEUED CASE" in html and "Matches 1 photo already on the site" in html
     assert "another clinic" in html
     assert "QUEUED CASE" not in client.get("/clinics/own/results").get_data(as_text=True)
-    resp = post_form(client, f"/moderation/results/{queue['case']}/decide", DECIDE,
-                     form_url="/moderation/results")
+    resp = post_form(
+        client,
+        f"/moderation/results/{queue['case']}/decide",
+        DECIDE,
+        form_url="/moderation/results",
+    )
     assert resp.status_code == 302
     with app.app_context():
         case = db.session.get(ResultCase, queue["case"])
@@ -202,10 +278,12 @@ def test_results_queue_shows_photos_and_matches_and_publishing_fills_the_gallery
         sess.clear()
     html = client.get("/clinics/own/results?stage=norwood-4").get_data(as_text=True)
     assert "QUEUED CASE" in html
-    assert "QUEUED CASE" not in client.get("/clinics/own/results?stage=norwood-5") \
-        .get_data(as_text=True)
-    assert "QUEUED CASE" in client.get("/clinics/own/results?skin_type=2&hair_colour=blond"
-                                       "&goal=buzz&age=healed").get_data(as_text=True)
+    assert "QUEUED CASE" not in client.get("/clinics/own/results?stage=norwood-5").get_data(
+        as_text=True
+    )
+    assert "QUEUED CASE" in client.get(
+        "/clinics/own/results?skin_type=2&hair_colour=blond&goal=buzz&age=healed"
+    ).get_data(as_text=True)
     with client.get(f"/media/{after_id}/thumb.jpg") as photo:
         assert photo.status_code == 200
     assert "was published" in mail_texts(app)[-1]
@@ -218,8 +296,12 @@ def test_moderator_who_owns_the_clinic_cannot_publish_its_result(app, client, wo
         db.session.commit()
     as_(client, app, world, "moderator")
     assert "clinic you own" in client.get("/moderation/results").get_data(as_text=True)
-    resp = post_form(client, f"/moderation/results/{queue['case']}/decide", DECIDE,
-                     form_url="/moderation/results")
+    resp = post_form(
+        client,
+        f"/moderation/results/{queue['case']}/decide",
+        DECIDE,
+        form_url="/moderation/results",
+    )
     assert resp.status_code == 403
     with app.app_context():
         assert db.session.get(ResultCase, queue["case"]).status == "pending"
@@ -228,8 +310,11 @@ def test_moderator_who_owns_the_clinic_cannot_publish_its_result(app, client, wo
 def test_profile_history_lists_each_changed_field(app, client, world):
     with app.app_context():
         clinic = db.session.get(Clinic, world["owned"])
-        profiles.update_profile(clinic, by=db.session.get(User, world["owner"]),
-                                data={"price_min": 999, "phone": "+44 1 2345"})
+        profiles.update_profile(
+            clinic,
+            by=db.session.get(User, world["owner"]),
+            data={"price_min": 999, "phone": "+44 1 2345"},
+        )
         db.session.commit()
     as_(client, app, world, "moderator")
     html = client.get("/moderation/clinics/own/history").get_data(as_text=True)
@@ -239,6 +324,12 @@ def test_profile_history_lists_each_changed_field(app, client, world):
 def test_admin_can_moderate_too(app, client, world, queue):
     as_(client, app, world, "admin")
     assert client.get("/moderation/claims").status_code == 200
-    assert post_form(client, f"/moderation/results/{queue['case']}/decide", DECIDE,
-                     form_url="/moderation/results").status_code == 302
-
+    assert (
+        post_form(
+            client,
+            f"/moderation/results/{queue['case']}/decide",
+            DECIDE,
+            form_url="/moderation/results",
+        ).status_code
+        == 302
+    )

@@ -49,16 +49,27 @@ def pending_review(app, world, author_id=None, photos=None, overall=5):
         r = review_service.submit(
             db.session.get(Clinic, world.clinic_id),
             by=db.session.get(User, author_id or world.author_id),
-            data=review_service.ReviewInput(treatment_type="full_scalp", sessions=3,
-                                            last_session_month=months_ago(9), overall=overall,
-                                            text=GOOD_TEXT, ratings={"realism": 4}),
-            photos=photos, consent=bool(photos), origin="same-net")
+            data=review_service.ReviewInput(
+                treatment_type="full_scalp",
+                sessions=3,
+                last_session_month=months_ago(9),
+                overall=overall,
+                text=GOOD_TEXT,
+                ratings={"realism": 4},
+            ),
+            photos=photos,
+            consent=bool(photos),
+            origin="same-net",
+        )
         db.session.commit()
         return r.id
 
 
-DECISION = {"action": "publish", "reason_code": "meets_guidelines",
-            "statement": "First-hand account, on topic."}
+DECISION = {
+    "action": "publish",
+    "reason_code": "meets_guidelines",
+    "statement": "First-hand account, on topic.",
+}
 
 
 def decide(client, path, data=None, form_url="/moderation/reviews"):
@@ -75,10 +86,19 @@ def decision_count(app):
         return db.session.execute(select(func.count(ModerationDecision.id))).scalar_one()
 
 
-@pytest.mark.parametrize("path", ["/moderation/", "/moderation/reviews", "/moderation/followups",
-                                  "/moderation/photos", "/moderation/reports",
-                                  "/moderation/appeals", "/moderation/log",
-                                  "/moderation/reviews/1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/moderation/",
+        "/moderation/reviews",
+        "/moderation/followups",
+        "/moderation/photos",
+        "/moderation/reports",
+        "/moderation/appeals",
+        "/moderation/log",
+        "/moderation/reviews/1",
+    ],
+)
 def test_moderation_pages_are_for_moderators_with_second_factor(client, app, world, path):
     pending_review(app, world)
     assert client.get(path).status_code == 302  # anonymous: to the login page
@@ -102,14 +122,18 @@ def test_moderation_pages_are_for_moderators_with_second_factor(client, app, wor
 def test_non_moderators_cannot_decide(client, app, world, who):
     rid = pending_review(app, world)
     if who != "anonymous":
-        as_user(client, app, {"consumer": world.other_id, "owner": world.owner_id,
-                              "author": world.author_id}[who])
+        as_user(
+            client,
+            app,
+            {"consumer": world.other_id, "owner": world.owner_id, "author": world.author_id}[who],
+        )
     if who == "anonymous":
         resp = client.post(f"/moderation/reviews/{rid}/decide", data=DECISION)
         assert resp.status_code in (302, 400)  # no session: no CSRF token, or to the login
     else:
-        resp = decide(client, f"/moderation/reviews/{rid}/decide",
-                      form_url=f"/clinics/{world.slug}")
+        resp = decide(
+            client, f"/moderation/reviews/{rid}/decide", form_url=f"/clinics/{world.slug}"
+        )
         assert resp.status_code == 403
     assert status_of(app, rid) == "pending" and decision_count(app) == 0
 
@@ -118,19 +142,35 @@ def test_dashboard_shows_every_queue_with_size_and_age(client, app, world):
     pending_review(app, world)
     with app.app_context():
         ClinicFactory(status="pending")
-        db.session.add(ClinicClaim(clinic_id=world.clinic_id, user_id=world.other_id,
-                                   role_at_clinic="manager", status="pending"))
+        db.session.add(
+            ClinicClaim(
+                clinic_id=world.clinic_id,
+                user_id=world.other_id,
+                role_at_clinic="manager",
+                status="pending",
+            )
+        )
         ResultCaseFactory(status="pending")
         ResultCaseFactory(status="pending")
         db.session.commit()
     as_user(client, app, world.moderator_id, mfa=True)
     html = client.get("/moderation/").get_data(as_text=True)
     sizes = dict(re.findall(r'data-queue="(\w+)">.*?<td class="count">(\d+)</td>', html))
-    assert sizes == {"reviews": "1", "followups": "0", "photos": "0", "reports": "0",
-                     "appeals": "0", "claims": "1", "new_clinics": "1", "results": "2"}
+    assert sizes == {
+        "reviews": "1",
+        "followups": "0",
+        "photos": "0",
+        "reports": "0",
+        "appeals": "0",
+        "claims": "1",
+        "new_clinics": "1",
+        "results": "2",
+    }
     assert 'href="/moderation/reviews"' in html
-    for endpoint, path in (("moderation.claims", "claims"), ("moderation.new_clinics",
-                                                               "clinics/new")):
+    for endpoint, path in (
+        ("moderation.claims", "claims"),
+        ("moderation.new_clinics", "clinics/new"),
+    ):
         assert (f'href="/moderation/{path}' in html) == (endpoint in app.view_functions)
     assert " min<" in html or " h<" in html
 
@@ -143,9 +183,16 @@ def test_queue_shows_content_signals_and_photos(client, app, world):
     as_user(client, app, world.moderator_id, mfa=True)
     html = client.get("/moderation/reviews").get_data(as_text=True)
     assert GOOD_TEXT[:40] in html and f"Testimonial #{rid}" in html
-    for label in ("Account age", "E-mail verified", "Author&#39;s other testimonials",
-                  "Near-duplicate text", "Burst of testimonials", "Shared network origin",
-                  "Uniform extreme ratings", "Photos matching"):
+    for label in (
+        "Account age",
+        "E-mail verified",
+        "Author&#39;s other testimonials",
+        "Near-duplicate text",
+        "Burst of testimonials",
+        "Shared network origin",
+        "Uniform extreme ratings",
+        "Photos matching",
+    ):
         assert label in html, label
     assert "with the clinic&#39;s owner" in html and "needs a closer look" in html
     assert "/media/" in html and "/thumb.jpg" in html
@@ -158,8 +205,11 @@ def test_publish_through_the_queue_changes_the_public_page_at_once(client, app, 
     visitor = app.test_client()
     assert GOOD_TEXT[:40] not in visitor.get(f"/clinics/{world.slug}").get_data(as_text=True)
     as_user(client, app, world.moderator_id, mfa=True)
-    resp = decide(client, f"/moderation/reviews/{rid}/decide",
-                  {"status": "rejected", "moderator_id": str(world.other_id)})
+    resp = decide(
+        client,
+        f"/moderation/reviews/{rid}/decide",
+        {"status": "rejected", "moderator_id": str(world.other_id)},
+    )
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/moderation/reviews")
     with app.app_context():
         r = db.session.get(Review, rid)
@@ -172,9 +222,16 @@ def test_publish_through_the_queue_changes_the_public_page_at_once(client, app, 
     assert status_of(app, rid) == "published"
 
 
-@pytest.mark.parametrize("change", [{"statement": ""}, {"statement": "short"},
-                                    {"reason_code": "bogus"}, {"action": "delete_everything"},
-                                    {"csrf_token": "forged"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"statement": ""},
+        {"statement": "short"},
+        {"reason_code": "bogus"},
+        {"action": "delete_everything"},
+        {"csrf_token": "forged"},
+    ],
+)
 def test_bad_decision_input_is_400_and_changes_nothing(client, app, world, change):
     rid = pending_review(app, world)
     as_user(client, app, world.moderator_id, mfa=True)
@@ -186,11 +243,17 @@ def test_bad_decision_input_is_400_and_changes_nothing(client, app, world, chang
 def test_verify_without_proof_is_refused_with_message(client, app, world):
     rid = pending_review(app, world)
     as_user(client, app, world.moderator_id, mfa=True)
-    resp = decide(client, f"/moderation/reviews/{rid}/decide",
-                  {"action": "verify", "reason_code": "verified_proof"})
+    resp = decide(
+        client,
+        f"/moderation/reviews/{rid}/decide",
+        {"action": "verify", "reason_code": "verified_proof"},
+    )
     assert resp.status_code == 400 and "proof" in resp.get_data(as_text=True)
-    resp = decide(client, f"/moderation/reviews/{rid}/decide",
-                  {"action": "verify", "reason_code": "verified_proof", "proof": "Invoice #42"})
+    resp = decide(
+        client,
+        f"/moderation/reviews/{rid}/decide",
+        {"action": "verify", "reason_code": "verified_proof", "proof": "Invoice #42"},
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(Review, rid).verification_note == "Invoice #42"
@@ -220,17 +283,24 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(client, app, world):
 
 def test_followup_queue_publish(client, app, world):
     with app.app_context():
-        r = ReviewFactory(clinic=db.session.get(Clinic, world.clinic_id),
-                          author=db.session.get(User, world.author_id),
-                          last_session_month=months_ago(14))
-        fu = review_service.add_followup(r, by=r.author, text="A year on, still looks sharp.",
-                                         healing=5)
+        r = ReviewFactory(
+            clinic=db.session.get(Clinic, world.clinic_id),
+            author=db.session.get(User, world.author_id),
+            last_session_month=months_ago(14),
+        )
+        fu = review_service.add_followup(
+            r, by=r.author, text="A year on, still looks sharp.", healing=5
+        )
         db.session.commit()
         fid = fu.id
     as_user(client, app, world.moderator_id, mfa=True)
     assert "still looks sharp" in client.get("/moderation/followups").get_data(as_text=True)
-    assert decide(client, f"/moderation/followups/{fid}/decide",
-                  form_url="/moderation/followups").status_code == 302
+    assert (
+        decide(
+            client, f"/moderation/followups/{fid}/decide", form_url="/moderation/followups"
+        ).status_code
+        == 302
+    )
     html = app.test_client().get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert "still looks sharp" in html and "healing 5/5" in html
     with app.app_context():
@@ -243,15 +313,25 @@ def test_photo_queue_reject_one_photo(client, app, world):
         r = db.session.get(Review, rid)
         r.status = "published"
         from directory.services import media
-        p = media.ingest(image_bytes(seed=11), uploader_id=r.author_id, kind="review",
-                         consent=True, review_id=r.id, clinic_id=r.clinic_id)
+
+        p = media.ingest(
+            image_bytes(seed=11),
+            uploader_id=r.author_id,
+            kind="review",
+            consent=True,
+            review_id=r.id,
+            clinic_id=r.clinic_id,
+        )
         db.session.commit()
         pid = p.id
     as_user(client, app, world.moderator_id, mfa=True)
     assert f"Photo #{pid}" in client.get("/moderation/photos").get_data(as_text=True)
-    resp = decide(client, f"/moderation/photos/{pid}/decide",
-                  {"action": "reject", "reason_code": "stolen_photo"},
-                  form_url="/moderation/photos")
+    resp = decide(
+        client,
+        f"/moderation/photos/{pid}/decide",
+        {"action": "reject", "reason_code": "stolen_photo"},
+        form_url="/moderation/photos",
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(Photo, pid).status == "rejected"
@@ -261,16 +341,23 @@ def test_report_queue_uphold_removes_and_updates_score(client, app, world):
     with app.app_context():
         r = ReviewFactory(clinic=db.session.get(Clinic, world.clinic_id))
         scores.recompute_clinic(r.clinic)
-        reports.file("review", r.id, by=db.session.get(User, world.other_id), reason="fake",
-                     text="The clinic's own staff.")
+        reports.file(
+            "review",
+            r.id,
+            by=db.session.get(User, world.other_id),
+            reason="fake",
+            text="The clinic's own staff.",
+        )
         db.session.commit()
         rid, rep_id = r.id, db.session.execute(select(Report.id)).scalar_one()
     as_user(client, app, world.moderator_id, mfa=True)
-    assert "The clinic&#39;s own staff." in client.get("/moderation/reports").get_data(
-        as_text=True)
-    resp = decide(client, f"/moderation/reports/{rep_id}/decide",
-                  {"action": "remove", "reason_code": "not_first_hand"},
-                  form_url="/moderation/reports")
+    assert "The clinic&#39;s own staff." in client.get("/moderation/reports").get_data(as_text=True)
+    resp = decide(
+        client,
+        f"/moderation/reports/{rep_id}/decide",
+        {"action": "remove", "reason_code": "not_first_hand"},
+        form_url="/moderation/reports",
+    )
     assert resp.status_code == 302
     assert status_of(app, rid) == "removed"
     with app.app_context():
@@ -280,24 +367,39 @@ def test_report_queue_uphold_removes_and_updates_score(client, app, world):
 def test_appeal_queue_needs_a_different_moderator(client, app, world):
     rid = pending_review(app, world)
     as_user(client, app, world.moderator_id, mfa=True)
-    assert decide(client, f"/moderation/reviews/{rid}/decide",
-                  {"action": "reject", "reason_code": "spam"}).status_code == 302
+    assert (
+        decide(
+            client, f"/moderation/reviews/{rid}/decide", {"action": "reject", "reason_code": "spam"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
-        moderation.file_appeal("review", rid, by=db.session.get(User, world.author_id),
-                               text="It is my genuine experience, please look again.")
+        moderation.file_appeal(
+            "review",
+            rid,
+            by=db.session.get(User, world.author_id),
+            text="It is my genuine experience, please look again.",
+        )
         db.session.commit()
         aid = db.session.execute(select(Appeal.id)).scalar_one()
-    resp = decide(client, f"/moderation/appeals/{aid}/decide", {"action": "uphold"},
-                  form_url="/moderation/appeals")
+    resp = decide(
+        client,
+        f"/moderation/appeals/{aid}/decide",
+        {"action": "uphold"},
+        form_url="/moderation/appeals",
+    )
     assert resp.status_code == 403 and status_of(app, rid) == "rejected"
     other = app.test_client()
     as_user(other, app, world.moderator2_id, mfa=True)
     assert "genuine experience" in other.get("/moderation/appeals").get_data(as_text=True)
-    resp = decide(other, f"/moderation/appeals/{aid}/decide", {"action": "uphold"},
-                  form_url="/moderation/appeals")
+    resp = decide(
+        other,
+        f"/moderation/appeals/{aid}/decide",
+        {"action": "uphold"},
+        form_url="/moderation/appeals",
+    )
     assert resp.status_code == 302 and status_of(app, rid) == "published"
-    assert GOOD_TEXT[:40] in app.test_client().get(f"/clinics/{world.slug}").get_data(
-        as_text=True)
+    assert GOOD_TEXT[:40] in app.test_client().get(f"/clinics/{world.slug}").get_data(as_text=True)
 
 
 def test_log_filters_by_moderator_clinic_and_action(client, app, world):

@@ -15,9 +15,15 @@ def rated(app):
     """Three clinics: the best is the cheapest-to-most-expensive opposite of its price."""
     with app.app_context():
         cheap_bad = ClinicFactory(name="Cheap Bad", slug="cheap-bad", price_min=300, price_max=400)
-        pricey_good = ClinicFactory(name="Pricey Good", slug="pricey-good", price_min=4000,
-                                    price_max=5000, city="Paris", country="FR",
-                                    services=["density"])
+        pricey_good = ClinicFactory(
+            name="Pricey Good",
+            slug="pricey-good",
+            price_min=4000,
+            price_max=5000,
+            city="Paris",
+            country="FR",
+            services=["density"],
+        )
         unrated = ClinicFactory(name="Aaa Unrated", slug="unrated", price_min=100, price_max=200)
         for i in range(3):
             ReviewFactory(clinic=cheap_bad, overall=2, realism=1)
@@ -42,11 +48,20 @@ def test_list_filters_by_city_and_service(client, rated):
     assert names(client.get("/search?service=density").get_data(as_text=True)) == ["Pricey Good"]
 
 
-@pytest.mark.parametrize("query,status", [
-    ("page=abc", 400), ("page=-1", 400), ("page=0", 400), ("page=99999999999999", 400),
-    ("page=50", 404), ("service=nonsense", 400), ("country=GBR", 400),
-    ("q=" + "x" * 500, 400), ("city=" + "y" * 500, 400),
-])
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ("page=abc", 400),
+        ("page=-1", 400),
+        ("page=0", 400),
+        ("page=99999999999999", 400),
+        ("page=50", 404),
+        ("service=nonsense", 400),
+        ("country=GBR", 400),
+        ("q=" + "x" * 500, 400),
+        ("city=" + "y" * 500, 400),
+    ],
+)
 def test_bad_list_parameters_get_a_clear_4xx(client, rated, query, status):
     resp = client.get("/search?" + query)
     assert resp.status_code == status
@@ -66,8 +81,9 @@ def test_clinic_page_shows_profile_score_explanation_and_jsonld(client, rated):
     assert resp.status_code == 200
     assert "Pricey Good" in html and "Published testimonials" in html
     assert "never used to rank" in html
-    data = json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html,
-                                re.S).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S).group(1)
+    )
     assert data["@type"] == "MedicalBusiness"
     assert data["aggregateRating"]["ratingCount"] == 3
     assert data["geo"]["latitude"] == pytest.approx(51.5074)
@@ -125,8 +141,13 @@ def test_results_gallery_filters_by_case(client, app):
     with app.app_context():
         c = ClinicFactory(slug="gal")
         ResultCaseFactory(clinic=c, stage="norwood-6", notes="CASE-N6", months_since_last_session=0)
-        ResultCaseFactory(clinic=c, stage="ludwig-2", goal="density", notes="CASE-L2",
-                          months_since_last_session=14)
+        ResultCaseFactory(
+            clinic=c,
+            stage="ludwig-2",
+            goal="density",
+            notes="CASE-L2",
+            months_since_last_session=14,
+        )
     html = client.get("/clinics/gal/results?stage=norwood-6").get_data(as_text=True)
     assert "CASE-N6" in html and "CASE-L2" not in html
     html = client.get("/clinics/gal/results?age=long_term").get_data(as_text=True)
@@ -136,8 +157,14 @@ def test_results_gallery_filters_by_case(client, app):
 
 
 def test_every_page_has_one_h1_landmarks_and_security_headers(client, rated):
-    for url in ("/", "/search", "/clinics/pricey-good", "/clinics/pricey-good/reviews",
-                "/clinics/pricey-good/results", "/clinics/missing"):
+    for url in (
+        "/",
+        "/search",
+        "/clinics/pricey-good",
+        "/clinics/pricey-good/reviews",
+        "/clinics/pricey-good/results",
+        "/clinics/missing",
+    ):
         resp = client.get(url)
         html = resp.get_data(as_text=True)
         assert html.count("<h1") == 1, url
@@ -184,6 +211,8 @@ def test_published_results_and_testimonials_can_be_reported_from_every_list(clie
         review = ReviewFactory(clinic=c)
         case_id, review_id = case.id, review.id
     assert f"/report/result_case/{case_id}" in client.get("/clinics/rep/results").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert f"/report/review/{review_id}" in client.get("/clinics/rep/reviews").get_data(
-        as_text=True)
+        as_text=True
+    )

@@ -41,26 +41,35 @@ def counts(app):
 def upload(client, world, files):
     data = form_data(consent="y")
     data["photos"] = [(io.BytesIO(content), name) for name, content in files]
-    return post_form(client, f"/clinics/{world.slug}/review", data,
-                     content_type="multipart/form-data")
+    return post_form(
+        client, f"/clinics/{world.slug}/review", data, content_type="multipart/form-data"
+    )
 
 
-@pytest.mark.parametrize("name,content", DOUBLE_EXTENSIONS
-                         + [(f"{k}.jpg", v) for k, v in sorted(REFUSED.items())])
+@pytest.mark.parametrize(
+    "name,content", DOUBLE_EXTENSIONS + [(f"{k}.jpg", v) for k, v in sorted(REFUSED.items())]
+)
 def test_refused_uploads_are_400_and_leave_nothing(client, app, world, name, content):
     as_user(client, app, world.author_id)
     resp = upload(client, world, [("good.jpg", image_bytes(seed=1)), (name, content)])
     assert resp.status_code == 400
-    assert "JPEG, PNG, WebP" in resp.get_data(as_text=True) or "empty" in \
-        resp.get_data(as_text=True) or "could not be read" in resp.get_data(as_text=True)
+    assert (
+        "JPEG, PNG, WebP" in resp.get_data(as_text=True)
+        or "empty" in resp.get_data(as_text=True)
+        or "could not be read" in resp.get_data(as_text=True)
+    )
     assert counts(app) == (0, 0, 0)
 
 
 def test_four_formats_in_one_testimonial(client, app, world):
     as_user(client, app, world.author_id)
-    files = [("a.jpg", image_bytes("JPEG")), ("b.png", image_bytes("PNG", seed=2)),
-             ("c.webp", image_bytes("WEBP", seed=3)), ("d.heic", heic_bytes()),
-             ("misnamed.gif", image_bytes("PNG", seed=5))]  # the name never decides
+    files = [
+        ("a.jpg", image_bytes("JPEG")),
+        ("b.png", image_bytes("PNG", seed=2)),
+        ("c.webp", image_bytes("WEBP", seed=3)),
+        ("d.heic", heic_bytes()),
+        ("misnamed.gif", image_bytes("PNG", seed=5)),
+    ]  # the name never decides
     assert upload(client, world, files).status_code == 302
     assert counts(app) == (1, 5, 10)
 
@@ -112,9 +121,13 @@ def test_media_view_enforces_visibility_and_safe_headers(client, app, world):
     assert fetch(app.test_client(), f"/media/{photo_id}/orig.jpg").status_code == 404
     with app.app_context():
         r = db.session.execute(select(Review)).scalar_one()
-        moderation.decide_review(r, by=db.session.get(User, world.moderator_id),
-                                 action="publish", reason_code="meets_guidelines",
-                                 statement="First-hand and on topic.")
+        moderation.decide_review(
+            r,
+            by=db.session.get(User, world.moderator_id),
+            action="publish",
+            reason_code="meets_guidelines",
+            statement="First-hand and on topic.",
+        )
         db.session.commit()
     public = fetch(app.test_client(), f"/media/{photo_id}/web.jpg")
     assert public.status_code == 200 and "public" in public.headers["Cache-Control"]
@@ -139,11 +152,18 @@ def test_service_delete_after_rollback_keeps_files(app, world):
     with app.app_context():
         author = db.session.get(User, world.author_id)
         r = review_service.submit(
-            db.session.get(Clinic, world.clinic_id), by=author,
+            db.session.get(Clinic, world.clinic_id),
+            by=author,
             data=review_service.ReviewInput(
-                treatment_type="full_scalp", sessions=2,
-                last_session_month=__import__("datetime").date(2024, 1, 1), overall=3,
-                text="A" * 100), photos=[image_bytes(seed=4)], consent=True)
+                treatment_type="full_scalp",
+                sessions=2,
+                last_session_month=__import__("datetime").date(2024, 1, 1),
+                overall=3,
+                text="A" * 100,
+            ),
+            photos=[image_bytes(seed=4)],
+            consent=True,
+        )
         db.session.commit()
         review_service.delete(r, by=author)
         db.session.rollback()

@@ -53,8 +53,8 @@ def test_anonymous_is_sent_to_login_and_nothing_is_saved(client, app, world):
 def test_form_has_accessible_rating_groups(client, app, world):
     as_user(client, app, world.author_id)
     html = client.get(url(world)).get_data(as_text=True)
-    assert html.count("<fieldset class=\"mb-3 rating-group\"") == 7
-    assert "<legend class=\"form-label fs-6 mb-1\">How good is the result overall?" in html
+    assert html.count('<fieldset class="mb-3 rating-group"') == 7
+    assert '<legend class="form-label fs-6 mb-1">How good is the result overall?' in html
     assert 'type="file"' in html and "multiple" in html
     assert "Pat Practitioner" in html
     assert 'enctype="multipart/form-data"' in html
@@ -87,16 +87,25 @@ def test_unknown_or_hidden_clinic_is_404(client, app, world):
 
 def test_write_with_photo_is_pending_and_visible_only_to_author(client, app, world):
     as_user(client, app, world.author_id)
-    data = form_data(photos=(io.BytesIO(image_bytes(seed=4)), "me.jpg"), consent="y",
-                     practitioner_id=str(world.practitioner_id),
-                     status="published", verified_at="2020-01-01", author_id=str(world.other_id),
-                     quality_score="5")
+    data = form_data(
+        photos=(io.BytesIO(image_bytes(seed=4)), "me.jpg"),
+        consent="y",
+        practitioner_id=str(world.practitioner_id),
+        status="published",
+        verified_at="2020-01-01",
+        author_id=str(world.other_id),
+        quality_score="5",
+    )
     resp = post_form(client, url(world), data, content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     with app.app_context():
         r = db.session.execute(select(Review)).scalar_one()
         assert (r.status, r.author_id, r.verified_at, r.practitioner_id) == (
-            "pending", world.author_id, None, world.practitioner_id)
+            "pending",
+            world.author_id,
+            None,
+            world.practitioner_id,
+        )
         assert r.origin_hash and len(r.origin_hash) == 64 and "127.0.0" not in r.origin_hash
         assert r.price_paid == 2000 and r.healing == 4
         assert [p.status for p in r.photos] == ["pending"]
@@ -118,20 +127,23 @@ def test_write_with_photo_is_pending_and_visible_only_to_author(client, app, wor
     assert media_status(other, f"/media/{photo_id}/web.jpg") == 404
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"overall": None}, "Rate the overall result"),
-    ({"overall": "9"}, "Not a valid choice"),
-    ({"text": "Too short."}, "Between 80 and 5,000"),
-    ({"text": "y" * 5001}, "Between 80 and 5,000"),
-    ({"sessions": "0"}, "Between 1 and 30"),
-    ({"sessions": "many"}, "Not a valid integer"),
-    ({"treatment_type": "tattoo"}, "Not a valid choice"),
-    ({"last": months_ago(-2)}, "future"),
-    ({"last": months_ago(3)}, "Healing can only be rated"),
-    ({"price_paid": "-5"}, "between 0 and 1,000,000"),
-    ({"practitioner_id": "99999"}, "Not a valid choice"),
-    ({"last_year": "1800"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"overall": None}, "Rate the overall result"),
+        ({"overall": "9"}, "Not a valid choice"),
+        ({"text": "Too short."}, "Between 80 and 5,000"),
+        ({"text": "y" * 5001}, "Between 80 and 5,000"),
+        ({"sessions": "0"}, "Between 1 and 30"),
+        ({"sessions": "many"}, "Not a valid integer"),
+        ({"treatment_type": "tattoo"}, "Not a valid choice"),
+        ({"last": months_ago(-2)}, "future"),
+        ({"last": months_ago(3)}, "Healing can only be rated"),
+        ({"price_paid": "-5"}, "between 0 and 1,000,000"),
+        ({"practitioner_id": "99999"}, "Not a valid choice"),
+        ({"last_year": "1800"}, "Not a valid choice"),
+    ],
+)
 def test_bad_input_rerenders_with_message_and_400(client, app, world, change, message):
     as_user(client, app, world.author_id)
     resp = post_form(client, url(world), form_data(**change))
@@ -149,11 +161,14 @@ def test_missing_csrf_token_is_400(client, app, world):
     assert rows(app) == 0
 
 
-@pytest.mark.parametrize("payload,name", [
-    (b"<html><script>alert(1)</script></html>", "x.jpg"),
-    (b"", "empty.png"),
-    (image_bytes("GIF"), "anim.gif"),
-])
+@pytest.mark.parametrize(
+    "payload,name",
+    [
+        (b"<html><script>alert(1)</script></html>", "x.jpg"),
+        (b"", "empty.png"),
+        (image_bytes("GIF"), "anim.gif"),
+    ],
+)
 def test_bad_photo_is_400_and_leaves_nothing(client, app, world, payload, name):
     as_user(client, app, world.author_id)
     data = form_data(photos=(io.BytesIO(payload), name), consent="y")
@@ -161,6 +176,7 @@ def test_bad_photo_is_400_and_leaves_nothing(client, app, world, payload, name):
     assert resp.status_code == 400
     assert rows(app) == 0 and rows(app, Photo) == 0
     import os
+
     folder = app.config["MEDIA_DIR"]
     assert not os.path.exists(folder) or os.listdir(folder) == []
 
@@ -216,11 +232,14 @@ def test_write_is_rate_limited(app_factory):
 
 # --- follow-ups ---------------------------------------------------------------------------
 
+
 def published_review(app, world, months=8):
     with app.app_context():
-        r = ReviewFactory(clinic=db.session.get(Clinic, world.clinic_id),
-                          author=db.session.get(User, world.author_id),
-                          last_session_month=months_ago(months))
+        r = ReviewFactory(
+            clinic=db.session.get(Clinic, world.clinic_id),
+            author=db.session.get(User, world.author_id),
+            last_session_month=months_ago(months),
+        )
         return r.id
 
 
@@ -229,9 +248,15 @@ def test_followup_by_author(client, app, world):
     as_user(client, app, world.author_id)
     page = client.get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert f"/reviews/{rid}/followup" in page
-    resp = post_form(client, f"/reviews/{rid}/followup",
-                     {"healing": "5", "text": "Eighteen months on, still crisp and natural.",
-                      "status": "published"})
+    resp = post_form(
+        client,
+        f"/reviews/{rid}/followup",
+        {
+            "healing": "5",
+            "text": "Eighteen months on, still crisp and natural.",
+            "status": "published",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.execute(select(FollowUp.status)).scalar_one() == "pending"
@@ -240,8 +265,9 @@ def test_followup_by_author(client, app, world):
 def test_followup_refusals(client, app, world):
     rid = published_review(app, world, months=2)
     as_user(client, app, world.author_id)
-    resp = post_form(client, f"/reviews/{rid}/followup",
-                     {"text": "Still looks fine after two months."})
+    resp = post_form(
+        client, f"/reviews/{rid}/followup", {"text": "Still looks fine after two months."}
+    )
     assert resp.status_code == 409 and "6 months" in resp.get_data(as_text=True)
     resp = post_form(client, f"/reviews/{rid}/followup", {"text": "short"})
     assert resp.status_code == 400
@@ -266,6 +292,7 @@ def test_author_deletes_review_others_cannot(client, app, world):
 
 # --- reports ------------------------------------------------------------------------------
 
+
 def test_report_requires_login_and_public_item(client, app, world):
     rid = published_review(app, world)
     assert client.get(f"/report/review/{rid}").status_code == 302
@@ -283,15 +310,17 @@ def test_report_hiding_reason_hides_at_once(client, app, world):
     rid = published_review(app, world)
     as_user(client, app, world.other_id)
     assert "Report this testimonial" in client.get(f"/clinics/{world.slug}").get_data(as_text=True)
-    resp = post_form(client, f"/report/review/{rid}", {"reason": "personal_data",
-                                                      "text": "Names my neighbour."})
+    resp = post_form(
+        client, f"/report/review/{rid}", {"reason": "personal_data", "text": "Names my neighbour."}
+    )
     assert resp.status_code == 302
     visitor = app.test_client()
     assert GOOD_TEXT[:30] not in visitor.get(f"/clinics/{world.slug}").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Review, rid).hidden_pending_report
-    resp = post_form(client, f"/report/review/{rid}", {"reason": "nonsense"},
-                     form_url=f"/clinics/{world.slug}")
+    resp = post_form(
+        client, f"/report/review/{rid}", {"reason": "nonsense"}, form_url=f"/clinics/{world.slug}"
+    )
     assert resp.status_code in (400, 404)
 
 
@@ -301,8 +330,7 @@ def test_report_keeps_item_visible_for_other_reasons(client, app, world):
         rid = r.id
     as_user(client, app, world.other_id)
     assert post_form(client, f"/report/review/{rid}", {"reason": "fake"}).status_code == 302
-    assert GOOD_TEXT[:30] in app.test_client().get(f"/clinics/{world.slug}").get_data(
-        as_text=True)
+    assert GOOD_TEXT[:30] in app.test_client().get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert rows(app, Report) == 1
 
 
@@ -317,12 +345,21 @@ def test_clinic_page_shows_reports_filed_by_the_clinic(client, app, world):
 
 # --- appeals ------------------------------------------------------------------------------
 
+
 def test_appeal_page_and_once_only(client, app, world):
     with app.app_context():
-        r = ReviewFactory(clinic=db.session.get(Clinic, world.clinic_id),
-                          author=db.session.get(User, world.author_id), status="pending")
-        moderation.decide_review(r, by=db.session.get(User, world.moderator_id), action="reject",
-                                 reason_code="spam", statement="Advert for a product.")
+        r = ReviewFactory(
+            clinic=db.session.get(Clinic, world.clinic_id),
+            author=db.session.get(User, world.author_id),
+            status="pending",
+        )
+        moderation.decide_review(
+            r,
+            by=db.session.get(User, world.moderator_id),
+            action="reject",
+            reason_code="spam",
+            statement="Advert for a product.",
+        )
         db.session.commit()
         rid = r.id
     other = app.test_client()
@@ -342,6 +379,7 @@ def test_appeal_page_and_once_only(client, app, world):
 
 # --- how we rank --------------------------------------------------------------------------
 
+
 def test_how_we_rank_is_public_and_explains_the_rule(client, app, world):
     resp = client.get("/how-we-rank")
     html = resp.get_data(as_text=True)
@@ -356,10 +394,14 @@ def test_how_we_rank_publishes_live_figures(client, app, world):
     with app.app_context():
         mod = db.session.get(User, world.moderator_id)
         for i, action in enumerate(["publish", "publish", "reject"]):
-            r = ReviewFactory(clinic=ClinicFactory(), status="pending",
-                              author=UserFactory())
-            moderation.decide_review(r, by=mod, action=action, reason_code="meets_guidelines",
-                                     statement="Checked against the rules.")
+            r = ReviewFactory(clinic=ClinicFactory(), status="pending", author=UserFactory())
+            moderation.decide_review(
+                r,
+                by=mod,
+                action=action,
+                reason_code="meets_guidelines",
+                statement="Checked against the rules.",
+            )
         db.session.commit()
     html = client.get("/how-we-rank").get_data(as_text=True)
     assert 'id="fig-decided">3<' in html

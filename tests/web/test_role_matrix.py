@@ -64,12 +64,16 @@ def build_world(app) -> World:
     with app.app_context():
         now = datetime.now(UTC)
         users = {
-            "consumer1": UserFactory(), "consumer2": UserFactory(),
-            "owner1": UserFactory(role="clinic_owner"), "owner2": UserFactory(role="clinic_owner"),
-            "moderator": UserFactory(role="moderator", totp_secret=pyotp.random_base32(),
-                                     totp_confirmed_at=now),
-            "admin": UserFactory(role="admin", totp_secret=pyotp.random_base32(),
-                                 totp_confirmed_at=now),
+            "consumer1": UserFactory(),
+            "consumer2": UserFactory(),
+            "owner1": UserFactory(role="clinic_owner"),
+            "owner2": UserFactory(role="clinic_owner"),
+            "moderator": UserFactory(
+                role="moderator", totp_secret=pyotp.random_base32(), totp_confirmed_at=now
+            ),
+            "admin": UserFactory(
+                role="admin", totp_secret=pyotp.random_base32(), totp_confirmed_at=now
+            ),
             "target": UserFactory(),
             "unverified": UserFactory(email_verified_at=None),
         }
@@ -86,13 +90,20 @@ def build_world(app) -> World:
         # owner1's clinic: a practitioner, and consumer1's published testimonial whose last
         # session is 9 months ago (a follow-up is due), for reply, report, follow-up, delete.
         ids["practitioner1"] = PractitionerFactory(clinic=clinic1).id
-        ids["review1"] = ReviewFactory(clinic=clinic1, author=users["consumer1"],
-                                       last_session_month=months_ago(9)).id
+        ids["review1"] = ReviewFactory(
+            clinic=clinic1, author=users["consumer1"], last_session_month=months_ago(9)
+        ).id
         # consumer1's rejected testimonial (on owner2's clinic) with its decision: appealable.
-        rejected = ReviewFactory(clinic=clinic2, author=users["consumer1"], status="pending",
-                                 published_at=None)
-        mod.decide_review(rejected, by=users["moderator0"], action="reject", reason_code="spam",
-                          statement="Advertising, not an experience.")
+        rejected = ReviewFactory(
+            clinic=clinic2, author=users["consumer1"], status="pending", published_at=None
+        )
+        mod.decide_review(
+            rejected,
+            by=users["moderator0"],
+            action="reject",
+            reason_code="spam",
+            statement="Advertising, not an experience.",
+        )
         ids["rejected1"] = rejected.id
         # Listed clinics nobody owns or claims: one to claim, one to write a testimonial about.
         ids["claimable"] = ClinicFactory().slug
@@ -104,40 +115,73 @@ def build_world(app) -> World:
         # role tries an item that is still decidable). No item is authored by, submitted by
         # or about a clinic of the matrix's moderator or admin ("never your own item").
         stage = [ClinicFactory() for _ in range(3)]
-        queues = {k: {} for k in ("pending_review", "followup", "photo", "report", "appeal",
-                                  "claim", "new_clinic", "result")}
+        queues = {
+            k: {}
+            for k in (
+                "pending_review",
+                "followup",
+                "photo",
+                "report",
+                "appeal",
+                "claim",
+                "new_clinic",
+                "result",
+            )
+        }
         for i, role in enumerate(ROLES):
             author = UserFactory()
             queues["pending_review"][role] = ReviewFactory(
-                clinic=stage[0], author=author, status="pending", published_at=None).id
-            published = ReviewFactory(clinic=stage[1], author=author,
-                                      last_session_month=months_ago(14))
+                clinic=stage[0], author=author, status="pending", published_at=None
+            ).id
+            published = ReviewFactory(
+                clinic=stage[1], author=author, last_session_month=months_ago(14)
+            )
             queues["followup"][role] = review_service.add_followup(
-                published, by=author, text="A year on, the result still looks sharp.",
-                healing=5).id
-            photo = media.ingest(image_bytes(seed=100 + i), uploader_id=author.id, kind="review",
-                                 consent=True, review_id=published.id,
-                                 clinic_id=published.clinic_id)
+                published, by=author, text="A year on, the result still looks sharp.", healing=5
+            ).id
+            photo = media.ingest(
+                image_bytes(seed=100 + i),
+                uploader_id=author.id,
+                kind="review",
+                consent=True,
+                review_id=published.id,
+                clinic_id=published.clinic_id,
+            )
             db.session.flush()  # ingest only stages the row
             queues["photo"][role] = photo.id
             queues["report"][role] = reports.file(
-                "review", published.id, by=users["consumer2"], reason="fake",
-                text="Looks copied from another site.").id
-            bad = ReviewFactory(clinic=stage[2], author=author, status="pending",
-                                published_at=None)
-            mod.decide_review(bad, by=users["moderator0"], action="reject", reason_code="spam",
-                              statement="Advertising, not an experience.")
+                "review",
+                published.id,
+                by=users["consumer2"],
+                reason="fake",
+                text="Looks copied from another site.",
+            ).id
+            bad = ReviewFactory(clinic=stage[2], author=author, status="pending", published_at=None)
+            mod.decide_review(
+                bad,
+                by=users["moderator0"],
+                action="reject",
+                reason_code="spam",
+                statement="Advertising, not an experience.",
+            )
             queues["appeal"][role] = mod.file_appeal(
-                "review", bad.id, by=author, text="It is my genuine experience, look again.").id
-            claim = ClinicClaim(clinic_id=ClinicFactory().id, user_id=users["consumer2"].id,
-                                role_at_clinic="Manager", status="pending")
+                "review", bad.id, by=author, text="It is my genuine experience, look again."
+            ).id
+            claim = ClinicClaim(
+                clinic_id=ClinicFactory().id,
+                user_id=users["consumer2"].id,
+                role_at_clinic="Manager",
+                status="pending",
+            )
             db.session.add(claim)
             db.session.flush()
             queues["claim"][role] = claim.id
             queues["new_clinic"][role] = ClinicFactory(
-                status="pending", submitted_by_id=users["consumer2"].id).id
+                status="pending", submitted_by_id=users["consumer2"].id
+            ).id
             queues["result"][role] = ResultCaseFactory(
-                clinic=clinic1, status="pending", submitted_by_id=users["owner1"].id).id
+                clinic=clinic1, status="pending", submitted_by_id=users["owner1"].id
+            ).id
         db.session.commit()
         ids.update(queues)
         secrets = {k: users[k].totp_secret for k in ("moderator", "admin")}
@@ -153,19 +197,21 @@ def verify_url(app, w: World) -> str:
     def make():
         user = db.session.get(User, w.ids["unverified"])
         return "/auth/verify/" + accounts.make_verify_token(user)
+
     return _in_app(app, make)
 
 
 def reset_url(app, w: World) -> str:
     def make():
         return "/auth/reset/" + accounts.make_reset_token(db.session.get(User, w.ids["target"]))
+
     return _in_app(app, make)
 
 
 @dataclass
 class Row:
-    url: Callable          # (app, world) or (app, world, role) -> url
-    data: Callable         # (app, world, role) -> form data
+    url: Callable  # (app, world) or (app, world, role) -> url
+    data: Callable  # (app, world, role) -> form data
     allowed: frozenset
 
 
@@ -179,23 +225,43 @@ def unique_email(prefix: str) -> str:
     return f"{prefix}{next(_n)}@example.com"
 
 
-PROFILE = dict(description="Natural hairlines.", email="hi@own-clinic.example",
-               phone="+44 20 7946 0000", website="https://own-clinic.example",
-               address="1 High Street", postal_code="N1 1AA", city="London", region="England",
-               country="GB", services=["full_scalp", "scar"], price_min="1200",
-               price_max="2600", currency="GBP", languages="English, French",
-               year_founded="2012")
-DECISION = {"reason_code": "meets_guidelines",
-            "statement": "Checked against the guidelines; the reasons are on file."}
+PROFILE = dict(
+    description="Natural hairlines.",
+    email="hi@own-clinic.example",
+    phone="+44 20 7946 0000",
+    website="https://own-clinic.example",
+    address="1 High Street",
+    postal_code="N1 1AA",
+    city="London",
+    region="England",
+    country="GB",
+    services=["full_scalp", "scar"],
+    price_min="1200",
+    price_max="2600",
+    currency="GBP",
+    languages="English, French",
+    year_founded="2012",
+)
+DECISION = {
+    "reason_code": "meets_guidelines",
+    "statement": "Checked against the guidelines; the reasons are on file.",
+}
 
 
 def result_form() -> dict:
     return {
         "before": (BytesIO(image_bytes(seed=11)), "before.jpg"),
         "after": (BytesIO(image_bytes(seed=12, fmt="PNG")), "after.png"),
-        "treatment_type": "full_scalp", "sessions": "3", "months_since_last_session": "8",
-        "stage": "norwood-6", "skin_type": "4", "hair_colour": "black", "goal": "buzz",
-        "practitioner_id": "0", "notes": "Norwood six, three sessions.", "consent": "y",
+        "treatment_type": "full_scalp",
+        "sessions": "3",
+        "months_since_last_session": "8",
+        "stage": "norwood-6",
+        "skin_type": "4",
+        "hair_colour": "black",
+        "goal": "buzz",
+        "practitioner_id": "0",
+        "notes": "Norwood six, three sessions.",
+        "consent": "y",
     }
 
 
@@ -205,98 +271,172 @@ def queue_url(path: str, key: str) -> Callable:
 
 
 TABLE: dict[str, Row] = {
-    "auth.register": Row(lambda a, w: "/auth/register",
-                         lambda a, w, r: {"email": unique_email("new"), "display_name": "New",
-                                          "password": "a long new passphrase"}, ALL),
-    "auth.login": Row(lambda a, w: "/auth/login",
-                      lambda a, w, r: {"email": w.ids["target_email"], "password": PASSWORD},
-                      ALL),
+    "auth.register": Row(
+        lambda a, w: "/auth/register",
+        lambda a, w, r: {
+            "email": unique_email("new"),
+            "display_name": "New",
+            "password": "a long new passphrase",
+        },
+        ALL,
+    ),
+    "auth.login": Row(
+        lambda a, w: "/auth/login",
+        lambda a, w, r: {"email": w.ids["target_email"], "password": PASSWORD},
+        ALL,
+    ),
     "auth.logout": Row(lambda a, w: "/auth/logout", lambda a, w, r: {}, LOGGED_IN),
     "auth.verify_confirm": Row(verify_url, lambda a, w, r: {}, ALL),
-    "auth.resend_verification": Row(lambda a, w: "/auth/verify/resend", lambda a, w, r: {},
-                                    LOGGED_IN),
-    "auth.reset_request": Row(lambda a, w: "/auth/reset",
-                              lambda a, w, r: {"email": w.ids["target_email"]}, ALL),
-    "auth.reset_token": Row(reset_url, lambda a, w, r: {"password": f"reset passphrase {r}"},
-                            ALL),
-    "auth.totp_setup": Row(lambda a, w: "/auth/totp/setup", lambda a, w, r: {"code": "123456"},
-                           STAFF),
-    "auth.totp_verify": Row(lambda a, w: "/auth/totp",
-                            lambda a, w, r: {"code": pyotp.TOTP(w.secrets.get(r) or
-                                                                pyotp.random_base32()).now()},
-                            STAFF),
-    "account.password": Row(lambda a, w: "/account/password",
-                            lambda a, w, r: {"current": PASSWORD,
-                                             "password": "a changed passphrase"}, LOGGED_IN),
-    "account.email": Row(lambda a, w: "/account/email",
-                         lambda a, w, r: {"email": unique_email("moved"), "password": PASSWORD},
-                         LOGGED_IN),
-    "account.delete": Row(lambda a, w: "/account/delete",
-                          lambda a, w, r: {"reviews": "remove", "password": PASSWORD}, LOGGED_IN),
-    "admin.set_role": Row(lambda a, w: f"/admin/users/{w.ids['target']}/role",
-                          lambda a, w, r: {"role": "moderator",
-                                           "statement": "Trusted community member."}, ADMIN),
+    "auth.resend_verification": Row(
+        lambda a, w: "/auth/verify/resend", lambda a, w, r: {}, LOGGED_IN
+    ),
+    "auth.reset_request": Row(
+        lambda a, w: "/auth/reset", lambda a, w, r: {"email": w.ids["target_email"]}, ALL
+    ),
+    "auth.reset_token": Row(reset_url, lambda a, w, r: {"password": f"reset passphrase {r}"}, ALL),
+    "auth.totp_setup": Row(
+        lambda a, w: "/auth/totp/setup", lambda a, w, r: {"code": "123456"}, STAFF
+    ),
+    "auth.totp_verify": Row(
+        lambda a, w: "/auth/totp",
+        lambda a, w, r: {"code": pyotp.TOTP(w.secrets.get(r) or pyotp.random_base32()).now()},
+        STAFF,
+    ),
+    "account.password": Row(
+        lambda a, w: "/account/password",
+        lambda a, w, r: {"current": PASSWORD, "password": "a changed passphrase"},
+        LOGGED_IN,
+    ),
+    "account.email": Row(
+        lambda a, w: "/account/email",
+        lambda a, w, r: {"email": unique_email("moved"), "password": PASSWORD},
+        LOGGED_IN,
+    ),
+    "account.delete": Row(
+        lambda a, w: "/account/delete",
+        lambda a, w, r: {"reviews": "remove", "password": PASSWORD},
+        LOGGED_IN,
+    ),
+    "admin.set_role": Row(
+        lambda a, w: f"/admin/users/{w.ids['target']}/role",
+        lambda a, w, r: {"role": "moderator", "statement": "Trusted community member."},
+        ADMIN,
+    ),
     # --- clinic self-service: any logged-in user may claim a listed, unowned clinic or
     # register a new one; only a clinic's owner manages it (owner2, staff: 403 on owner1's).
-    "manage.claim": Row(lambda a, w: f"/manage/claim/{w.ids['claimable']}",
-                        lambda a, w, r: {"role_at_clinic": "Manager", "phone": "12345"},
-                        LOGGED_IN),
-    "manage.new_clinic": Row(lambda a, w: "/manage/clinics/new",
-                             lambda a, w, r: dict(PROFILE, name=f"New Ink {r}",
-                                                  works_there="y"), LOGGED_IN),
-    "manage.edit": Row(lambda a, w: f"/manage/{w.ids['clinic1']}/edit",
-                       lambda a, w, r: dict(PROFILE, name="Edited Clinic"), OWNER1),
-    "manage.practitioners": Row(lambda a, w: f"/manage/{w.ids['clinic1']}/practitioners",
-                                lambda a, w, r: {"name": f"Added by {r}", "years_practice": "3"},
-                                OWNER1),
+    "manage.claim": Row(
+        lambda a, w: f"/manage/claim/{w.ids['claimable']}",
+        lambda a, w, r: {"role_at_clinic": "Manager", "phone": "12345"},
+        LOGGED_IN,
+    ),
+    "manage.new_clinic": Row(
+        lambda a, w: "/manage/clinics/new",
+        lambda a, w, r: dict(PROFILE, name=f"New Ink {r}", works_there="y"),
+        LOGGED_IN,
+    ),
+    "manage.edit": Row(
+        lambda a, w: f"/manage/{w.ids['clinic1']}/edit",
+        lambda a, w, r: dict(PROFILE, name="Edited Clinic"),
+        OWNER1,
+    ),
+    "manage.practitioners": Row(
+        lambda a, w: f"/manage/{w.ids['clinic1']}/practitioners",
+        lambda a, w, r: {"name": f"Added by {r}", "years_practice": "3"},
+        OWNER1,
+    ),
     "manage.edit_practitioner": Row(
         lambda a, w: f"/manage/{w.ids['clinic1']}/practitioners/{w.ids['practitioner1']}",
-        lambda a, w, r: {"name": f"Renamed by {r}"}, OWNER1),
+        lambda a, w, r: {"name": f"Renamed by {r}"},
+        OWNER1,
+    ),
     "manage.retire_practitioner": Row(
         lambda a, w: f"/manage/{w.ids['clinic1']}/practitioners/{w.ids['practitioner1']}/retire",
-        lambda a, w, r: {}, OWNER1),
-    "manage.new_result": Row(lambda a, w: f"/manage/{w.ids['clinic1']}/results/new",
-                             lambda a, w, r: result_form(), OWNER1),
+        lambda a, w, r: {},
+        OWNER1,
+    ),
+    "manage.new_result": Row(
+        lambda a, w: f"/manage/{w.ids['clinic1']}/results/new",
+        lambda a, w, r: result_form(),
+        OWNER1,
+    ),
     "manage.reply": Row(
         lambda a, w: f"/manage/{w.ids['clinic1']}/reviews/{w.ids['review1']}/reply",
-        lambda a, w, r: {"text": f"Thank you for your words ({r})."}, OWNER1),
+        lambda a, w, r: {"text": f"Thank you for your words ({r})."},
+        OWNER1,
+    ),
     # --- testimonials: any verified user not linked to the clinic may write one (the target
     # clinic is owned and claimed by nobody); only the author may follow up, delete or
     # appeal (others get 404); anyone logged in may report, except the item's own author.
-    "reviews.write": Row(lambda a, w: f"/clinics/{w.ids['reviewable']}/review",
-                         lambda a, w, r: form_data(), LOGGED_IN),
-    "reviews.followup": Row(lambda a, w: f"/reviews/{w.ids['review1']}/followup",
-                            lambda a, w, r: {"text": "Nine months on, no fading at all.",
-                                             "healing": "5"}, CONSUMER1),
-    "reviews.delete": Row(lambda a, w: f"/reviews/{w.ids['review1']}/delete",
-                          lambda a, w, r: {}, CONSUMER1),
-    "reviews.report": Row(lambda a, w: f"/report/review/{w.ids['review1']}",
-                          lambda a, w, r: {"reason": "fake", "text": f"Reported by {r}."},
-                          LOGGED_IN - CONSUMER1),
-    "reviews.appeal": Row(lambda a, w: f"/appeal/review/{w.ids['rejected1']}",
-                          lambda a, w, r: {"text": "It is my genuine experience, look again."},
-                          CONSUMER1),
+    "reviews.write": Row(
+        lambda a, w: f"/clinics/{w.ids['reviewable']}/review",
+        lambda a, w, r: form_data(),
+        LOGGED_IN,
+    ),
+    "reviews.followup": Row(
+        lambda a, w: f"/reviews/{w.ids['review1']}/followup",
+        lambda a, w, r: {"text": "Nine months on, no fading at all.", "healing": "5"},
+        CONSUMER1,
+    ),
+    "reviews.delete": Row(
+        lambda a, w: f"/reviews/{w.ids['review1']}/delete", lambda a, w, r: {}, CONSUMER1
+    ),
+    "reviews.report": Row(
+        lambda a, w: f"/report/review/{w.ids['review1']}",
+        lambda a, w, r: {"reason": "fake", "text": f"Reported by {r}."},
+        LOGGED_IN - CONSUMER1,
+    ),
+    "reviews.appeal": Row(
+        lambda a, w: f"/appeal/review/{w.ids['rejected1']}",
+        lambda a, w, r: {"text": "It is my genuine experience, look again."},
+        CONSUMER1,
+    ),
     # --- moderation: moderators and admins (past their second factor) only; none of the
     # items is their own or about a clinic they own.
-    "moderation.decide_review": Row(queue_url("/moderation/reviews/{}/decide", "pending_review"),
-                                    lambda a, w, r: dict(DECISION, action="publish"), STAFF),
-    "moderation.decide_followup": Row(queue_url("/moderation/followups/{}/decide", "followup"),
-                                      lambda a, w, r: dict(DECISION, action="publish"), STAFF),
-    "moderation.decide_photo": Row(queue_url("/moderation/photos/{}/decide", "photo"),
-                                   lambda a, w, r: dict(DECISION, action="publish"), STAFF),
-    "moderation.decide_report": Row(queue_url("/moderation/reports/{}/decide", "report"),
-                                    lambda a, w, r: dict(DECISION, action="keep"), STAFF),
-    "moderation.decide_appeal": Row(queue_url("/moderation/appeals/{}/decide", "appeal"),
-                                    lambda a, w, r: dict(DECISION, action="uphold"), STAFF),
-    "moderation.decide_claim": Row(queue_url("/moderation/claims/{}/decide", "claim"),
-                                   lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
-    "moderation.decide_clinic": Row(queue_url("/moderation/clinics/{}/decide", "new_clinic"),
-                                    lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
+    "moderation.decide_review": Row(
+        queue_url("/moderation/reviews/{}/decide", "pending_review"),
+        lambda a, w, r: dict(DECISION, action="publish"),
+        STAFF,
+    ),
+    "moderation.decide_followup": Row(
+        queue_url("/moderation/followups/{}/decide", "followup"),
+        lambda a, w, r: dict(DECISION, action="publish"),
+        STAFF,
+    ),
+    "moderation.decide_photo": Row(
+        queue_url("/moderation/photos/{}/decide", "photo"),
+        lambda a, w, r: dict(DECISION, action="publish"),
+        STAFF,
+    ),
+    "moderation.decide_report": Row(
+        queue_url("/moderation/reports/{}/decide", "report"),
+        lambda a, w, r: dict(DECISION, action="keep"),
+        STAFF,
+    ),
+    "moderation.decide_appeal": Row(
+        queue_url("/moderation/appeals/{}/decide", "appeal"),
+        lambda a, w, r: dict(DECISION, action="uphold"),
+        STAFF,
+    ),
+    "moderation.decide_claim": Row(
+        queue_url("/moderation/claims/{}/decide", "claim"),
+        lambda a, w, r: dict(DECISION, decision="approve"),
+        STAFF,
+    ),
+    "moderation.decide_clinic": Row(
+        queue_url("/moderation/clinics/{}/decide", "new_clinic"),
+        lambda a, w, r: dict(DECISION, decision="approve"),
+        STAFF,
+    ),
     "moderation.set_clinic_status": Row(
         lambda a, w: f"/moderation/clinics/{w.ids['suspendable']}/status",
-        lambda a, w, r: dict(DECISION, action="suspend"), STAFF),
-    "moderation.decide_result": Row(queue_url("/moderation/results/{}/decide", "result"),
-                                    lambda a, w, r: dict(DECISION, decision="approve"), STAFF),
+        lambda a, w, r: dict(DECISION, action="suspend"),
+        STAFF,
+    ),
+    "moderation.decide_result": Row(
+        queue_url("/moderation/results/{}/decide", "result"),
+        lambda a, w, r: dict(DECISION, decision="approve"),
+        STAFF,
+    ),
 }
 
 
@@ -307,6 +447,7 @@ def snapshot(app) -> dict:
             rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
             out[table.name] = [tuple(r) for r in rows]
         return out
+
     return _in_app(app, read)
 
 
@@ -315,13 +456,16 @@ def client_for(app, w: World, role: str):
     if role == "anonymous":
         return client
     token = csrf_from(client, "/auth/login")
-    resp = client.post("/auth/login", data={"csrf_token": token, "email": w.ids[f"{role}_email"],
-                                            "password": PASSWORD})
+    resp = client.post(
+        "/auth/login",
+        data={"csrf_token": token, "email": w.ids[f"{role}_email"], "password": PASSWORD},
+    )
     assert resp.status_code == 302, role
     if role in STAFF:
         token = csrf_from(client, "/auth/totp")
-        resp = client.post("/auth/totp", data={"csrf_token": token,
-                                               "code": totp_now(w.secrets[role])})
+        resp = client.post(
+            "/auth/totp", data={"csrf_token": token, "code": totp_now(w.secrets[role])}
+        )
         assert resp.status_code == 302, role
     return client
 
@@ -329,8 +473,11 @@ def client_for(app, w: World, role: str):
 def is_login_redirect(resp) -> bool:
     # Guards send the visitor to log in *with* a next= back to the page; a plain
     # redirect to /auth/login is how successful resets and verifications end.
-    return (resp.status_code in (301, 302, 303) and resp.location.startswith("/auth/login?")
-            and "next=" in resp.location)
+    return (
+        resp.status_code in (301, 302, 303)
+        and resp.location.startswith("/auth/login?")
+        and "next=" in resp.location
+    )
 
 
 def test_every_post_endpoint_is_in_the_matrix(app):
@@ -360,17 +507,22 @@ def test_role_matrix(app_factory):
                 if resp.status_code >= 400 and not refused:
                     answered.append((endpoint, role, resp.status_code))
                 if refused or resp.status_code >= 500:
-                    mismatches.append((endpoint, role, "should be allowed", resp.status_code,
-                                       resp.location))
+                    mismatches.append(
+                        (endpoint, role, "should be allowed", resp.status_code, resp.location)
+                    )
             else:
                 if not refused:
-                    mismatches.append((endpoint, role, "should be refused", resp.status_code,
-                                       resp.location))
+                    mismatches.append(
+                        (endpoint, role, "should be refused", resp.status_code, resp.location)
+                    )
                 elif snapshot(app) != before:
-                    mismatches.append((endpoint, role, "refused but the database changed",
-                                       resp.status_code, None))
-    print(f"role matrix: {len(TABLE)} POST routes x {len(ROLES)} roles = {cells} cells, "
-          f"{len(mismatches)} mismatches")
+                    mismatches.append(
+                        (endpoint, role, "refused but the database changed", resp.status_code, None)
+                    )
+    print(
+        f"role matrix: {len(TABLE)} POST routes x {len(ROLES)} roles = {cells} cells, "
+        f"{len(mismatches)} mismatches"
+    )
     for m in mismatches:
         print("  mismatch:", m)
     for a in answered:
@@ -386,30 +538,53 @@ def test_staff_are_refused_on_their_own_items(app):
     with app.app_context():
         moderator = db.session.get(User, world.ids["moderator"])
         admin = db.session.get(User, world.ids["admin"])
-        own_review = ReviewFactory(clinic=ClinicFactory(), author=moderator, status="pending",
-                                   published_at=None)
+        own_review = ReviewFactory(
+            clinic=ClinicFactory(), author=moderator, status="pending", published_at=None
+        )
         own_clinic = ClinicFactory(owner=moderator, status="claimed")
-        about_own_clinic = ResultCaseFactory(clinic=own_clinic, status="pending",
-                                             submitted_by_id=world.ids["owner1"])
-        own_claim = ClinicClaim(clinic_id=ClinicFactory().id, user_id=moderator.id,
-                                role_at_clinic="Manager", status="pending")
+        about_own_clinic = ResultCaseFactory(
+            clinic=own_clinic, status="pending", submitted_by_id=world.ids["owner1"]
+        )
+        own_claim = ClinicClaim(
+            clinic_id=ClinicFactory().id,
+            user_id=moderator.id,
+            role_at_clinic="Manager",
+            status="pending",
+        )
         db.session.add(own_claim)
         author = UserFactory()
-        rejected = ReviewFactory(clinic=ClinicFactory(), author=author, status="pending",
-                                 published_at=None)
-        mod.decide_review(rejected, by=admin, action="reject", reason_code="spam",
-                          statement="Advertising, not an experience.")
-        appeal = mod.file_appeal("review", rejected.id, by=author,
-                                 text="It is my genuine experience, look again.")
+        rejected = ReviewFactory(
+            clinic=ClinicFactory(), author=author, status="pending", published_at=None
+        )
+        mod.decide_review(
+            rejected,
+            by=admin,
+            action="reject",
+            reason_code="spam",
+            statement="Advertising, not an experience.",
+        )
+        appeal = mod.file_appeal(
+            "review", rejected.id, by=author, text="It is my genuine experience, look again."
+        )
         db.session.commit()
-        cases = [("moderator", f"/moderation/reviews/{own_review.id}/decide",
-                  dict(DECISION, action="publish")),
-                 ("moderator", f"/moderation/results/{about_own_clinic.id}/decide",
-                  dict(DECISION, decision="approve")),
-                 ("moderator", f"/moderation/claims/{own_claim.id}/decide",
-                  dict(DECISION, decision="approve")),
-                 ("admin", f"/moderation/appeals/{appeal.id}/decide",
-                  dict(DECISION, action="uphold"))]
+        cases = [
+            (
+                "moderator",
+                f"/moderation/reviews/{own_review.id}/decide",
+                dict(DECISION, action="publish"),
+            ),
+            (
+                "moderator",
+                f"/moderation/results/{about_own_clinic.id}/decide",
+                dict(DECISION, decision="approve"),
+            ),
+            (
+                "moderator",
+                f"/moderation/claims/{own_claim.id}/decide",
+                dict(DECISION, decision="approve"),
+            ),
+            ("admin", f"/moderation/appeals/{appeal.id}/decide", dict(DECISION, action="uphold")),
+        ]
     for role, url, data in cases:
         client = client_for(app, world, role)
         before = snapshot(app)
