@@ -56,6 +56,9 @@ class Clinic(db.Model):
     result_count: Mapped[int] = mapped_column(Integer, default=0)
     # Mean rating per rubric dimension of the published testimonials (explains the score).
     dimension_means: Mapped[dict | None] = mapped_column(JSON)
+    # Per published testimonial with an author's case: [weight, score, stage, skin
+    # type, hair colour, goal], for like-for-like scores (services.casescores).
+    case_evidence: Mapped[list | None] = mapped_column(JSON)
 
     owner = relationship("User", foreign_keys=[owner_id])
     practitioners = relationship(

@@ -65,6 +65,7 @@ def result_filters(args: MultiDict) -> dict:
         "hair_colour": choice_arg(args, "hair_colour", vocab.HAIR_COLOURS),
         "goal": choice_arg(args, "goal", vocab.GOALS),
         "age": choice_arg(args, "age", vocab.AGE_LABELS),
+        "healed_only": args.get("healed") in ("1", "on"),
     }
 
 
@@ -77,6 +78,7 @@ SEARCH_SORTS = {
     "reviews": "Number of testimonials",
     "distance": "Distance",
     "relevance": "Best match for your words",
+    "case": "Best for cases like yours",
 }
 MAX_PLACE = 120
 PRICE_CHOICES = PRICE_BUCKETS
@@ -117,7 +119,7 @@ def search_args(args: MultiDict) -> SearchArgs:
         abort(
             400,
             f"Unknown sort “{raw_sort[:40]}”: results can be ordered by quality, number "
-            "of testimonials, distance or best match (never by price).",
+            "of testimonials, distance, best match or cases like yours (never by price).",
         )
     if raw_sort == "distance" and not place:
         abort(400, "Sorting by distance needs a place.")

@@ -21,8 +21,9 @@ from directory.extensions import db
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.public.case import current_case, has_case_in_session
+from directory.services import casescores, counters, gallery
 from directory.services import clinics as clinic_service
-from directory.services import counters
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
 from directory.vocab import PUBLIC_CLINIC_STATUSES
@@ -89,6 +90,8 @@ def search():
         current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing)
         and not current_user.is_authenticated
         and not session.get("_flashes")
+        and not has_case_in_session()  # like-for-like scores differ per visitor
+        and "case" not in request.args
     ):
         gen = search_service.generation()
         if gen is not None:
@@ -107,6 +110,7 @@ def search():
 
 def _search_page():
     args = forms.search_args(request.args)
+    case = current_case(request.args)
     place = None
     if args.place:
         place = search_service.resolve_place(args.place)
@@ -129,11 +133,13 @@ def _search_page():
         "radii": forms.RADII,
         "sorts": forms.SEARCH_SORTS,
         "price_buckets": forms.PRICE_CHOICES,
+        "case": case,
+        "case_text": casescores.describe(case) if case else None,
     }
     if args.place and place is None:
         return render_template("public/search.html", results=None, unknown_place=True, **context)
     try:
-        results = search_service.find(query)
+        results = search_service.find(query, case=case)
     except search_service.Unavailable:
         return render_template("public/search.html", results=None, unavailable=True, **context), 503
     if args.page > 1 and args.page > (results.pages or 1):
@@ -169,6 +175,7 @@ def _clinic_or_404(slug: str) -> Clinic:
 @public
 def clinic(slug: str):
     clinic = _clinic_or_404(slug)
+    case = current_case(request.args)
     counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
     explanation = cached_explanation(clinic)
     page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
@@ -187,6 +194,9 @@ def clinic(slug: str):
         jsonld=clinic_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
+        case=case,
+        case_text=casescores.describe(case) if case else None,
+        case_score=casescores.score_for(clinic, case) if case else None,
     )
 
 
@@ -208,9 +218,47 @@ def clinic_reviews(slug: str):
 @public
 def clinic_results(slug: str):
     clinic = _clinic_or_404(slug)
+    return _gallery_page(clinic)
+
+
+@bp.get("/results")
+@public
+def results():
+    return _gallery_page(None)
+
+
+def _gallery_page(clinic: Clinic | None):
+    """The results gallery of one clinic or of all: filtered like the visitor's case and
+    ordered by each clinic's score for it."""
     filters = forms.result_filters(request.args)
-    cases = clinic_service.public_results(clinic, **filters)
-    return render_template("public/results.html", clinic=clinic, cases=cases, filters=filters)
+    if "case" in request.args:
+        case = current_case(request.args)  # the filter form sets (or clears) the case
+    elif any(request.args.get(k) for k in casescores.CASE_FIELDS):
+        case = casescores.parse_case(filters)  # a plain filtered link: the session stays
+    else:
+        case = current_case(request.args)
+        if case is not None:
+            for key in casescores.CASE_FIELDS:
+                filters[key] = getattr(case, key)
+    if case is not None and not case.is_set:
+        case = None
+    page_no = forms.page_arg(request.args)
+    page = gallery.gallery(
+        filters,
+        case,
+        page_no,
+        current_app.config["PAGE_SIZE"],
+        clinic_id=clinic.id if clinic is not None else None,
+    )
+    if page_no > 1 and page_no > (page.pages or 1):
+        abort(404, "There is no such page of results.")
+    return render_template(
+        "public/results.html",
+        clinic=clinic,
+        page=page,
+        filters=filters,
+        case_text=casescores.describe(case) if case else None,
+    )
 
 
 @bp.get("/robots.txt")

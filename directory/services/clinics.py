@@ -157,6 +157,8 @@ def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[
         stmt = stmt.where(ResultCase.months_since_last_session.between(1, 11))
     elif age == "long_term":
         stmt = stmt.where(ResultCase.months_since_last_session >= 12)
+    if filters.get("healed_only"):
+        stmt = stmt.where(ResultCase.months_since_last_session >= 1)
     if limit:
         stmt = stmt.limit(limit)
     return list(db.session.execute(stmt).scalars())

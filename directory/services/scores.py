@@ -57,6 +57,28 @@ def explain_reviews(reviews: list[Review], now: datetime | None = None) -> quali
     return quality.explain([facts_for(r) for r in reviews], now)
 
 
+def case_evidence(reviews: list[Review], now: datetime) -> list[list]:
+    """[weight, score, stage, skin type, hair colour, goal] of each published review
+    whose author gave their case: what like-for-like scores are computed from
+    (services.casescores), stored on the clinic at each recompute. No price."""
+    out = []
+    for r in reviews:
+        if not r.has_case:
+            continue
+        facts = facts_for(r)
+        out.append(
+            [
+                round(quality.review_weight(facts, now), 4),
+                round(quality.review_score(facts), 4),
+                r.stage,
+                r.skin_type,
+                r.hair_colour,
+                r.goal,
+            ]
+        )
+    return out
+
+
 def cached_explanation(clinic: Clinic) -> quality.Explanation:
     """The explanation stored by the last recompute (no testimonial is read)."""
     return quality.Explanation(
@@ -96,6 +118,7 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
     clinic.correction_count = exp.corrections
     clinic.healed_count = exp.healed
     clinic.dimension_means = exp.dimension_means
+    clinic.case_evidence = case_evidence(reviews, now)
 
     by_practitioner: dict[int, list[Review]] = {}
     for r in reviews:

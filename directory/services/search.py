@@ -8,7 +8,7 @@ suspended or deleted clinic (SECURITY.md 29).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -49,6 +49,7 @@ class ResultPage:
     fuzzy: bool = False
     partial: bool = False
     elapsed_ms: float = 0.0
+    case_scores: dict = field(default_factory=dict)  # clinic id -> quality.CaseScore
 
     @property
     def pages(self) -> int:
@@ -104,10 +105,33 @@ def load_public(ids: list[int]) -> list[Clinic]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def find(query: Query) -> ResultPage:
-    """Run a search; raises Unavailable when the index cannot be used."""
+# "Best for cases like yours" re-orders at most this many matches (best by quality first).
+CASE_SORT_MAX = 5000
+
+
+def find(query: Query, case=None) -> ResultPage:
+    """Run a search; raises Unavailable when the index cannot be used.
+
+    `case` (a quality.Case) adds each clinic's like-for-like score to the page;
+    with `query.sort == "case"` the matches are ordered by it (services.casescores).
+    Without a case, "case" falls back to the quality order.
+    """
+    from directory.services import casescores
+
     search.catch_up()
-    hits = search.engine().run(query)
+    if query.sort == "case" and (case is None or not case.is_set):
+        query = replace(query, sort="quality")
+    if query.sort == "case":
+        wide = replace(query, sort="quality", page=1, per_page=CASE_SORT_MAX)
+        hits = search.engine().run(wide)
+        dropped_before = hits.total - len(hits.ids)  # beyond CASE_SORT_MAX: not re-ordered
+        ordered = casescores.order_ids(hits.ids, case)
+        offset = (query.page - 1) * query.per_page
+        hits.ids = ordered[offset : offset + query.per_page]
+        hits.total = len(ordered) + dropped_before
+        hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
+    else:
+        hits = search.engine().run(query)
     clinics = load_public(hits.ids)
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
@@ -129,6 +153,7 @@ def find(query: Query) -> ResultPage:
         fuzzy=hits.fuzzy,
         partial=hits.partial,
         elapsed_ms=hits.elapsed_ms,
+        case_scores=casescores.scores_for(clinics, case),
     )
 
 
