@@ -272,6 +272,12 @@ def visible_to(photo: Photo, user) -> bool:
         review = db.session.get(Review, photo.review_id)
         if review is None or not review.is_public:
             return False
+        if photo.followup_id is not None:
+            from directory.models import FollowUp
+
+            fu = db.session.get(FollowUp, photo.followup_id)
+            if fu is None or fu.status != "published":
+                return False
         clinic = db.session.get(Clinic, review.clinic_id)
         return clinic is not None and clinic.status in PUBLIC_CLINIC_STATUSES
     case = db.session.execute(

@@ -188,6 +188,14 @@ def decide_review(
         review.verified_by_id = by.id
         review.verification_note = proof[:1000]
         statement = f"{statement.strip()} Proof seen: {proof}"
+    # Every decision disposes of an attached proof of treatment (deleted after the commit).
+    from directory.services import proofs
+
+    if proofs.discard(review) and action != "verify":
+        statement = (
+            f"{statement.strip()} Your proof of treatment was not accepted as verification "
+            "and has been deleted."
+        )
     row = _decide(
         review,
         by=by,
@@ -243,6 +251,12 @@ def decide_followup(
         if previous != "published":
             raise InvalidState("Only a published follow-up can be removed.")
         fu.status = "removed"
+    # Photos sent with the follow-up go with its decision (as a testimonial's do).
+    for p in db.session.execute(select(Photo).where(Photo.followup_id == fu.id)).scalars():
+        if p.status == "pending" and action == "publish" and p.consent_confirmed:
+            p.status, p.published_at = "published", now
+        elif p.status == "pending" and action == "reject":
+            p.status = "rejected"
     row = _decide(
         fu,
         by=by,
@@ -700,14 +714,16 @@ class Figures:
 
 
 def figures() -> Figures:
-    """Moderation figures for /how-we-rank: decisions by outcome (automated and
-    appeal rows excluded), median time to decision, appeals and reversals."""
+    """Moderation figures for /how-we-rank: every decision by outcome (appeal rows
+    counted apart), median time to decision, appeals and reversals."""
     rows = db.session.execute(
         select(
             ModerationDecision.action,
             ModerationDecision.created_at,
             ModerationDecision.item_submitted_at,
-        ).where(ModerationDecision.item_type.in_(("review", "followup", "photo")))
+            # Every moderation decision (testimonials, follow-ups, photos, result cases,
+            # claims, clinics, the demo data's too); admins' role changes are not moderation.
+        ).where(ModerationDecision.item_type != "user")
     ).all()
     by_outcome: dict[str, int] = {}
     waits = []
