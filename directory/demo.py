@@ -739,7 +739,7 @@ def _add_review(
         _demo_decision(moderator, "review", review.id, "publish", clinic.id, author.id, written)
         if review.verified_at is not None:
             _demo_decision(moderator, "review", review.id, "verify", clinic.id, author.id, written)
-        if with_images and case and crng.random() < 0.15:
+        if with_images and case and crng.random() < 0.08:
             months = max(0, (written.year - last.year) * 12 + written.month - last.month)
             hair = case["hair_colour"] if case["hair_colour"] in demo_images.HAIR else "dark_brown"
             im = demo_images.after(crng, case["skin_type"], hair, skill, months)

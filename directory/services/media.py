@@ -121,7 +121,7 @@ def webp_name(jpeg_name: str) -> str:
 
 def _webp_bytes(im: Image.Image) -> bytes:
     out = io.BytesIO()
-    im.save(out, "WEBP", quality=80, method=4)
+    im.save(out, "WEBP", quality=80, method=2)
     return out.getvalue()
 
 
