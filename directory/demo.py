@@ -739,10 +739,12 @@ def _add_review(
         _demo_decision(moderator, "review", review.id, "publish", clinic.id, author.id, written)
         if review.verified_at is not None:
             _demo_decision(moderator, "review", review.id, "verify", clinic.id, author.id, written)
-        if with_images and case and crng.random() < 0.08:
+        # The same draw with or without images, so --no-images gives the same cases.
+        if case and crng.random() < 0.08 and with_images:
             months = max(0, (written.year - last.year) * 12 + written.month - last.month)
             hair = case["hair_colour"] if case["hair_colour"] in demo_images.HAIR else "dark_brown"
-            im = demo_images.after(crng, case["skin_type"], hair, skill, months)
+            picture_rng = random.Random(review.id * 7919 + months)
+            im = demo_images.after(picture_rng, case["skin_type"], hair, skill, months)
             photo = media.store_image(
                 im,
                 uploader_id=author.id,

@@ -319,6 +319,21 @@ def case_score(overall: float | None, evidence: Iterable[tuple[float, float, flo
 
 
 def case_ranking_key(cs: CaseScore, review_count: int, name: str) -> tuple:
-    """Sort key for "best for my case": rated first, best case score first, then more
-    similar testimonials, then more testimonials, then name."""
-    return (cs.score is None, -(cs.score or 0.0), -cs.similar, -review_count, name.lower())
+    """Sort key for "best for my case". As unrated clinics come after rated ones, clinics
+    with no testimonial from a similar case come after those with at least one (their
+    number is just the overall score); then best case score, more similar testimonials,
+    more testimonials, name.
+
+    >>> with_evidence = CaseScore(4.1, 4.0, 3, 1, 0.9)
+    >>> without = CaseScore(4.6, 4.6, 0, 0, 0.0)
+    >>> case_ranking_key(with_evidence, 10, "A") < case_ranking_key(without, 30, "B")
+    True
+    """
+    return (
+        cs.score is None,
+        cs.similar == 0,
+        -(cs.score or 0.0),
+        -cs.similar,
+        -review_count,
+        name.lower(),
+    )

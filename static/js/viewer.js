@@ -94,6 +94,7 @@
     }, { passive: false });
     stage.addEventListener("dblclick", function () { zoomTo(state.zoom > 1 ? 1 : 3); });
     enablePan();
+    window.addEventListener("resize", function () { if (dialog.open) { fitCompare(); apply(); } });
   }
 
   function say(text) { statusEl.textContent = text; }
@@ -111,6 +112,7 @@
       wrap.appendChild(picture(befores()[0], "viewer-before"));
       wrap.appendChild(picture(after, "viewer-after"));
       inner.appendChild(wrap);
+      fitCompare();
       applySplit();
       say("Slider: before on the left, " + after.label.toLowerCase() + " on the right. Move the slider to compare.");
     } else if (state.mode === "side") {
@@ -143,6 +145,18 @@
     f.appendChild(picture(item));
     f.appendChild(el("figcaption", { "class": "small" }, item.label));
     return f;
+  }
+
+  // The compared pair fills a box of the photo's own shape, so the slider's split
+  // falls on the photo and not on the letterbox around it.
+  function fitCompare() {
+    var wrap = inner.querySelector(".viewer-compare");
+    if (!wrap) { return; }
+    var item = befores()[0];
+    var ratio = item.width && item.height ? item.width / item.height : 1;
+    var w = Math.min(stage.clientWidth, stage.clientHeight * ratio);
+    wrap.style.width = w + "px";
+    wrap.style.height = (w / ratio) + "px";
   }
 
   function applySplit() {

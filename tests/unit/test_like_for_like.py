@@ -19,6 +19,7 @@ LIKE_FOR_LIKE = (
     quality.hair_similarity,
     quality.case_similarity,
     quality.case_score,
+    quality.case_ranking_key,
 )
 
 
