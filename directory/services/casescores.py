@@ -91,18 +91,23 @@ def _evidence_rows(clinic: Clinic) -> list:
 
 
 def score_from_evidence(
-    overall: float | None, rows: Iterable[list], case: quality.Case
+    overall: float | None, rows: Iterable[list], case: quality.Case, memo: dict | None = None
 ) -> quality.CaseScore:
-    """The case score from cached evidence rows (weight, score, stage, skin, hair, goal)."""
+    """The case score from cached evidence rows (weight, score, stage, skin, hair, goal).
+    `memo` keeps similarities between calls (few distinct author cases exist)."""
+    memo = {} if memo is None else memo
     triples = []
-    for w, s, stage, skin, hair, goal in rows:
-        sim = quality.case_similarity(case, quality.Case(stage, skin, hair, goal))
+    for w, s, *theirs in rows:
+        key = tuple(theirs)
+        sim = memo.get(key)
+        if sim is None:
+            sim = memo[key] = quality.case_similarity(case, quality.Case(*theirs))
         triples.append((sim, w, s))
     return quality.case_score(overall, triples)
 
 
-def score_for(clinic: Clinic, case: quality.Case) -> quality.CaseScore:
-    return score_from_evidence(clinic.quality_score, _evidence_rows(clinic), case)
+def score_for(clinic: Clinic, case: quality.Case, memo: dict | None = None) -> quality.CaseScore:
+    return score_from_evidence(clinic.quality_score, _evidence_rows(clinic), case, memo)
 
 
 def scores_for(
@@ -111,21 +116,32 @@ def scores_for(
     """Case scores of these clinics by id; empty when no case is set."""
     if case is None or not case.is_set:
         return {}
-    return {c.id: score_for(c, case) for c in clinics}
+    memo: dict = {}
+    return {c.id: score_for(c, case, memo) for c in clinics}
 
 
 def order_ids(ids: list[int], case: quality.Case) -> list[int]:
     """The public clinics among `ids`, best for the case first (quality.case_ranking_key).
-    Reads one row per clinic: score, count, name and cached evidence."""
+    Reads five columns per clinic (score, count, name and the cached evidence)."""
     if not ids:
         return []
     rows = db.session.execute(
-        select(Clinic).where(Clinic.id.in_(ids), Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
-    ).scalars()
+        select(
+            Clinic.id,
+            Clinic.quality_score,
+            Clinic.review_count,
+            Clinic.name,
+            Clinic.case_evidence,
+        ).where(Clinic.id.in_(ids), Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
+    ).all()
+    memo: dict = {}
     keyed = []
-    for c in rows:
-        cs = score_for(c, case)
-        keyed.append((quality.case_ranking_key(cs, c.review_count, c.name), c.id))
+    for cid, score, count, name, evidence in rows:
+        if evidence is None:  # never computed (migrated database): from its testimonials
+            cs = score_for(db.session.get(Clinic, cid), case, memo)
+        else:
+            cs = score_from_evidence(score, evidence, case, memo)
+        keyed.append((quality.case_ranking_key(cs, count, name), cid))
     keyed.sort()
     return [cid for _, cid in keyed]
 
@@ -137,8 +153,9 @@ def top(case: quality.Case, limit: int = 5) -> list[tuple[Clinic, quality.CaseSc
             select(Clinic).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES))
         ).scalars()
     )
+    memo: dict = {}
     ranked = sorted(
-        ((c, score_for(c, case)) for c in clinics),
+        ((c, score_for(c, case, memo)) for c in clinics),
         key=lambda pair: quality.case_ranking_key(pair[1], pair[0].review_count, pair[0].name),
     )
     return ranked[:limit]
