@@ -144,6 +144,7 @@ def _search_page():
         return render_template("public/search.html", results=None, unavailable=True, **context), 503
     if args.page > 1 and args.page > (results.pages or 1):
         abort(404, "There is no such page of results.")
+    context["case_results"] = casescores.similar_result_counts([c.id for c in results.items], case)
     return render_template("public/search.html", results=results, **context)
 
 
@@ -197,6 +198,7 @@ def clinic(slug: str):
         case=case,
         case_text=casescores.describe(case) if case else None,
         case_score=casescores.score_for(clinic, case) if case else None,
+        case_results=casescores.similar_result_counts([clinic.id], case).get(clinic.id, 0),
     )
 
 

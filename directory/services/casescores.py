@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from directory import quality
 from directory.extensions import db
-from directory.models import Clinic
+from directory.models import Clinic, ResultCase
 from directory.services import Invalid, scores
 from directory.vocab import GOALS, HAIR_COLOURS, PUBLIC_CLINIC_STATUSES, SKIN_TYPES, STAGES
 
@@ -144,6 +144,32 @@ def order_ids(ids: list[int], case: quality.Case) -> list[int]:
         keyed.append((quality.case_ranking_key(cs, count, name), cid))
     keyed.sort()
     return [cid for _, cid in keyed]
+
+
+def similar_result_counts(clinic_ids: Iterable[int], case: quality.Case | None) -> dict[int, int]:
+    """How many published result cases of each clinic are of a case similar to the
+    visitor's (shown beside the like-for-like score; they do not move it)."""
+    ids = list(clinic_ids)
+    if case is None or not case.is_set or not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            ResultCase.clinic_id,
+            ResultCase.stage,
+            ResultCase.skin_type,
+            ResultCase.hair_colour,
+            ResultCase.goal,
+        ).where(ResultCase.clinic_id.in_(ids), ResultCase.status == "published")
+    ).all()
+    counts: dict[int, int] = {}
+    memo: dict = {}
+    for clinic_id, *theirs in rows:
+        key = tuple(theirs)
+        if key not in memo:
+            memo[key] = quality.case_similarity(case, quality.Case(*theirs))
+        if memo[key] > 0:
+            counts[clinic_id] = counts.get(clinic_id, 0) + 1
+    return counts
 
 
 def top(case: quality.Case, limit: int = 5) -> list[tuple[Clinic, quality.CaseScore]]:

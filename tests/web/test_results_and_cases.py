@@ -94,6 +94,7 @@ def test_search_sets_the_case_in_the_session_and_orders_by_it(client, two_specia
     assert html.index("Dark Skin Studio") < html.index("Fair Skin Studio")
     assert "best for cases like yours first (Norwood VI, Fitzpatrick VI, black hair" in html
     assert re.search(r"<strong>[0-9.]+</strong> for cases like yours, from 6 similar", html)
+    assert "; 1 published result of similar cases" in html
     # Remembered: a later search shows like-for-like scores without the parameters.
     html = client.get("/search?sort=case").get_data(as_text=True)
     assert html.index("Dark Skin Studio") < html.index("Fair Skin Studio")
@@ -116,6 +117,7 @@ def test_bad_case_values_are_400(client, two_specialists, query):
 def test_clinic_page_shows_score_before_results_before_testimonials(client, two_specialists):
     html = client.get("/clinics/dark?case=set&skin_type=6&stage=norwood-6").get_data(as_text=True)
     assert "For cases like yours" in html and "from 6 similar testimonials" in html
+    assert "1 published before/after result of similar cases" in html
     positions = [
         html.index('id="score-heading"'),
         html.index('id="case-heading"'),
