@@ -116,7 +116,8 @@ class ReviewForm(FlaskForm):
         validators=[Optional()],
     )
     proof = FileField(
-        "Proof of treatment (optional: PDF or photo of an invoice, booking or aftercare sheet)"
+        "Proof you were treated there (optional: a PDF or photo of an invoice, a booking "
+        "or an aftercare sheet)"
     )
 
     def __init__(self, *args, practitioners=(), **kwargs):

@@ -156,7 +156,7 @@ def test_testimonial_with_proof_is_verified_by_a_moderator(
     page.get_by_label("Your testimonial", exact=True).fill(TEXT)
     proof = tmp_path / "invoice.pdf"
     proof.write_bytes(PDF)
-    page.get_by_label(re.compile("Proof of treatment")).set_input_files(str(proof))
+    page.get_by_label(re.compile("Proof you were treated")).set_input_files(str(proof))
     page.get_by_role("button", name="Send for moderation").click()
     page.wait_for_url(re.compile(rf"/clinics/{slug}"))
     assert page.get_by_text(re.compile("A moderator will look at your proof")).is_visible()
