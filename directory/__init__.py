@@ -188,6 +188,16 @@ def register_errorhandlers(app: Flask) -> None:
                     response.headers[key] = value
         return response
 
+    from directory.services import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        # A refused use case: nothing of the request's unit of work is kept, and the
+        # user sees the service's own message with its 4xx status. Views catch only
+        # the errors they answer by re-rendering a form.
+        db.session.rollback()
+        return render_error(exc.status_code if exc.status_code in ERROR_TEXT else 400, str(exc))
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("request %s raised", getattr(g, "request_id", "-"))

@@ -118,6 +118,10 @@ REASON_CODES: dict[str, str] = {
     "stolen_photo": "Photo taken from elsewhere",
     "off_topic": "Not about this clinic's SMP work",
     "insufficient_evidence": "Insufficient evidence",
+    "cannot_confirm_control": "We could not confirm that you work at this clinic",
+    "not_smp_clinic": "Not a scalp micropigmentation clinic",
+    "fake_reviews": "Manipulating testimonials or ratings",
+    "earlier_decision_wrong": "The earlier decision was mistaken",
     "other": "Other (see statement)",
 }
 

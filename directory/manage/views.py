@@ -16,6 +16,7 @@ from directory.guards import login_required
 from directory.manage import forms
 from directory.models import Clinic
 from directory.services import Invalid, ServiceError, claims, profiles, replies, results
+from directory.services import dashboard as owner_dashboard
 from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
@@ -46,7 +47,7 @@ def _public_clinic(slug: str) -> Clinic:
 @bp.get("")
 @login_required
 def dashboard():
-    return render_template("manage/dashboard.html", board=profiles.dashboard(current_user))
+    return render_template("manage/dashboard.html", board=owner_dashboard.dashboard(current_user))
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import ItemStatus, check
 
 
 class Photo(db.Model):
@@ -18,6 +19,7 @@ class Photo(db.Model):
     """
 
     __tablename__ = "photos"
+    __table_args__ = (check(ItemStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uploader_id: Mapped[int | None] = mapped_column(

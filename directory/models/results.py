@@ -8,13 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import ItemStatus, check
 
 
 class ResultCase(db.Model):
     """A before/after case published by a clinic."""
 
     __tablename__ = "result_cases"
-    __table_args__ = (Index("ix_result_cases_clinic_status", "clinic_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_result_cases_clinic_status", "clinic_id", "status", "created_at"),
+        check(ItemStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))

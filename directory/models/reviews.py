@@ -19,6 +19,7 @@ from directory.extensions import db
 from directory.vocab import RUBRIC
 
 from ._base import UTCDateTime, created_at_column, utcnow
+from .statuses import ItemStatus, ReplyStatus, check
 
 _RATING_CHECKS = tuple(
     CheckConstraint(f"{k} IS NULL OR ({k} >= 1 AND {k} <= 5)", name=f"{k}_1_to_5") for k in RUBRIC
@@ -32,7 +33,10 @@ class Review(db.Model):
     __table_args__ = (
         UniqueConstraint("clinic_id", "author_id", name="uq_reviews_one_per_user_per_clinic"),
         Index("ix_reviews_clinic_status_created", "clinic_id", "status", "created_at"),
+        # The moderation queue pages through pending testimonials by age.
+        Index("ix_reviews_status_created", "status", "created_at"),
         *_RATING_CHECKS,
+        check(ItemStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +106,7 @@ class FollowUp(db.Model):
         CheckConstraint(
             "healing IS NULL OR (healing >= 1 AND healing <= 5)", name="healing_1_to_5"
         ),
+        check(ItemStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +125,7 @@ class ClinicReply(db.Model):
     """The clinic owner's one public answer to a review."""
 
     __tablename__ = "clinic_replies"
+    __table_args__ = (check(ReplyStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(

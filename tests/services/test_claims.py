@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, ModerationDecision, SearchOutbox, User
 from directory.services import Invalid, InvalidState, NotAllowed, claims
-from directory.services.profiles import email_matches_website
+from directory.services.fields import email_matches_website
 from tests.factories import ClinicFactory, UserFactory
 from tests.manage_support import mail_texts
 
@@ -156,7 +156,7 @@ def test_a_decided_claim_cannot_be_decided_again(app, setup):
     with app.app_context():
         claim = db.session.get(ClinicClaim, setup["claim"])
         mod = db.session.get(User, setup["mod"])
-        claims.reject(claim, by=mod, **REASON)
+        claims.reject(claim, by=mod, **dict(REASON, reason_code="insufficient_evidence"))
         with pytest.raises(InvalidState):
             claims.approve(claim, by=mod, **REASON)
 

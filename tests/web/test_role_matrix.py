@@ -419,22 +419,32 @@ TABLE: dict[str, Row] = {
     ),
     "moderation.decide_claim": Row(
         queue_url("/moderation/claims/{}/decide", "claim"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="approve"),
         STAFF,
     ),
     "moderation.decide_clinic": Row(
         queue_url("/moderation/clinics/{}/decide", "new_clinic"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="publish"),
+        STAFF,
+    ),
+    "moderation.take": Row(
+        queue_url("/moderation/items/review/{}/take", "pending_review"),
+        lambda a, w, r: {},
+        STAFF,
+    ),
+    "moderation.release": Row(
+        queue_url("/moderation/items/review/{}/release", "pending_review"),
+        lambda a, w, r: {},
         STAFF,
     ),
     "moderation.set_clinic_status": Row(
         lambda a, w: f"/moderation/clinics/{w.ids['suspendable']}/status",
-        lambda a, w, r: dict(DECISION, action="suspend"),
+        lambda a, w, r: dict(DECISION, action="suspend", reason_code="offensive"),
         STAFF,
     ),
     "moderation.decide_result": Row(
         queue_url("/moderation/results/{}/decide", "result"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="publish"),
         STAFF,
     ),
 }
@@ -576,12 +586,12 @@ def test_staff_are_refused_on_their_own_items(app):
             (
                 "moderator",
                 f"/moderation/results/{about_own_clinic.id}/decide",
-                dict(DECISION, decision="approve"),
+                dict(DECISION, action="publish"),
             ),
             (
                 "moderator",
                 f"/moderation/claims/{own_claim.id}/decide",
-                dict(DECISION, decision="approve"),
+                dict(DECISION, action="approve"),
             ),
             ("admin", f"/moderation/appeals/{appeal.id}/decide", dict(DECISION, action="uphold")),
         ]
