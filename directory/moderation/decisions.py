@@ -159,7 +159,7 @@ def entries(items: list, item_type: str, failed: tuple[int, DecisionForm] | None
                 item_type=item_type,
                 label=mod.ITEM_LABELS[item_type],
                 form=form,
-                blocked=mod.why_not(i, current_user),
+                blocked=mod.why_not(i, current_user, holds.get(i.id)),
                 hold=holds.get(i.id),
                 extra=extras[i.id],
             )

@@ -30,6 +30,7 @@ from statistics import median
 from flask import render_template
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from directory import search, trust
 from directory.extensions import db
@@ -393,7 +394,7 @@ def subject_of(item) -> Target:
 HOLD_MINUTES = 30
 
 
-def ensure_may_decide(item, by: User | None) -> None:
+def ensure_may_decide(item, by: User | None, hold: QueueHold | None | bool = True) -> None:
     """Raises NotAllowed when `by` may not decide on `item` (see the module docstring)."""
     subject = subject_of(item)
     audit.ensure_may_decide(by, subject.clinic, subject.author_id)
@@ -404,17 +405,19 @@ def ensure_may_decide(item, by: User | None) -> None:
         raise NotAllowed("You cannot decide on your own report.")
     if isinstance(item, Appeal) and item.decision.moderator_id == by.id:
         raise NotAllowed("A different moderator must decide an appeal against your decision.")
-    hold = holder(item_type_of(item), item.id)
+    if hold is True:
+        hold = holder(item_type_of(item), item.id)
     if hold is not None and hold.moderator_id != by.id:
         raise NotAllowed(
             f"{hold.moderator.display_name} is working on this item; it is theirs to decide."
         )
 
 
-def why_not(item, by: User) -> str | None:
-    """Why `by` may not decide on `item`, or None: queues show it instead of the form."""
+def why_not(item, by: User, hold: QueueHold | None | bool = True) -> str | None:
+    """Why `by` may not decide on `item`, or None: queues show it instead of the form.
+    A queue page passes the item's hold (or None) it has read for the whole page."""
     try:
-        ensure_may_decide(item, by)
+        ensure_may_decide(item, by, hold)
     except NotAllowed as exc:
         return str(exc)
     return None
@@ -972,7 +975,17 @@ class Queue:
 
 
 def _q_reviews():
-    return select(Review).where(Review.status == P)
+    # Loaded with the page: what the signals and the card read for every item.
+    return (
+        select(Review)
+        .where(Review.status == P)
+        .options(
+            selectinload(Review.author),
+            selectinload(Review.clinic).selectinload(Clinic.owner),
+            selectinload(Review.photos),
+            selectinload(Review.practitioner),
+        )
+    )
 
 
 def _q_followups():
