@@ -6,12 +6,18 @@ Claiming never changes a clinic's rank: it only changes who keeps its profile.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, render_template
 from sqlalchemy import select
 
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, User
 from directory.models.statuses import PUBLIC_CLINIC, ClaimStatus
-from directory.services import Invalid, InvalidState, NotAllowed, moderation
+from directory.services import Invalid, InvalidState, NotAllowed, mail, moderation
 from directory.services.fields import email_matches_website, text, website_ok
 
 
@@ -76,7 +82,79 @@ def submit(
         )
     db.session.add(claim)
     db.session.flush()
+    if claim.business_email:
+        send_code(claim)
     return claim
+
+
+# --- proving control of the business e-mail ----------------------------------------------
+
+CODE_HOURS = 48
+CODE_ATTEMPTS = 5
+RESEND_MINUTES = 5
+
+
+def _code_hash(claim: ClinicClaim, code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"claim-{claim.id}-{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_code(claim: ClinicClaim) -> None:
+    """Mail a one-time code to the business address; only its keyed hash is kept."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    claim.email_code_hash = _code_hash(claim, code)
+    claim.email_code_sent_at = datetime.now(UTC)
+    claim.email_code_attempts = 0
+    clinic = claim.clinic or db.session.get(Clinic, claim.clinic_id)
+    body = render_template(
+        "email/claim_code.txt",
+        claim=claim,
+        clinic=clinic,
+        code=code,
+        hours=CODE_HOURS,
+        confirm_url=mail.external_url(f"/manage/claims/{claim.id}/confirm"),
+    )
+    mail.send(claim.business_email, f"Your code to claim {clinic.name}", body)
+
+
+def _own_pending(claim: ClinicClaim, by: User) -> None:
+    if claim.user_id != by.id:
+        raise NotAllowed("This is not your claim.")
+    if claim.status != ClaimStatus.PENDING or not claim.business_email:
+        raise InvalidState("There is no business e-mail to confirm on this claim.")
+
+
+def resend_code(claim: ClinicClaim, *, by: User) -> None:
+    """A new code (the old one stops working), at most one every RESEND_MINUTES."""
+    _own_pending(claim, by)
+    if claim.email_confirmed_at is not None:
+        raise InvalidState("You have already confirmed this address.")
+    sent = claim.email_code_sent_at
+    if sent is not None and datetime.now(UTC) - sent < timedelta(minutes=RESEND_MINUTES):
+        raise InvalidState(
+            f"We sent a code less than {RESEND_MINUTES} minutes ago; check that mailbox."
+        )
+    send_code(claim)
+
+
+def confirm_code(claim: ClinicClaim, *, by: User, code: str) -> bool:
+    """The claimant types back the code mailed to the business address: True when it
+    is right. A wrong code counts as a try (the caller commits either way). Raises
+    NotAllowed (not their claim) or InvalidState (expired, too many tries)."""
+    _own_pending(claim, by)
+    if claim.email_confirmed_at is not None:
+        raise InvalidState("You have already confirmed this address.")
+    sent = claim.email_code_sent_at
+    if sent is None or datetime.now(UTC) - sent > timedelta(hours=CODE_HOURS):
+        raise InvalidState("The code has expired: ask for a new one.")
+    if claim.email_code_attempts >= CODE_ATTEMPTS:
+        raise InvalidState("Too many wrong codes: ask for a new one.")
+    code = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
+    claim.email_code_attempts += 1
+    if not hmac.compare_digest(_code_hash(claim, code), claim.email_code_hash or ""):
+        return False
+    claim.email_confirmed_at = datetime.now(UTC)
+    return True
 
 
 def email_matches(claim: ClinicClaim) -> bool:

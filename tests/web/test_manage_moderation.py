@@ -335,3 +335,25 @@ def test_admin_can_moderate_too(app, client, world, queue):
         ).status_code
         == 302
     )
+
+
+def test_the_claimant_confirms_the_business_email_and_the_queue_says_so(app, client, world, queue):
+    import re
+
+    from tests.web._mail import last_to, link_in, path_of
+
+    msg = last_to(app, "boss@free.example")
+    code = re.search(r"Your code: (\d{6})", msg.get_content()).group(1)
+    url = path_of(link_in(msg, "/confirm"))
+    as_(client, app, world, "consumer")
+    assert "enter the code sent to boss@free.example" in client.get("/manage").get_data(
+        as_text=True
+    )
+    wrong = "000000" if code != "000000" else "111111"
+    resp = post_form(client, url, {"code": wrong, "action": "confirm"})
+    assert resp.status_code == 400 and "not the code we sent" in resp.get_data(as_text=True)
+    assert post_form(client, url, {"code": code, "action": "confirm"}).status_code == 302
+    as_(client, app, world, "moderator")
+    assert client.get(url).status_code == 404  # only the claimant's page
+    html = client.get("/moderation/claims").get_data(as_text=True)
+    assert "code confirmed" in html and "code not confirmed" not in html

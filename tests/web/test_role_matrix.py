@@ -324,6 +324,12 @@ TABLE: dict[str, Row] = {
     ),
     # --- clinic self-service: any logged-in user may claim a listed, unowned clinic or
     # register a new one; only a clinic's owner manages it (owner2, staff: 403 on owner1's).
+    # Only the claimant (consumer2 made every queued claim) may type the code back.
+    "manage.confirm_claim_email": Row(
+        queue_url("/manage/claims/{}/confirm", "claim"),
+        lambda a, w, r: {"code": "000000", "action": "confirm"},
+        frozenset({"consumer2"}),
+    ),
     "manage.claim": Row(
         lambda a, w: f"/manage/claim/{w.ids['claimable']}",
         lambda a, w, r: {"role_at_clinic": "Manager", "phone": "12345"},
