@@ -18,10 +18,8 @@ SERVICES: dict[str, str] = {
 # Services that serve women who keep their long hair.
 WOMENS_SERVICES = frozenset({"density"})
 
-CLINIC_STATUSES = ("pending", "listed", "claimed", "verified", "suspended", "rejected")
 PUBLIC_CLINIC_STATUSES = ("listed", "claimed", "verified")
 
-ITEM_STATUSES = ("pending", "published", "rejected", "removed")
 
 # The rubric of DESIGN.md section 4, in display order.
 RUBRIC: dict[str, str] = {

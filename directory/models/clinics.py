@@ -42,7 +42,7 @@ class Clinic(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     year_founded: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="listed")
+    status: Mapped[str] = mapped_column(String(20), default=ClinicStatus.LISTED.value)
     status_reason: Mapped[str | None] = mapped_column(Text)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
@@ -120,7 +120,7 @@ class ClinicClaim(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     evidence_links: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Control of the business e-mail: a one-time code is mailed there (only its hash

@@ -40,6 +40,6 @@ class Photo(db.Model):
     byte_size: Mapped[int] = mapped_column(Integer)
     phash: Mapped[str] = mapped_column(String(32), index=True)
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

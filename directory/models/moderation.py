@@ -46,7 +46,7 @@ class Report(db.Model):
     )
     reason: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, upheld, dismissed
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.OPEN.value)
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -122,7 +122,7 @@ class Appeal(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, upheld, denied
+    status: Mapped[str] = mapped_column(String(20), default=AppealStatus.OPEN.value)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -43,7 +43,7 @@ class ResultCase(db.Model):
     hair_colour: Mapped[str] = mapped_column(String(20))
     goal: Mapped[str] = mapped_column(String(20))
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -63,7 +63,7 @@ class Review(db.Model):
     price_currency: Mapped[str | None] = mapped_column(String(3))
     title: Mapped[str | None] = mapped_column(String(140))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     verification_note: Mapped[str | None] = mapped_column(Text)
@@ -92,7 +92,7 @@ class Review(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == "published" and not self.hidden_pending_report
+        return self.status == ItemStatus.PUBLISHED and not self.hidden_pending_report
 
     def ratings(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in RUBRIC if getattr(self, k) is not None}
@@ -114,7 +114,7 @@ class FollowUp(db.Model):
     healing: Mapped[int | None] = mapped_column(Integer)
     needed_correction: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -134,7 +134,7 @@ class ClinicReply(db.Model):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="published")
+    status: Mapped[str] = mapped_column(String(20), default=ReplyStatus.PUBLISHED.value)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -241,10 +241,7 @@ def _decide(item, back: str | None = None):
 
 
 def _item_or_404(item_type: str, item_id: int):
-    try:
-        return mod.target_of(item_type, item_id).item
-    except NotFound:
-        abort(404)
+    return mod.target_of(item_type, item_id).item  # NotFound: the error handler's 404
 
 
 def _register(key: str) -> None:

@@ -205,10 +205,7 @@ def report(target_type: str, target_id: int):
 )
 @login_required
 def appeal(item_type: str, item_id: int):
-    try:
-        target = moderation.target_of(item_type, item_id)
-    except ServiceError:
-        abort(404)
+    target = moderation.target_of(item_type, item_id)  # NotFound: the handler's 404
     if target.author_id != current_user.id:
         abort(404)
     decision = moderation.appealable_decision(target) or moderation.last_adverse_decision(

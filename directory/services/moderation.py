@@ -1292,10 +1292,10 @@ def figures() -> Figures:
             waits.append((created - submitted).total_seconds() / 3600)
     appeals = db.session.execute(select(func.count(Appeal.id))).scalar_one()
     decided = db.session.execute(
-        select(func.count(Appeal.id)).where(Appeal.status != "open")
+        select(func.count(Appeal.id)).where(Appeal.status != AppealStatus.OPEN)
     ).scalar_one()
     reversals = db.session.execute(
-        select(func.count(Appeal.id)).where(Appeal.status == "upheld")
+        select(func.count(Appeal.id)).where(Appeal.status == AppealStatus.UPHELD)
     ).scalar_one()
     return Figures(
         by_outcome=by_outcome,
