@@ -177,7 +177,9 @@ def test_field_syntax_reaches_no_field(corpus, client, q):
         ("max_price=1234", "max_price"),
         ("q=" + "x" * 201, "too long"),
         ("women=yes", "women"),
-        ("country=GBR", "country"),
+        ("country=Narnia", "We do not know the country “Narnia”"),
+        ("page=0", "page"),
+        ("radius=abc", "radius"),
     ],
 )
 def test_bad_parameters_get_400_with_a_clear_message(corpus, client, param, message):
