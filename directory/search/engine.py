@@ -585,18 +585,27 @@ class Engine:
         return [s.cid[d] for d in heapq.nsmallest(limit, found, key=s.quality_key)]
 
     def find_name(self, name: str) -> int | None:
-        """The clinic whose name best matches the words, typos tolerated (one edit
-        per word); ties go to the better clinic. None when no word matches."""
+        """The clinic whose name best matches the words, typos tolerated (one
+        edit per word, counting half). None unless the matches weigh at least
+        half the words; ties go to the better clinic."""
         s = self.s
         stems = tokens(name)
         if not stems:
             return None
         named: Counter[int] = Counter()
         for t in stems:
-            alts = {t, *s.expand(t)} if len(t) >= 4 else {t}
-            for d in set().union(*(s.postings("name", a) for a in alts)):
-                named[d] += 2 if d in s.postings("name", t) else 1
-        if not named:
+            exact = s.postings("name", t)
+            near: set[int] = set()
+            if len(t) >= 4:
+                for alt in s.expand(t):
+                    if alt != t:
+                        near |= s.postings("name", alt)
+            for d in exact:
+                named[d] += 2
+            for d in near - exact:
+                named[d] += 1
+        good = [d for d, n in named.items() if n >= len(stems)]
+        if not good:
             return None
-        best = min(named, key=lambda d: (-named[d], s.quality_key(d)))
+        best = min(good, key=lambda d: (-named[d], s.quality_key(d)))
         return s.cid[best]

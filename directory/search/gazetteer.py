@@ -224,6 +224,11 @@ def country_code(text: str) -> str | None:
     return names.get(fold(raw))
 
 
+def countries() -> list[tuple[str, str]]:
+    """(code, English name) of every country, by name."""
+    return sorted(_country_names()[2].items(), key=lambda kv: kv[1])
+
+
 def country_name(code: str) -> str:
     return _country_names()[2].get((code or "").upper(), code)
 

@@ -118,6 +118,11 @@ def country_name(code: str) -> str:
     return search.country_name(code)
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """(code, name) of every country, by name, for forms."""
+    return search.gazetteer.countries()
+
+
 def load_public(ids: list[int]) -> list[Clinic]:
     """The clinics in the given order, dropping any that are not (or no longer) public."""
     if not ids:
@@ -206,15 +211,12 @@ def near(
 
 def find_by_name(name: str) -> Clinic | None:
     """The public clinic whose name best matches the words, typos tolerated
-    (the "add a clinic" box of the comparison page)."""
+    (the "add a clinic" box of the comparison page); raises Unavailable."""
     name = (name or "").strip()[:120]
     if not name:
         return None
-    try:
-        search.catch_up()
-        found = search.engine().find_name(name)
-    except Unavailable:
-        return None
+    search.catch_up()
+    found = search.engine().find_name(name)
     clinics = load_public([found]) if found is not None else []
     return clinics[0] if clinics else None
 
