@@ -93,6 +93,10 @@ LINKS = {
 }
 
 
+# Slugs as services/profiles.py makes them (ASCII words joined by hyphens).
+SLUG_SCHEMA = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120}
+
+
 def document(spec, server: str) -> dict:
     """The complete document for `spec` (a SpecTree), served from `server`."""
     doc = copy.deepcopy(spec.spec)
@@ -106,6 +110,9 @@ def document(spec, server: str) -> dict:
     doc["externalDocs"] = {"description": "How we rank", "url": server.rsplit("/api/", 1)[0]}
     for path_item in doc.get("paths", {}).values():
         for op in path_item.values():
+            for param in op.get("parameters", []):
+                if param["in"] == "path" and param["name"] == "slug":
+                    param["schema"] = dict(SLUG_SCHEMA)
             op.setdefault("parameters", []).extend(copy.deepcopy(CONDITIONAL_PARAMETERS))
             responses = op["responses"]
             for code, response in responses.items():

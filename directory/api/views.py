@@ -365,7 +365,7 @@ def clinic_testimonials(slug: str, query: s.PageOnly):
     }
 
 
-@bp.get("/results/<int:case_id>")
+@bp.get("/results/<int(min=1, max=2147483647):case_id>")
 @public
 @spec.validate(
     resp=Response(HTTP_200=s.ResultCase, **ERRORS),
@@ -382,7 +382,7 @@ def result(case_id: int):
     return _result(case)
 
 
-@bp.get("/testimonials/<int:review_id>")
+@bp.get("/testimonials/<int(min=1, max=2147483647):review_id>")
 @public
 @spec.validate(
     resp=Response(HTTP_200=s.Testimonial, **ERRORS),
