@@ -97,9 +97,23 @@ LINKS = {
 SLUG_SCHEMA = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120}
 
 
+def _drop_null_defaults(node) -> None:
+    """pydantic writes `default: null` beside an enum for optional parameters; a
+    missing parameter is simply absent, so the default goes."""
+    if isinstance(node, dict):
+        if node.get("default", 0) is None and "enum" in node:
+            del node["default"]
+        for value in node.values():
+            _drop_null_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_null_defaults(value)
+
+
 def document(spec, server: str) -> dict:
     """The complete document for `spec` (a SpecTree), served from `server`."""
     doc = copy.deepcopy(spec.spec)
+    _drop_null_defaults(doc)
     schemas = doc.get("components", {}).get("schemas", {})
     problem_ref = next(
         (f"#/components/schemas/{name}" for name in schemas if name.startswith("Problem")),

@@ -195,7 +195,8 @@ def _cors_and_limits(response):
         window = current.limit.get_expiry()
         response.headers["RateLimit-Limit"] = str(amount)
         response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(current.reset_at - time.time())))
+        reset = min(window, max(0, math.ceil(current.reset_at - time.time())))
+        response.headers["RateLimit-Reset"] = str(reset)
         response.headers["RateLimit-Policy"] = f"{amount};w={window}"
     return response
 
