@@ -417,3 +417,59 @@ def public_counts() -> dict:
         "published_testimonials": reviews,
         "published_results": results,
     }
+
+
+@dataclass(frozen=True)
+class SitemapClinic:
+    slug: str
+    updated: datetime
+    reviews_updated: datetime | None
+    results_updated: datetime | None
+
+
+def sitemap_clinics() -> list[SitemapClinic]:
+    """Every public clinic with when its page, testimonials and results last changed."""
+    review_time = func.max(func.coalesce(Review.published_at, Review.created_at))
+    reviews = dict(
+        db.session.execute(
+            select(Review.clinic_id, review_time)
+            .where(Review.status == "published", Review.hidden_pending_report.is_(False))
+            .group_by(Review.clinic_id)
+        ).all()
+    )
+    results = dict(
+        db.session.execute(
+            select(ResultCase.clinic_id, func.max(ResultCase.published_at))
+            .where(ResultCase.status == "published")
+            .group_by(ResultCase.clinic_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(Clinic.id, Clinic.slug, Clinic.updated_at)
+        .where(clinic_service.is_public_clinic())
+        .order_by(Clinic.id)
+    ).all()
+    return [
+        SitemapClinic(
+            slug=slug,
+            updated=_aware(updated),
+            reviews_updated=_aware(reviews.get(cid)),
+            results_updated=_aware(results.get(cid)),
+        )
+        for cid, slug, updated in rows
+    ]
+
+
+def _aware(value):
+    """Aggregates bypass the column type: SQLite hands back naive datetimes or strings."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def last_decision_time() -> datetime | None:
+    from directory.models import ModerationDecision
+
+    return _aware(db.session.execute(select(func.max(ModerationDecision.created_at))).scalar())
