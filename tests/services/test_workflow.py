@@ -300,3 +300,33 @@ def test_the_database_refuses_an_unknown_status(app, people):
         clinic.status = "approved-ish"
         with pytest.raises(IntegrityError):
             db.session.commit()
+
+
+@pytest.mark.xfail(
+    reason="services.mail writes at once until mail is queued in the unit of work and "
+    "delivered after the commit (helper ops); then this passes",
+    strict=False,
+)
+def test_a_rolled_back_decision_sends_no_mail(app, people):
+    with app.app_context():
+        review = ReviewFactory(status="pending", author=u(people["author"]))
+        db.session.commit()
+        moderation.decide(review, "publish", by=u(people["mod1"]), **reason())
+        db.session.rollback()
+    assert [m for m in mails(app) if m["To"] == "author@mail.test"] == []
+
+
+def test_a_committed_decision_sends_its_mail(app, people):
+    with app.app_context():
+        review = ReviewFactory(status="pending", author=u(people["author"]))
+        db.session.commit()
+        moderation.decide(review, "publish", by=u(people["mod1"]), **reason())
+        db.session.commit()
+    assert [m for m in mails(app) if m["To"] == "author@mail.test"]
+
+
+def test_vocab_public_statuses_are_the_models_public_statuses():
+    from directory import vocab
+    from directory.models.statuses import PUBLIC_CLINIC
+
+    assert set(vocab.PUBLIC_CLINIC_STATUSES) == {s.value for s in PUBLIC_CLINIC}
