@@ -194,7 +194,7 @@ def test_testimonial_with_proof_is_verified_by_a_moderator(
     mail = [
         m.read_text() for m in live_server.mails() if "Invoice names the clinic" in m.read_text()
     ]
-    assert mail and "verify" in mail[-1]
+    assert mail and "verified treatment" in mail[-1]
     page.goto(f"/clinics/{slug}")
     assert page.locator("#your-testimonial").get_by_text("Verified treatment").is_visible()
     consumer.close()

@@ -249,7 +249,7 @@ def test_proof_is_seen_by_moderators_only_and_deleted_after_the_decision(client,
     assert not os.path.exists(path)
     assert client.get(f"/reviews/{rid}/proof").status_code == 404
     mail = last_to(app, "author@mail.test").get_content()
-    assert "verify" in mail and "Invoice matches the clinic." in mail
+    assert "verified treatment" in mail and "Invoice matches the clinic." in mail
 
 
 def test_proof_not_accepted_is_deleted_and_the_author_told(client, app, world):
