@@ -15,11 +15,15 @@ from directory.extensions import db
 from directory.models import Clinic, ResultCase, Review
 from tests.browser import test_reviews
 from tests.browser.conftest import screenshot, serious_violations
-from tests.browser.test_reviews import TEXT, log_in, pick
+from tests.browser.test_reviews import log_in, pick
 
 live_app = test_reviews.live_app  # the module-scoped app on the live server's database
 
 PHONE = {"width": 360, "height": 740}
+TEXT = (
+    "Fourteen months after my last session the dots still read as stubble in daylight. "
+    "The pigment matched my dark skin with no blue tint and the hairline suits my age."
+)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
