@@ -1207,8 +1207,22 @@ class Comparables:
         return [self.others[n] for n in sorted(keep) if self.others[n].id != review.id]
 
 
+# The last Comparables built in this process, with the fingerprint of the testimonials
+# it was built from: a queue page rebuilds it only when a testimonial was added,
+# edited or deleted since (reading and indexing thousands of texts per page would not
+# keep a page under 200 ms).
+_COMPARABLES: dict[str, tuple[tuple, Comparables]] = {}
+
+
 def other_reviews() -> Comparables:
     """The recent testimonials the trust signals compare with (read once per page)."""
+    count, last_id, last_change = db.session.execute(
+        select(func.count(Review.id), func.max(Review.id), func.max(Review.updated_at))
+    ).one()
+    key = (str(db.engine.url), count, last_id, last_change)
+    cached = _COMPARABLES.get("last")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     rows = db.session.execute(
         select(
             Review.id,
@@ -1221,7 +1235,9 @@ def other_reviews() -> Comparables:
         .order_by(Review.id.desc())
         .limit(5000)
     ).all()
-    return Comparables([trust.OtherReview(*r) for r in rows])
+    comparables = Comparables([trust.OtherReview(*r) for r in rows])
+    _COMPARABLES["last"] = (key, comparables)
+    return comparables
 
 
 def signals_for_review(
