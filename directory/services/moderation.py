@@ -435,7 +435,9 @@ def holder(item_type: str, item_id: int) -> QueueHold | None:
 def take(item, by: User) -> QueueHold:
     """Hold the item for `by` for HOLD_MINUTES, so that no other moderator decides it."""
     kind = item_type_of(item)
-    audit.ensure_may_decide(by, None, None)
+    # Only someone who may decide it can hold it (never one's own item: that would
+    # keep every other moderator from deciding it).
+    ensure_may_decide(item, by, hold=None)
     existing = db.session.execute(
         select(QueueHold).where(QueueHold.item_type == kind, QueueHold.item_id == item.id)
     ).scalar_one_or_none()
