@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db
 from directory.guards import login_required
 from directory.manage import forms
 from directory.models import Clinic
-from directory.services import Invalid, ServiceError, claims, profiles, replies, results
+from directory.services import Invalid, ServiceError, claims, origin, profiles, replies, results
 from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
@@ -58,7 +58,7 @@ def claim(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            claims.submit(
+            claim_row = claims.submit(
                 clinic,
                 by=current_user,
                 role_at_clinic=form.role_at_clinic.data,
@@ -74,6 +74,13 @@ def claim(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "claim",
+                item_type="claim",
+                item_id=claim_row.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash("Thank you. A moderator will check your claim and write to you.", "success")
             return redirect(url_for("manage.dashboard"))
@@ -105,6 +112,13 @@ def new_clinic():
             form.form_errors.append(str(exc))
             status = 400
         else:
+            origin.record(
+                current_user,
+                "clinic",
+                item_type="clinic",
+                item_id=clinic.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 f"{clinic.name} is registered. A moderator will check it before it is "
@@ -263,7 +277,7 @@ def new_result(slug: str):
     if form.validate_on_submit():
         healed = form.healed.data
         try:
-            results.submit(
+            case = results.submit(
                 clinic,
                 by=current_user,
                 before=form.before.data.read(),
@@ -288,6 +302,13 @@ def new_result(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "result_case",
+                item_type="result_case",
+                item_id=case.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 "Result case sent. A moderator checks it before it appears in your gallery.",

@@ -13,6 +13,7 @@ from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecisio
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
+from .trust import OriginEvent, SimilarityMatch, TextBand
 from .users import User
 
 __all__ = [
@@ -27,11 +28,14 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "OriginEvent",
     "Photo",
     "Practitioner",
     "Report",
     "ResultCase",
     "Review",
     "SearchOutbox",
+    "SimilarityMatch",
+    "TextBand",
     "User",
 ]

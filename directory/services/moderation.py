@@ -638,44 +638,11 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
     }
 
 
-def _other_reviews(exclude_id: int | None) -> list[trust.OtherReview]:
-    rows = db.session.execute(
-        select(
-            Review.id,
-            Review.clinic_id,
-            Review.author_id,
-            Review.text,
-            Review.created_at,
-            Review.origin_hash,
-        )
-        .order_by(Review.id.desc())
-        .limit(5000)
-    ).all()
-    return [trust.OtherReview(*r) for r in rows if r[0] != exclude_id]
-
-
 def signals_for_review(review: Review, now: datetime | None = None) -> list[trust.Signal]:
-    """The trust signals of DESIGN.md section 5 for one testimonial."""
-    author = db.session.get(User, review.author_id) if review.author_id else None
-    clinic = db.session.get(Clinic, review.clinic_id)
-    owner = db.session.get(User, clinic.owner_id) if clinic and clinic.owner_id else None
-    matches = 0
-    for p in review.photos:
-        matches += len([m for m in media.similar_photos(p) if m.review_id != review.id])
-    facts = trust.ItemFacts(
-        id=review.id,
-        clinic_id=review.clinic_id,
-        author_id=review.author_id,
-        text=review.text,
-        created_at=review.created_at,
-        ratings=review.ratings(),
-        origin_hash=review.origin_hash,
-        author_created_at=author.created_at if author else None,
-        author_email_verified=bool(author and author.email_verified),
-        owner_signup_origin=owner.signup_origin if owner else None,
-        matching_photos=matches,
-    )
-    return trust.signals(facts, _other_reviews(review.id), now or _now())
+    """The trust signals of DESIGN.md section 5 for one testimonial (services.signals)."""
+    from directory.services import signals
+
+    return signals.for_queue([review], now)[review.id]
 
 
 def photo_matches(photo: Photo) -> list[Photo]:
