@@ -25,6 +25,7 @@ from directory.moderation import forms
 from directory.moderation.views import bp
 from directory.services import ServiceError
 from directory.services import moderation as mod
+from directory.services import reports as report_service
 
 QUEUES = (
     ("reviews", "Testimonials", "moderation.reviews"),
@@ -252,6 +253,7 @@ def _render_reports(failed=None):
         "moderation/reports.html",
         items=items,
         targets=targets,
+        reporters=report_service.reporter_profiles(items, targets),
         actions=forms.REPORT_ACTIONS,
         failed=failed,
     )

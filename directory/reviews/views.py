@@ -134,6 +134,7 @@ def followup(review_id: int):
                 text=form.text.data,
                 healing=form.healing.data,
                 needed_correction=form.needed_correction.data,
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()

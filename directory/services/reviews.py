@@ -258,6 +258,7 @@ def add_followup(
     healing: int | None = None,
     needed_correction: bool = False,
     today: date | None = None,
+    origin: Origin | None = None,
 ) -> FollowUp:
     """Stage a pending follow-up by the review's author, 6+ months after the last session."""
     today = today or datetime.now(UTC).date()
@@ -288,6 +289,7 @@ def add_followup(
     )
     db.session.add(fu)
     db.session.flush()
+    record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)
     return fu
 
 
