@@ -189,18 +189,19 @@ def _other_reviews(conds) -> list[trust.OtherReview]:
     ]
 
 
-def _duplicates(reviews: list[Review]) -> dict[int, list[trust.Duplicate]]:
+def _duplicates(reviews: list[Review], newer_only: bool) -> dict[int, list[trust.Duplicate]]:
+    """Stored near-duplicates of the reviews; `newer_only`: only where the review is
+    the later text (the copy), all the score needs."""
     ids = [r.id for r in reviews]
     if not ids:
         return {}
+    as_newer = (SimilarityMatch.item_type == "review") & SimilarityMatch.item_id.in_(ids)
+    as_older = (SimilarityMatch.other_type == "review") & SimilarityMatch.other_id.in_(ids)
     rows = list(
         db.session.execute(
             select(SimilarityMatch).where(
                 SimilarityMatch.kind == "text",
-                or_(
-                    (SimilarityMatch.item_type == "review") & SimilarityMatch.item_id.in_(ids),
-                    (SimilarityMatch.other_type == "review") & SimilarityMatch.other_id.in_(ids),
-                ),
+                as_newer if newer_only else or_(as_newer, as_older),
             )
         ).scalars()
     )
@@ -324,7 +325,7 @@ def gather(
     if people:
         conds.append(Review.author_id.in_(people))
     others = _other_reviews(conds)
-    dups = _duplicates(reviews)
+    dups = _duplicates(reviews, newer_only=accepted_only)
     photos = _photo_matches(reviews)
     owners = {
         c.id: users.get(c.owner_id) or (db.session.get(User, c.owner_id) if c.owner_id else None)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import defaultdict
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import delete, insert, or_, select, tuple_
 
 from directory import photoprint, textprint
 from directory.extensions import db
@@ -273,16 +274,52 @@ def photo_matches(photo_ids: list[int]) -> dict[int, list[PhotoMatch]]:
 
 
 def rebuild_texts() -> int:
-    """Re-index every text in id order (each compared with those before it)."""
+    """Re-index every text, in memory: each is compared with the texts before it
+    (clinics, then result cases, then testimonials, each in id order), exactly as
+    `index_text` would have at submission. Returns the number of texts."""
     db.session.execute(delete(TextBand))
     db.session.execute(delete(SimilarityMatch).where(SimilarityMatch.kind == "text"))
-    n = 0
+    buckets: dict[tuple[int, str], list[int]] = defaultdict(list)
+    items: list[tuple[str, int]] = []
+    feats: list[frozenset[str]] = []
+    bands, matches = [], []
     for item_type, model in (("clinic", Clinic), ("result_case", ResultCase), ("review", Review)):
         for row in db.session.execute(select(model).order_by(model.id)).scalars():
-            index_text(item_type, row.id, text_of(row))
-            n += 1
-        db.session.flush()
-    return n
+            text = text_of(row)
+            keys = textprint.band_keys(text)
+            mine = textprint.features(text)
+            index = len(items)
+            items.append((item_type, row.id))
+            feats.append(mine)
+            candidates = {i for key in keys for i in buckets.get(key, ())}
+            found = sorted(
+                ((round(textprint.jaccard(mine, feats[i]), 3), i) for i in candidates),
+                reverse=True,
+            )
+            for score, i in [f for f in found if f[0] >= textprint.NEAR_DUPLICATE][
+                :MAX_TEXT_MATCHES
+            ]:
+                matches.append(
+                    {
+                        "kind": "text",
+                        "item_type": item_type,
+                        "item_id": row.id,
+                        "other_type": items[i][0],
+                        "other_id": items[i][1],
+                        "score": score,
+                        "how": "text",
+                    }
+                )
+            for key in keys:
+                buckets[key].append(index)
+                bands.append(
+                    {"item_type": item_type, "item_id": row.id, "band": key[0], "bucket": key[1]}
+                )
+    if bands:
+        db.session.execute(insert(TextBand), bands)
+    if matches:
+        db.session.execute(insert(SimilarityMatch), matches)
+    return len(items)
 
 
 def rebuild_photos(media_dir: str) -> int:
