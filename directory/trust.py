@@ -92,6 +92,7 @@ class PhotoMatch:
     other_review_id: int | None = None
     published: bool = True
     newer: bool = True
+    own_published: bool = True  # this item's photo is published
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def _findings(item: ItemFacts, others: Sequence[OtherReview], accepted_only: boo
     ]
     if accepted_only:
         dups = [d for d in dups if d.published and d.newer]
-        photos = [p for p in photos if p.published and p.newer]
+        photos = [p for p in photos if p.published and p.newer and p.own_published]
     return _Findings(staff, peers, rivals_by_links, own_rivals, burst, ring, dups, photos)
 
 

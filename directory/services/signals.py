@@ -246,6 +246,7 @@ def _duplicates(reviews: list[Review], newer_only: bool) -> dict[int, list[trust
 
 def _photo_matches(reviews: list[Review]) -> dict[int, list[trust.PhotoMatch]]:
     photo_review = {p.id: r.id for r in reviews for p in r.photos}
+    photo_status = {p.id: p.status for r in reviews for p in r.photos}
     if not photo_review:
         return {}
     ids = list(photo_review)
@@ -285,6 +286,7 @@ def _photo_matches(reviews: list[Review]) -> dict[int, list[trust.PhotoMatch]]:
                     other_review_id=other.review_id,
                     published=other.status == "published",
                     newer=newer,
+                    own_published=photo_status[mine] == "published",
                 )
             )
     return out
