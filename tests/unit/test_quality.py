@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory import quality
@@ -95,6 +95,7 @@ def test_ranking_key_puts_unrated_last_and_breaks_ties_by_review_count():
 ratings = st.integers(min_value=1, max_value=5)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared, busy machine
 @given(
     st.lists(
         st.tuples(
