@@ -7,10 +7,11 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db, limiter
 from directory.guards import login_required, public
 from directory.models import Review
+from directory.ratelimits import by_address, by_user, limit
 from directory.reviews import forms
 from directory.services import Invalid, InvalidState, NotAllowed, ServiceError, moderation, reports
 from directory.services import clinics as clinic_service
@@ -84,9 +85,7 @@ def write(slug: str):
             data=data,
             photos=photos,
             consent=form.consent.data,
-            origin=review_service.origin_hash(
-                request.remote_addr, current_app.config["SECRET_KEY"]
-            ),
+            origin=requestorigin.current(),
         )
     except review_service.DuplicateReview as exc:
         db.session.rollback()
@@ -135,6 +134,7 @@ def followup(review_id: int):
                 text=form.text.data,
                 healing=form.healing.data,
                 needed_correction=form.needed_correction.data,
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -168,8 +168,9 @@ def delete(review_id: int):
 @bp.route(
     "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
 )
+@limit("RATELIMIT_REPORT", key_func=by_user)
+@limit("RATELIMIT_REPORT", key_func=by_address)
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def report(target_type: str, target_id: int):
     try:
         target = moderation.target_of(target_type, target_id)
@@ -188,6 +189,7 @@ def report(target_type: str, target_id: int):
                 by=current_user,
                 reason=form.reason.data,
                 text=form.text.data or "",
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
