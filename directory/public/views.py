@@ -34,12 +34,12 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
-    near = near_place = None
+    near = near_place = near_country = None
     if near_text:
-        near_place = search_service.resolve_place(near_text)
-        if near_place is not None:
+        near_place, near_country = search_service.read_place(near_text)
+        if near_place is not None or near_country is not None:
             try:
-                near = search_service.near(near_place, radius_km=100, limit=4)
+                near = search_service.near(near_place, radius_km=100, limit=4, country=near_country)
             except search_service.Unavailable:
                 near = None
     return render_template(
@@ -48,6 +48,8 @@ def home():
         cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
         near_place=near_place,
+        near_country=near_country,
+        near_country_name=search_service.country_name(near_country) if near_country else None,
         near=near,
         jsonld=website_jsonld(),
     )
@@ -107,39 +109,48 @@ def search():
 
 
 def _search_page():
-    args = forms.search_args(request.args)
-    place = None
-    if args.place:
-        place = search_service.resolve_place(args.place)
-    query = search_service.Query(
-        text=args.text,
-        service=args.service,
-        country=args.country,
-        city=args.city,
-        max_price=args.max_price,
-        women=args.women,
-        place=place,
-        radius_km=args.radius,
-        sort=args.sort if (place or args.sort != "distance") else "quality",
-        page=args.page,
-        per_page=current_app.config["PAGE_SIZE"],
-    )
+    form = forms.search_form(request.args)
     context = {
-        "args": args,
-        "place": place,
+        "form": form,
         "radii": forms.RADII,
         "sorts": forms.SEARCH_SORTS,
         "price_buckets": forms.PRICE_CHOICES,
+        "place": None,
+        "results": None,
     }
-    if args.place and place is None:
-        return render_template("public/search.html", results=None, unknown_place=True, **context)
+    if form.errors:
+        return render_template("public/search.html", errors=form.errors_text, **context), 400
+    place = None
+    if form.place.data:
+        place = search_service.resolve_place(form.place.data)
+        if place is None:
+            return render_template("public/search.html", unknown_place=True, **context)
+    query = search_service.Query(
+        text=form.q.data or None,
+        service=form.service.data or None,
+        country=form.country_code,
+        city=form.city.data or None,
+        max_price=form.max_price_usd,
+        women=form.wants_women,
+        place=place,
+        radius_km=form.radius_km,
+        sort=form.sort.data,
+        page=form.page_number,
+        per_page=current_app.config["PAGE_SIZE"],
+        literal=form.is_literal,
+    )
     try:
         results = search_service.find(query)
     except search_service.Unavailable:
-        return render_template("public/search.html", results=None, unavailable=True, **context), 503
-    if args.page > 1 and args.page > (results.pages or 1):
+        return render_template("public/search.html", unavailable=True, **context), 503
+    if query.sort == "distance" and results.place is None:
+        errors = ["Sorting by distance needs a place."]
+        return render_template("public/search.html", errors=errors, **context), 400
+    if form.page_number > 1 and form.page_number > (results.pages or 1):
         abort(404, "There is no such page of results.")
-    return render_template("public/search.html", results=results, **context)
+    title, description = search_service.describe(results)
+    context.update(place=results.place, results=results)
+    return render_template("public/search.html", title=title, description=description, **context)
 
 
 @bp.get("/search/suggest")
@@ -153,7 +164,8 @@ def suggest():
         if item.get("slug"):
             item["url"] = url_for("public.clinic", slug=item.pop("slug"))
         else:
-            item["url"] = url_for("public.search", place=item["value"])
+            where = "country" if item["kind"] == "country" else "place"
+            item["url"] = url_for("public.search", **{where: item["label"]})
     response = jsonify({"q": prefix, "suggestions": items})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
