@@ -23,7 +23,6 @@ from directory.extensions import db
 from directory.models import Review
 from directory.services import clinics as clinic_service
 from directory.services import opendata
-from directory.services.scores import explain_reviews, public_reviews_query
 
 FILES = (
     "clinics.jsonl",
@@ -50,6 +49,9 @@ def explanation_dict(exp: quality.Explanation) -> dict:
         "dimension_means": exp.dimension_means,
         "corrections": exp.corrections,
         "healed": exp.healed,
+        "down_weighted": dict(exp.down_weighted),
+        "capped_at": exp.capped_at,
+        "plain_mean_overall": exp.dimension_means.get("overall"),
     }
 
 
@@ -65,6 +67,7 @@ def facts_dict(review_id: int, clinic_id: int, practitioner_id, facts: quality.R
         "has_published_photos": facts.has_published_photos,
         "written_at": opendata.iso(facts.written_at),
         "last_session": opendata.iso(facts.last_session),
+        "down_weighted": sorted(facts.down_weighted),
     }
 
 
@@ -89,32 +92,26 @@ def write(out_dir: str, as_of: datetime, url_for_photo: Callable[[int, str], str
         counts[name] += 1
 
     try:
+        clinic_scores: list[tuple[dict, quality.Explanation]] = []
         for clinic in opendata.all_public_clinics():
             row = opendata.clinic_detail(clinic)
             row.pop("practitioners")
             put("clinics.jsonl", row)
-            reviews = list(db.session.execute(public_reviews_query(clinic.id)).scalars())
-            exp = explain_reviews(reviews, as_of)
-            put(
-                "scores.jsonl",
-                {
-                    "kind": "clinic",
-                    "clinic_id": clinic.id,
-                    "slug": clinic.slug,
-                    "as_of": opendata.iso(as_of),
-                    **explanation_dict(exp),
-                    "plain_mean_overall": exp.dimension_means.get("overall"),
-                },
-            )
-            by_practitioner: dict[int, list[Review]] = {}
-            for inp in reviews:
-                if inp.practitioner_id is not None:
-                    by_practitioner.setdefault(inp.practitioner_id, []).append(inp)
+            inputs = opendata.score_inputs(clinic)
+            for inp in inputs:
+                put(
+                    "score_inputs.jsonl",
+                    facts_dict(inp.review_id, inp.clinic_id, inp.practitioner_id, inp.facts),
+                )
+            exp = quality.explain([i.facts for i in inputs], as_of)
+            clinic_scores.append(({"clinic_id": clinic.id, "slug": clinic.slug}, exp))
             for p in clinic.active_practitioners:
                 put(
                     "practitioners.jsonl", {"clinic_id": clinic.id, **opendata.practitioner_dict(p)}
                 )
-                pexp = explain_reviews(by_practitioner.get(p.id, []), as_of)
+                pexp = quality.explain(
+                    [i.facts for i in inputs if i.practitioner_id == p.id], as_of
+                )
                 put(
                     "scores.jsonl",
                     {
@@ -123,13 +120,7 @@ def write(out_dir: str, as_of: datetime, url_for_photo: Callable[[int, str], str
                         "practitioner_id": p.id,
                         "as_of": opendata.iso(as_of),
                         **explanation_dict(pexp),
-                        "plain_mean_overall": pexp.dimension_means.get("overall"),
                     },
-                )
-            for inp in opendata.score_inputs(clinic):
-                put(
-                    "score_inputs.jsonl",
-                    facts_dict(inp.review_id, inp.clinic_id, inp.practitioner_id, inp.facts),
                 )
             page_size = 200
             for page in range(1, 10_000):
@@ -144,12 +135,26 @@ def write(out_dir: str, as_of: datetime, url_for_photo: Callable[[int, str], str
                 row = opendata.result_dict(case, url_for_photo)
                 row["clinic_id"] = clinic.id
                 put("results.jsonl", row)
+        # As services.scores.recompute_all: established clinics first, then the
+        # provisional ones held at the median of the established scores.
+        median = quality.median(
+            e.score
+            for _, e in clinic_scores
+            if e.score is not None and e.published >= quality.ESTABLISHED_MIN
+        )
+        for ident, exp in clinic_scores:
+            exp = quality.provisional_cap(exp, median)
+            put(
+                "scores.jsonl",
+                {"kind": "clinic", **ident, "as_of": opendata.iso(as_of), **explanation_dict(exp)},
+            )
     finally:
         for handle in handles.values():
             handle.close()
 
     manifest = {
         "as_of": opendata.iso(as_of),
+        "established_median": median,
         "files": {
             name: {"rows": counts[name], "sha256": _sha256(os.path.join(folder, name))}
             for name in FILES
