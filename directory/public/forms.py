@@ -58,14 +58,9 @@ def result_filters(args: MultiDict) -> dict:
 
 # --- /search ---------------------------------------------------------------
 
-RADII = (10, 25, 50, 100, 250, 500)
+RADII = vocab.SEARCH_RADII
 DEFAULT_RADIUS = 50
-SEARCH_SORTS = {
-    "quality": "Quality of results",
-    "reviews": "Number of testimonials",
-    "distance": "Distance",
-    "relevance": "Best match for your words",
-}
+SEARCH_SORTS = vocab.SEARCH_SORTS
 MAX_PLACE = 120
 PRICE_CHOICES = PRICE_BUCKETS
 

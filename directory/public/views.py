@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -17,15 +18,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from directory.extensions import db
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
 from directory.services import clinics as clinic_service
 from directory.services import counters
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
-from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 bp = Blueprint("public", __name__)
 
@@ -51,6 +51,7 @@ def home():
         near_country=near_country,
         near_country_name=search_service.country_name(near_country) if near_country else None,
         near=near,
+        jsonld=website_jsonld(),
     )
 
 
@@ -196,7 +197,8 @@ def clinic(slug: str):
         explanation=explanation,
         reviews=page,
         results=results,
-        jsonld=clinic_jsonld(clinic),
+        jsonld=clinic_jsonld(clinic, page.items, results),
+        breadcrumb_jsonld=breadcrumb_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
     )
@@ -240,51 +242,42 @@ def robots():
 @bp.get("/sitemap.xml")
 @public
 def sitemap():
-    slugs = db.session.execute(
-        db.select(Clinic.slug).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES)).order_by(Clinic.id)
-    ).scalars()
+    """Every public page a search engine should know, with when it last changed."""
+    import os
+
+    from directory.services import opendata
+
     base = current_app.config["CANONICAL_URL"].rstrip("/")
-    xml = render_template("public/sitemap.xml", base=base, slugs=slugs)
+    clinics = opendata.sitemap_clinics()
+    newest = max((c.updated for c in clinics), default=None)
+
+    def template_time(name: str):
+        path = os.path.join(current_app.root_path, current_app.template_folder, name)
+        return datetime.fromtimestamp(os.path.getmtime(path), UTC)
+
+    pages = [(url_for("public.home"), newest), (url_for("public.search"), newest)]
+    for endpoint, when in (
+        ("public.guide", lambda: template_time("public/guide.html")),
+        ("public.cost", lambda: newest),
+        ("reviews.how_we_rank", opendata.last_decision_time),
+    ):
+        if endpoint in current_app.view_functions:
+            pages.append((url_for(endpoint), when() or newest))
+    for c in clinics:
+        pages.append(
+            (url_for("public.clinic", slug=c.slug), opendata.latest(c.updated, c.reviews_updated))
+        )
+        pages.append(
+            (url_for("public.clinic_results", slug=c.slug), c.results_updated or c.updated)
+        )
+        pages.append(
+            (url_for("public.clinic_reviews", slug=c.slug), c.reviews_updated or c.updated)
+        )
+    xml = render_template(
+        "public/sitemap.xml",
+        urls=[(base + path, opendata.iso(when) if when else None) for path, when in pages],
+    )
     return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
-
-
-def clinic_jsonld(clinic: Clinic) -> dict:
-    base = current_app.config["CANONICAL_URL"].rstrip("/")
-    data: dict = {
-        "@context": "https://schema.org",
-        "@type": "MedicalBusiness",
-        "name": clinic.name,
-        "url": base + url_for("public.clinic", slug=clinic.slug),
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": clinic.address or "",
-            "addressLocality": clinic.city,
-            "addressRegion": clinic.region or "",
-            "postalCode": clinic.postal_code or "",
-            "addressCountry": clinic.country,
-        },
-    }
-    if clinic.latitude is not None and clinic.longitude is not None:
-        data["geo"] = {
-            "@type": "GeoCoordinates",
-            "latitude": clinic.latitude,
-            "longitude": clinic.longitude,
-        }
-    if clinic.price_min is not None or clinic.price_max is not None:
-        from directory.templating import format_price_range
-
-        data["priceRange"] = format_price_range(clinic)
-    if clinic.phone:
-        data["telephone"] = clinic.phone
-    if clinic.quality_score is not None and clinic.review_count:
-        data["aggregateRating"] = {
-            "@type": "AggregateRating",
-            "ratingValue": round(clinic.quality_score, 2),
-            "ratingCount": clinic.review_count,
-            "bestRating": 5,
-            "worstRating": 1,
-        }
-    return data
 
 
 from directory.public import guides  # noqa: E402,F401  (guide, cost and compare pages)
