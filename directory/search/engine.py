@@ -212,20 +212,23 @@ class Engine:
     def _city_reading(self, pr, country, radius_km, reading, notes) -> Place | None:
         """The place a city reading stands for, or None to read the words as words.
 
-        An alias or a name of several words is a place. A single word that is
-        also used in clinics' text elsewhere ("Meridian", a clinic's name and a
-        town in Idaho) is read by what the index supports: the place when
-        clinics are near it, else the word; when both have clinics, the place,
-        with a note offering the other reading.
+        An alias, a name of several words or a city with its country ("london
+        canada") is a place. A single word is read by what the index and the
+        rest of the query support: the place when clinics are near it and the
+        word describes no clinic elsewhere; the word when no clinic is near the
+        place but the word, or the rest of the query, finds clinics ("Meridian"
+        is a clinic's name and a town in Idaho; "nice hairline"); when both
+        readings find clinics, the place. A note offers the other reading.
         """
         place = gazetteer.in_country(pr.places, country)
         if place is None:
             return None
-        if pr.strong:
-            return place
+        if pr.strong or country is not None:
+            return place  # an alias, several words, or qualified by a country
         near = self._near(place, radius_km)
         elsewhere = self._word_docs(pr.words) - near
-        if not elsewhere:
+        others = len(reading.concepts) > 0
+        if not elsewhere and (near or not others):
             return place
         typed = " ".join(reading.words[pr.start : pr.end])
         if near:
