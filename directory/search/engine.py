@@ -49,6 +49,7 @@ MAX_CONCEPTS = 8
 SERVICE_TEXT_WEIGHT = 0.5  # a service named in the text, not listed as offered
 FUZZY_WEIGHT = 0.9  # a near spelling counts a little less than the word itself
 FUZZY_PLACE_CUTOFF = 0.8  # difflib ratio for a misspelt place
+MAX_PLACE_SPANS = 12  # word spans tried as a misspelt place
 BLEND_TEXT, BLEND_QUALITY = 0.5, 0.3  # "best match": cover + text relevance + quality
 
 
@@ -283,17 +284,15 @@ class Engine:
         by_start = {c.start: c for c in plain}
         spans = [(c.start, 2) for c in plain if c.start + 1 in by_start]
         spans += [(c.start, 1) for c in plain]
-        for start, n in spans:
+        for start, n in spans[:MAX_PLACE_SPANS]:
             words = " ".join(reading.words[start : start + n])
             if len(words.replace(" ", "")) < 5:
                 continue
             if n == 1 and self.s.has_term("spell", words):
                 continue
-            close = [
-                m
-                for m in difflib.get_close_matches(words, known, n=3, cutoff=FUZZY_PLACE_CUTOFF)
-                if m[0] == words[0]
-            ]
+            # Same first letter, about the same length: a short list for difflib.
+            pool = [k for k in known if k[0] == words[0] and abs(len(k) - len(words)) <= 2]
+            close = difflib.get_close_matches(words, pool, n=3, cutoff=FUZZY_PLACE_CUTOFF)
             if not close:
                 continue
             place, country = known[close[0]]
