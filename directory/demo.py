@@ -26,7 +26,7 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import audit, media, moderation, scores
+from directory.services import audit, media, moderation, origin, scores, similarity
 from directory.services.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo accounts only
@@ -492,7 +492,9 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
     for i in range(max(60, n_clinics * 3)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         u = User(
-            email=f"reviewer{i + 1}@example.com",
+            # Distinct letters, not a running number: "reviewer1", "reviewer2"... is
+            # the very pattern of a ring of accounts the trust signals look for.
+            email=f"{slugify(first)}.{slugify(last)}.{_letters(i)}@example.com",
             display_name=f"{first} {last[0]}.",
             role="consumer",
             password_hash=pw,
@@ -502,6 +504,7 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
         reviewers.append(u)
     db.session.add_all(reviewers)
     db.session.flush()
+    _record_origins([*accounts.values(), *reviewers], seed_value)
 
     plans = _plans(rng, n_clinics)
     # Authors' cases, case-specific skill and review photos come from a second
@@ -575,14 +578,40 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
                 _add_case(rng, c, plan, practitioners, accounts["owner"].id, now, moderator)
                 n_cases += 1
     db.session.flush()
-    for c in clinics:
-        scores.recompute_clinic(c, now)
+    # Demo testimonials are written from one small pool of sentences, so many are
+    # near-duplicates of each other: the queue shows it, as it would for real ones.
+    similarity.rebuild_texts()
+    scores.recompute_all(now)
     _refused_testimonial(accounts, clinics)
     log(
         f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
         f"{n_reviews} testimonials, {n_cases} result cases."
     )
     return {"clinics": len(clinics), "reviews": n_reviews, "cases": n_cases}
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 26 * 26  # at least three letters
+    while i:
+        i, r = divmod(i, 26)
+        out = "abcdefghijklmnopqrstuvwxyz"[r] + out
+    return out
+
+
+def _record_origins(users: list[User], seed_value: int) -> None:
+    """Give every demo account (staff and owners too) a sign-up origin from a private
+    address and a device of its own, one network per account, so that the trust
+    signals have something to compare and no two demo accounts look linked."""
+    from flask import current_app
+
+    key = current_app.config["SECRET_KEY"]
+    rng = random.Random(seed_value + 1)
+    for i, u in enumerate(users):
+        address = f"10.{i // 256}.{i % 256}.{rng.randint(1, 254)}"
+        here = origin.from_values(address, f"demo-device-{seed_value}-{i:05d}", key)
+        u.signup_origin = here.network_hash
+        origin.record(u, "signup", origin=here)
 
 
 def _refused_testimonial(accounts: dict, clinics: list[Clinic]) -> None:
@@ -736,6 +765,9 @@ def _add_review(
     else:
         age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
     written = now - timedelta(days=age_days)
+    if author.created_at > written - timedelta(days=31):
+        # Accounts exist before they write (and established reviewers are not "new").
+        author.created_at = written - timedelta(days=rng.randint(31, 400))
     months_before = rng.randint(0, 14)
     last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
     months_since = (today.year - last.year) * 12 + today.month - last.month

@@ -20,6 +20,7 @@ from .moderation import (
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
+from .trust import OriginEvent, SimilarityMatch, TextBand
 from .users import User
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "OriginEvent",
     "Photo",
     "Practitioner",
     "QueueHold",
@@ -41,5 +43,7 @@ __all__ = [
     "ResultCase",
     "Review",
     "SearchOutbox",
+    "SimilarityMatch",
+    "TextBand",
     "User",
 ]

@@ -61,6 +61,10 @@ class Clinic(db.Model):
     # Per published testimonial with an author's case: [weight, score, stage, skin
     # type, hair colour, goal], for like-for-like scores (services.casescores).
     case_evidence: Mapped[list | None] = mapped_column(JSON)
+    # How many testimonials count less and why, e.g. {"coordinated": 2} (explains the score).
+    down_weighted: Mapped[dict | None] = mapped_column(JSON)
+    # The established median a provisional clinic's score is held at (quality.provisional_cap).
+    score_cap: Mapped[float | None] = mapped_column(Float)
 
     owner = relationship("User", foreign_keys=[owner_id])
     practitioners = relationship(

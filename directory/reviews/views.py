@@ -17,10 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db, limiter
 from directory.guards import login_required, moderator_required, public
 from directory.models import Review
+from directory.ratelimits import by_address, by_user, limit
 from directory.reviews import forms
 from directory.services import (
     Invalid,
@@ -108,9 +109,7 @@ def write(slug: str):
             data=data,
             photos=photos,
             consent=form.consent.data,
-            origin=review_service.origin_hash(
-                request.remote_addr, current_app.config["SECRET_KEY"]
-            ),
+            origin=requestorigin.current(),
         )
         if proof is not None:
             proofs.attach(review, proof, by=current_user)
@@ -170,6 +169,7 @@ def followup(review_id: int):
                 needed_correction=form.needed_correction.data,
                 photos=[f.read() for f in uploads],
                 consent=form.consent.data,
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -227,8 +227,9 @@ def delete(review_id: int):
 @bp.route(
     "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
 )
+@limit("RATELIMIT_REPORT", key_func=by_user)
+@limit("RATELIMIT_REPORT", key_func=by_address)
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def report(target_type: str, target_id: int):
     try:
         target = moderation.target_of(target_type, target_id)
@@ -247,6 +248,7 @@ def report(target_type: str, target_id: int):
                 by=current_user,
                 reason=form.reason.data,
                 text=form.text.data or "",
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()

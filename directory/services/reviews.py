@@ -6,9 +6,6 @@ start as "pending" and only services.moderation publishes them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
@@ -20,7 +17,9 @@ from sqlalchemy.orm import selectinload
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, Review, User
-from directory.services import Invalid, InvalidState, NotAllowed, media, scores
+from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
+from directory.services.origin import Origin
+from directory.services.origin import record as record_origin
 from directory.vocab import (
     CURRENCIES,
     DIMENSIONS,
@@ -85,33 +84,6 @@ class ReviewInput:
     skin_type: int | None = None
     hair_colour: str | None = None
     goal: str | None = None
-
-
-# --- network origin -----------------------------------------------------------------
-
-
-def network_of(address: str | None) -> str | None:
-    """The /24 (IPv4) or /48 (IPv6) network of an address, or None if unparsable."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def origin_hash(address: str | None, secret_key: str | bytes) -> str | None:
-    """Keyed hash of the client's network; the address itself is never stored."""
-    net = network_of(address)
-    if net is None:
-        return None
-    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    key = hmac.new(secret, b"directory/origin-hash/v1", hashlib.sha256).digest()
-    return hmac.new(key, net.encode(), hashlib.sha256).hexdigest()
 
 
 # --- who may review -------------------------------------------------------------------
@@ -235,16 +207,19 @@ def submit(
     data: ReviewInput,
     photos: list[bytes] | None = None,
     consent: bool = False,
-    origin: str | None = None,
+    origin: Origin | str | None = None,
     today: date | None = None,
 ) -> Review:
-    """Stage a pending testimonial with its photos.
+    """Stage a pending testimonial with its photos, the origin it was sent from
+    (services.origin) and its text's near-duplicates (services.similarity).
 
     Raises NotAllowed (unverified, linked to the clinic), DuplicateReview (one per
     user per clinic, also under a race: the database constraint decides),
     Invalid / media.InvalidUpload (bad fields or photos; nothing is left staged).
     """
     today = today or datetime.now(UTC).date()
+    if isinstance(origin, str):  # a network hash alone (tests, imports)
+        origin = Origin(address_hash=None, network_hash=origin)
     if not clinic.is_public:
         raise NotAllowed("This clinic does not accept testimonials.")
     check_can_review(by, clinic)
@@ -268,7 +243,7 @@ def submit(
         title=(data.title or "").strip()[:140] or None,
         text=data.text.strip(),
         status="pending",
-        origin_hash=origin,
+        origin_hash=origin.network_hash if origin else None,
         stage=data.stage,
         skin_type=data.skin_type,
         hair_colour=data.hair_colour,
@@ -292,6 +267,8 @@ def submit(
             review_id=review.id,
             clinic_id=clinic.id,
         )
+    record_origin(by, "review", item_type="review", item_id=review.id, origin=origin)
+    similarity.index_text("review", review.id, similarity.text_of(review))
     db.session.flush()
     return review
 
@@ -311,6 +288,7 @@ def add_followup(
     today: date | None = None,
     photos: list[bytes] | None = None,
     consent: bool = False,
+    origin: Origin | None = None,
 ) -> FollowUp:
     """Stage a pending follow-up by the review's author, 6+ months after the last session,
     with optional photos (healed, long-term) through the same photo intake; they are
@@ -359,6 +337,7 @@ def add_followup(
         )
         photo.followup_id = fu.id
     db.session.flush()
+    record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)
     return fu
 
 
