@@ -360,9 +360,9 @@ def case_score(overall: float | None, evidence: Iterable[tuple[float, float, flo
     >>> r = case_score(4.0, [(0.0, 1.0, 1.0)]); (r.score, r.similar)
     (4.0, 0)
 
-    One matching 5.0 testimonial at a clinic with only that testimonial
-    (overall (4 x 3.5 + 1 x 5) / 5 = 3.8) stays below twelve matching 4.6
-    testimonials (w = 0.6 each) at a clinic rated (4 x 3.5 + 7.2 x 4.6) / 11.2 = 4.21:
+    One matching 5.0 testimonial at a clinic rated 3.8 overall (that testimonial
+    and the prior) stays below twelve matching 4.6 testimonials (w = 0.6 each) at
+    a clinic rated 4.21 overall:
 
     >>> case_score(3.8, [(1.0, 1.0, 5.0)]).score
     4.1

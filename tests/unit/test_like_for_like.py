@@ -60,7 +60,8 @@ def test_no_similar_testimonial_leaves_the_overall_score():
 def test_unrated_clinic_without_evidence_stays_unrated():
     assert case_score(None, []).score is None
     # Evidence without a published score cannot happen on the site, but the prior holds.
-    assert case_score(None, [(1.0, 1.0, 5.0)]).score == pytest.approx((3 * 3.5 + 5) / 4, abs=1e-3)
+    expected = (3 * quality.PRIOR_MEAN + 5) / 4
+    assert case_score(None, [(1.0, 1.0, 5.0)]).score == pytest.approx(expected, abs=1e-3)
 
 
 def test_one_matching_testimonial_cannot_beat_many():
