@@ -10,6 +10,7 @@ from .clinics import (
 )
 from .media import Photo
 from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
+from .pages import PageVersion
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
@@ -27,6 +28,7 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "PageVersion",
     "Photo",
     "Practitioner",
     "Report",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-
 from flask import (
     Blueprint,
     abort,
@@ -12,17 +9,18 @@ from flask import (
     jsonify,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
 
+from directory import pagecache
 from directory.extensions import db
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
 from directory.services import clinics as clinic_service
-from directory.services import counters
+from directory.services import counters, reports
+from directory.services import reviews as review_service
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
 from directory.vocab import PUBLIC_CLINIC_STATUSES
@@ -34,6 +32,14 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
+    parts = ("home", *pagecache.listings_key())
+    if near_text:  # the "near you" list comes from the index
+        generation = search_service.generation()
+        parts = None if generation is None else (*parts, generation)
+    return pagecache.serve(parts, lambda: _home_page(near_text))
+
+
+def _home_page(near_text: str | None):
     near = near_place = None
     if near_text:
         near_place = search_service.resolve_place(near_text)
@@ -44,65 +50,22 @@ def home():
                 near = None
     return render_template(
         "public/home.html",
-        best=_cached("best", lambda: clinic_service.best_rated(8)),
-        cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
+        best=clinic_service.best_rated(8),
+        cities=clinic_service.popular_cities(12),
         near_text=near_text,
         near_place=near_place,
         near=near,
     )
 
 
-_HOME_CACHE: dict[tuple[str, str], tuple[float, list]] = {}
-HOME_CACHE_S = 30
-
-
-def _cached(name: str, load):
-    """The home page's lists sort every public clinic; a per-process copy is kept
-    for HOME_CACHE_S seconds (best-rated clinics are kept by id and re-read, so a
-    clinic suspended meanwhile never shows)."""
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name)
-    now = time.monotonic()
-    hit = _HOME_CACHE.get(key)
-    if hit is None or now - hit[0] > HOME_CACHE_S or current_app.testing:
-        value = load()
-        if name == "best":
-            value = [c.id for c in value]
-        hit = (now, value)
-        _HOME_CACHE[key] = hit
-    if name == "best":
-        return search_service.load_public(hit[1])
-    return hit[1]
-
-
-# Rendered /search pages for anonymous visitors, per index generation
-# (SEARCH_PAGE_CACHE). Every change a page shows marks the clinic dirty, which
-# makes a new generation; while outbox rows are pending nothing is cached.
-_PAGE_CACHE: OrderedDict[tuple, str] = OrderedDict()
-PAGE_CACHE_SIZE = 512
-
-
 @bp.get("/search")
 @public
 def search():
-    key = None
-    if (
-        current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing)
-        and not current_user.is_authenticated
-        and not session.get("_flashes")
-    ):
-        gen = search_service.generation()
-        if gen is not None:
-            key = (current_app.config["INDEX_DIR"], gen, request.full_path)
-            cached = _PAGE_CACHE.get(key)
-            if cached is not None:
-                _PAGE_CACHE.move_to_end(key)
-                return cached
-    response = _search_page()
-    if key is not None and isinstance(response, str):
-        _PAGE_CACHE[key] = response
-        while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
-            _PAGE_CACHE.popitem(last=False)
-    return response
+    # Results come from the index and the database: cached per index generation
+    # and listings version, never while the index lags (generation() is None).
+    generation = search_service.generation()
+    parts = None if generation is None else ("search", *pagecache.listings_key(), generation)
+    return pagecache.serve(parts, _search_page)
 
 
 def _search_page():
@@ -165,25 +128,30 @@ def _clinic_or_404(slug: str) -> Clinic:
     return clinic
 
 
+def _clinic_key(slug: str) -> tuple[int, tuple]:
+    """The clinic's id and page versions; 404 when the public may not see it."""
+    found = pagecache.public_clinic_key(slug)
+    if found is None:
+        abort(404)
+    return found
+
+
 @bp.get("/clinics/<slug>")
 @public
 def clinic(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    counters.record_view(clinic_id)  # buffered; never raises
+    return pagecache.serve(("clinic", clinic_id, *versions), lambda: _clinic_page(slug))
+
+
+def _clinic_page(slug: str):
     clinic = _clinic_or_404(slug)
-    counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
-    explanation = cached_explanation(clinic)
-    page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
-    results = clinic_service.public_results(clinic, limit=6)
-    from flask_login import current_user
-
-    from directory.services import reports
-    from directory.services import reviews as review_service
-
     return render_template(
         "public/clinic.html",
         clinic=clinic,
-        explanation=explanation,
-        reviews=page,
-        results=results,
+        explanation=cached_explanation(clinic),
+        reviews=clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"]),
+        results=clinic_service.public_results(clinic, limit=6),
         jsonld=clinic_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
@@ -193,6 +161,11 @@ def clinic(slug: str):
 @bp.get("/clinics/<slug>/reviews")
 @public
 def clinic_reviews(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    return pagecache.serve(("reviews", clinic_id, *versions), lambda: _reviews_page(slug))
+
+
+def _reviews_page(slug: str):
     clinic = _clinic_or_404(slug)
     page_no = forms.page_arg(request.args)
     page = clinic_service.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
@@ -207,6 +180,11 @@ def clinic_reviews(slug: str):
 @bp.get("/clinics/<slug>/results")
 @public
 def clinic_results(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    return pagecache.serve(("results", clinic_id, *versions), lambda: _results_page(slug))
+
+
+def _results_page(slug: str):
     clinic = _clinic_or_404(slug)
     filters = forms.result_filters(request.args)
     cases = clinic_service.public_results(clinic, **filters)

@@ -8,8 +8,10 @@ suspended or deleted clinic (SECURITY.md 29).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -132,17 +134,20 @@ def find(query: Query) -> ResultPage:
     )
 
 
-def generation() -> int | None:
-    """A token for the index generation this process searches, or None when
-    cached pages must not be used (outbox rows still pending: the index may
-    lag the database, so results must be re-read from SQL)."""
+def generation() -> str | None:
+    """A token for the index generation this process searches, the same in every
+    worker (the index folder a rebuild swapped in and Whoosh's commit number), or
+    None when cached pages must not be used (outbox rows still pending: the index
+    may lag the database, so results must be re-read from SQL)."""
     search.catch_up()
     if search.indexer.has_pending():
         return None
     try:
-        return search.engine().s.serial
+        reader = search.engine().s.reader
     except Unavailable:
         return None
+    real = os.path.realpath(current_app.config["INDEX_DIR"])
+    return f"{real}:{reader.generation()}"
 
 
 def near(place: Place, radius_km: int = 100, limit: int = 4) -> ResultPage:
