@@ -456,15 +456,15 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
     etag = key
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
+        response.headers["X-Page-Cache"] = "revalidated"
         return _public_headers(response, etag)
     body = cache.get(key)
     if body is not None:
         nonce = getattr(g, "csp_nonce", "").encode()
         response = Response(body.replace(NONCE_MARK, nonce), mimetype="text/html")
-        g.page_cache = "hit"
+        response.headers["X-Page-Cache"] = "hit"
         return _public_headers(response, etag)
     response = make_response(render())
-    g.page_cache = "miss"
     if (
         response.status_code == 200
         and response.mimetype == "text/html"
@@ -475,6 +475,7 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
         body = response.get_data()
         nonce = getattr(g, "csp_nonce", "")
         cache.set(key, body.replace(nonce.encode(), NONCE_MARK) if nonce else body)
+        response.headers["X-Page-Cache"] = "miss"
         return _public_headers(response, etag)
     response.headers.setdefault("Cache-Control", "no-cache")
     return response
