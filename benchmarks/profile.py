@@ -60,7 +60,7 @@ def breakdown(root) -> dict[str, float]:
     return out
 
 
-def page_paths(app) -> dict[str, list[str]]:
+def page_paths(app, mix: list[dict] | None = None, n_clinics: int = 60) -> dict[str, list[str]]:
     from urllib.parse import urlencode
 
     from directory.extensions import db
@@ -71,11 +71,11 @@ def page_paths(app) -> dict[str, list[str]]:
             db.session.execute(
                 db.select(Clinic.slug)
                 .where(Clinic.status == "listed", Clinic.review_count > 0)
-                .limit(60)
+                .limit(n_clinics)
             ).scalars()
         )
     search = []
-    for q in query_mix()[:60]:
+    for q in mix or query_mix()[:60]:
         args = {
             "q": q.get("text"),
             "place": q.get("place"),
@@ -113,6 +113,29 @@ def count_statements(app):
     return counter
 
 
+def in_process_pages(instance: Path, cache: bool, paths: dict, rounds: int = 2) -> dict:
+    """{page: (p50 ms, SQL statements per request)}, one request at a time, warm."""
+    from directory import create_app
+
+    app = create_app({**config(instance), "PAGE_CACHE": cache})
+    client = app.test_client()
+    statements = count_statements(app)
+    out = {}
+    for name, urls in paths.items():
+        for url in urls:  # warm: searcher, templates, the cache itself
+            assert client.get(url).status_code == 200, url
+        times, counts = [], []
+        for _ in range(rounds):
+            for url in urls:
+                before = statements["n"]
+                t = time.perf_counter()
+                client.get(url)
+                times.append((time.perf_counter() - t) * 1000)
+                counts.append(statements["n"] - before)
+        out[name] = (pct(times, 50), statistics.mean(counts))
+    return out
+
+
 def main() -> None:
     n_clinics = int(os.environ.get("BENCH_CLINICS", 20_000))
     n_reviews = int(os.environ.get("BENCH_REVIEWS", 500_000))
@@ -133,44 +156,32 @@ def main() -> None:
     for cache in (False, True):
         app = create_app({**config(instance), "PAGE_CACHE": cache})
         client = app.test_client()
-        statements = count_statements(app)
         paths = page_paths(app)
+        figures = in_process_pages(instance, cache, paths, rounds)
         print(f"== page cache {'on' if cache else 'off'} ==")
-        print(f"  {'page':14} {'p50 ms':>7} {'p95 ms':>7} {'mean ms':>8} {'SQL/page':>9}")
+        print(f"  {'page':14} {'p50 ms':>7} {'SQL/page':>9}")
+        for name, (p50, sql) in figures.items():
+            print(f"  {name:14} {p50:7.2f} {sql:9.1f}")
+        if Profiler is None:
+            continue
         profiles = {}
         for name, urls in paths.items():
-            for url in urls:  # warm: searcher, templates, the cache itself
-                assert client.get(url).status_code == 200, url
-            times, counts = [], []
+            for url in urls:
+                client.get(url)
+            profiler = Profiler(interval=0.0002)
+            profiler.start()
             for _ in range(rounds):
                 for url in urls:
-                    before = statements["n"]
-                    t = time.perf_counter()
                     client.get(url)
-                    times.append((time.perf_counter() - t) * 1000)
-                    counts.append(statements["n"] - before)
-            print(
-                f"  {name:14} {pct(times, 50):7.2f} {pct(times, 95):7.2f} "
-                f"{statistics.mean(times):8.2f} {statistics.mean(counts):9.1f}"
-            )
-            if Profiler is not None:
-                profiler = Profiler(interval=0.0002)
-                profiler.start()
-                for _ in range(rounds):
-                    for url in urls:
-                        client.get(url)
-                profiler.stop()
-                profiles[name] = breakdown(profiler.last_session.root_frame())
-        if profiles:
-            cats = [c for c, _ in CATEGORIES] + ["other"]
-            print("\n  share of in-process time (pyinstrument; innermost category wins)")
-            print("  " + f"{'category':20}" + "".join(f"{n[:12]:>13}" for n in profiles))
-            for cat in cats:
-                row = [
-                    profiles[n].get(cat, 0.0) / (sum(profiles[n].values()) or 1) for n in profiles
-                ]
-                if max(row) >= 0.005:
-                    print("  " + f"{cat:20}" + "".join(f"{v * 100:12.1f}%" for v in row))
+            profiler.stop()
+            profiles[name] = breakdown(profiler.last_session.root_frame())
+        cats = [c for c, _ in CATEGORIES] + ["other"]
+        print("\n  share of in-process time (pyinstrument; innermost category wins)")
+        print("  " + f"{'category':20}" + "".join(f"{n[:12]:>13}" for n in profiles))
+        for cat in cats:
+            row = [profiles[n].get(cat, 0.0) / (sum(profiles[n].values()) or 1) for n in profiles]
+            if max(row) >= 0.005:
+                print("  " + f"{cat:20}" + "".join(f"{v * 100:12.1f}%" for v in row))
         print()
 
 

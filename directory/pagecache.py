@@ -278,6 +278,22 @@ def public_clinic_key(slug: str) -> tuple[int, tuple] | None:
     return row[0], (row[2] or 0, row[1] or 0)
 
 
+def memo(name: str, versions: tuple, load: Callable[[], object]):
+    """load(), computed again only when the versions change (per worker process).
+
+    For data derived from many rows (the home page's lists): as correct as the
+    page cache itself, whether or not pages are cached. Return plain values,
+    never ORM objects (they belong to one session).
+    """
+    memos = current_app.extensions.setdefault("pagecache.memo", {})
+    hit = memos.get(name)
+    if hit is not None and hit[0] == versions:
+        return hit[1]
+    value = load()
+    memos[name] = (versions, value)
+    return value
+
+
 # --------------------------------------------------------------------------
 # Stores shared by the workers
 
@@ -419,6 +435,11 @@ def init_app(app: Flask) -> None:
 # Serving
 
 NONCE_MARK = b"\x00csp-nonce\x00"
+
+
+def enabled() -> bool:
+    """Whether pages may be served from the cache at all (PAGE_CACHE)."""
+    return current_app.extensions.get("pagecache") is not None
 
 
 def _anonymous() -> bool:

@@ -32,14 +32,15 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
-    parts = ("home", *pagecache.listings_key())
-    if near_text:  # the "near you" list comes from the index
+    listings = pagecache.listings_key()
+    parts = ("home", *listings)
+    if near_text and pagecache.enabled():  # the "near you" list comes from the index
         generation = search_service.generation()
         parts = None if generation is None else (*parts, generation)
-    return pagecache.serve(parts, lambda: _home_page(near_text))
+    return pagecache.serve(parts, lambda: _home_page(near_text, listings))
 
 
-def _home_page(near_text: str | None):
+def _home_page(near_text: str | None, listings: tuple):
     near = near_place = None
     if near_text:
         near_place = search_service.resolve_place(near_text)
@@ -50,8 +51,12 @@ def _home_page(near_text: str | None):
                 near = None
     return render_template(
         "public/home.html",
-        best=clinic_service.best_rated(8),
-        cities=clinic_service.popular_cities(12),
+        # Both lists sort every public clinic: computed once per listings version
+        # in each worker, and the best-rated re-read by id (a cheap query).
+        best=search_service.load_public(
+            pagecache.memo("home.best", listings, lambda: clinic_service.best_rated_ids(8))
+        ),
+        cities=pagecache.memo("home.cities", listings, lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
         near_place=near_place,
         near=near,
@@ -63,8 +68,11 @@ def _home_page(near_text: str | None):
 def search():
     # Results come from the index and the database: cached per index generation
     # and listings version, never while the index lags (generation() is None).
-    generation = search_service.generation()
-    parts = None if generation is None else ("search", *pagecache.listings_key(), generation)
+    parts = None
+    if pagecache.enabled():
+        generation = search_service.generation()
+        if generation is not None:
+            parts = ("search", *pagecache.listings_key(), generation)
     return pagecache.serve(parts, _search_page)
 
 

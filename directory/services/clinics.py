@@ -63,6 +63,10 @@ def best_rated(limit: int = 8) -> list[Clinic]:
     return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
+def best_rated_ids(limit: int = 8) -> list[int]:
+    return [c.id for c in best_rated(limit)]
+
+
 def popular_cities(limit: int = 12) -> list[tuple[str, str, int]]:
     """(city, country, number of public clinics), most clinics first."""
     stmt = (
