@@ -70,9 +70,10 @@ def search():
     # and listings version, never while the index lags (generation() is None).
     parts = None
     if pagecache.enabled():
-        generation = search_service.generation()
+        listings, pending = pagecache.listings_state()
+        generation = search_service.generation() if pending else search_service.index_token()
         if generation is not None:
-            parts = ("search", *pagecache.listings_key(), generation)
+            parts = ("search", *listings, generation)
     return pagecache.serve(parts, _search_page)
 
 

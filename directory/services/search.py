@@ -142,6 +142,12 @@ def generation() -> str | None:
     search.catch_up()
     if search.indexer.has_pending():
         return None
+    return index_token()
+
+
+def index_token() -> str | None:
+    """The index generation this process searches, named the same in every worker
+    (None when the index is unavailable). Callers check the outbox themselves."""
     try:
         reader = search.engine().s.reader
     except Unavailable:
