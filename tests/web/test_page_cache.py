@@ -274,3 +274,41 @@ def test_views_are_counted_on_cached_pages_and_written_in_batches(app_factory):
     assert views() is None  # still in the worker's buffer
     counters.flush_views()
     assert views() == 3
+
+
+REDIS_URL = "redis://127.0.0.1:6379/8"
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_workers_share_pages_through_redis(app, tmp_path, worker_id):
+    import redis
+
+    from tests.factories import ClinicFactory
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    app.config["PAGE_CACHE_URL"] = REDIS_URL
+    from directory import pagecache
+
+    pagecache.init_app(app)
+    other = create_app(make_config(tmp_path, worker_id, PAGE_CACHE_URL=REDIS_URL))
+    try:
+        with app.app_context():
+            ClinicFactory(slug="shared", name="Shared Studio")
+            db.session.commit()
+        assert app.test_client().get("/clinics/shared").headers["X-Page-Cache"] == "miss"
+        resp = other.test_client().get("/clinics/shared")
+        assert resp.headers["X-Page-Cache"] == "hit" and "Shared Studio" in resp.get_data(True)
+        assert redis.Redis.from_url(REDIS_URL).keys("directory:page:*")
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
