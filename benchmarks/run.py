@@ -417,9 +417,9 @@ TARGETS = {
 
 
 def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
-    from benchmarks.profile import in_process_pages, page_paths
+    from benchmarks.profile import answered, in_process_pages, page_paths
 
-    paths = page_paths(app, mix=mix[:120], n_clinics=100)
+    paths = answered(app, page_paths(app, mix=mix[:120], n_clinics=100))
     inproc = {cache: in_process_pages(instance, cache, paths) for cache in (False, True)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
     env.update(
