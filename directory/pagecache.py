@@ -85,6 +85,8 @@ NOT_SHOWN = (
     PageVersion,
     SearchOutbox,
 )
+# Rows public pages show, and how each maps to its clinic (see scopes_for).
+SHOWN = (Clinic, ClinicReply, FollowUp, Photo, Practitioner, Report, ResultCase, Review, User)
 # User columns public pages show (the author's name on testimonials and replies).
 USER_SHOWN = ("display_name",)
 

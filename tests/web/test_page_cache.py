@@ -312,3 +312,38 @@ def test_workers_share_pages_through_redis(app, tmp_path, worker_id):
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_every_table_is_classified_for_the_page_cache():
+    """A new model must say whether public pages show it: scopes_for() maps shown
+    rows to their clinic; unclassified ones would invalidate every page."""
+    from directory import pagecache
+
+    known = set(pagecache.SHOWN) | set(pagecache.NOT_SHOWN)
+    mapped = {m.class_ for m in db.Model.registry.mappers}
+    assert mapped - known == set(), "classify in directory/pagecache.py (SHOWN or NOT_SHOWN)"
+
+
+def test_an_author_renaming_and_a_bulk_update_show_at_once(app):
+    from sqlalchemy import update
+
+    from directory import services
+    from tests.factories import ClinicFactory, ReviewFactory, UserFactory
+
+    with app.app_context():
+        clinic = ClinicFactory(slug="named", name="Named Studio")
+        author = UserFactory(display_name="Old Name")
+        ReviewFactory(clinic=clinic, author=author)
+        db.session.commit()
+        author_id = author.id
+    visitor = app.test_client()
+    prime(visitor, ["/clinics/named", "/clinics/named/reviews"])
+    with app.app_context():
+        db.session.get(User, author_id).display_name = "New Name"
+        services.commit()
+    for path in ("/clinics/named", "/clinics/named/reviews"):
+        assert shows("By New Name")(wait_for(visitor, path, shows("By New Name"))), path
+    with app.app_context():  # a statement no row event sees: every page is renewed
+        db.session.execute(update(Clinic).values(name="Bulk Renamed"))
+        services.commit()
+    assert shows("Bulk Renamed")(wait_for(visitor, "/clinics/named", shows("Bulk Renamed")))
