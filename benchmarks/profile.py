@@ -192,7 +192,7 @@ def main() -> None:
                 client.get(url)
             profiler = Profiler(interval=0.0002)
             profiler.start()
-            for _ in range(rounds):
+            for _ in range(max(rounds, 60 // len(urls))):  # at least 60 requests a page
                 for url in urls:
                     client.get(url)
             profiler.stop()
