@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from directory.extensions import db
 from directory.models import Clinic, Photo, Practitioner, ResultCase, Review
@@ -96,9 +96,9 @@ def get_public(slug: str) -> Clinic | None:
     stmt = (
         select(Clinic)
         .where(Clinic.slug == slug, is_public_clinic())
-        .options(selectinload(Clinic.practitioners))
+        .options(joinedload(Clinic.practitioners))  # a few rows: one statement, not two
     )
-    return db.session.execute(stmt).scalar_one_or_none()
+    return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
 def _reviews_for_page(clinic: Clinic):
