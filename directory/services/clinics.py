@@ -8,7 +8,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from directory.extensions import db
-from directory.models import Clinic, Photo, Practitioner, ResultCase, Review
+from directory.models import Clinic, Photo, Practitioner, ResultCase, Review, User
 from directory.services.scores import public_reviews_query
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -105,8 +105,10 @@ def _reviews_for_page(clinic: Clinic):
     return (
         public_reviews_query(clinic.id)
         .options(
-            joinedload(Review.author),
-            joinedload(Review.practitioner),
+            # Cards show the author's and practitioner's names only (never load a
+            # password hash or a TOTP secret to render a public page).
+            joinedload(Review.author).load_only(User.id, User.display_name),
+            joinedload(Review.practitioner).load_only(Practitioner.id, Practitioner.name),
             joinedload(Review.reply),
         )
         .order_by(Review.created_at.desc(), Review.id.desc())
