@@ -71,6 +71,15 @@ GOALS: dict[str, str] = {
     "density": "Density for long hair",
     "scar": "Scar camouflage",
 }
+# The /search page's and the API's radii (km) and orders. Never price.
+SEARCH_RADII = (10, 25, 50, 100, 250, 500)
+SEARCH_SORTS: dict[str, str] = {
+    "quality": "Quality of results",
+    "reviews": "Number of testimonials",
+    "distance": "Distance",
+    "relevance": "Best match for your words",
+}
+
 AGE_LABELS: dict[str, str] = {
     "fresh": "Fresh (under 4 weeks)",
     "healed": "Healed (4 weeks to 12 months)",

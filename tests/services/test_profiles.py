@@ -87,13 +87,6 @@ def test_unknown_city_needs_manual_coordinates(app):
         assert (clinic.latitude, clinic.longitude) == (10.5, 20.0)
 
 
-def test_resolve_city_prefers_the_country_given():
-    assert profiles.resolve_city("London", "GB")[0] == pytest.approx(51.5, abs=0.1)
-    assert profiles.resolve_city("London", "CA")[0] == pytest.approx(42.98, abs=0.1)
-    assert profiles.resolve_city("Paris", "US") is not None
-    assert profiles.resolve_city("Atlantis", "GB") is None
-
-
 @pytest.mark.parametrize(
     "name,city,dup",
     [
