@@ -245,8 +245,11 @@ def _bulk_statement(state):
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _transaction_end(sess, _transaction):
-    # Rolled back or committed, savepoint or not: the next change writes again.
+def _transaction_end(sess, transaction):
+    # A flush's own subtransaction ends inside the real one: keep what was written.
+    # A transaction or savepoint that ends (committed or rolled back): write again.
+    if transaction.parent is not None and not transaction.nested:
+        return
     sess.info.pop(_WRITTEN, None)
     sess.info.pop(_PENDING, None)
 
