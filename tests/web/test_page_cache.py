@@ -347,3 +347,24 @@ def test_an_author_renaming_and_a_bulk_update_show_at_once(app):
         db.session.execute(update(Clinic).values(name="Bulk Renamed"))
         services.commit()
     assert shows("Bulk Renamed")(wait_for(visitor, "/clinics/named", shows("Bulk Renamed")))
+
+
+def test_a_change_after_a_rolled_back_savepoint_still_renews_the_page(app):
+    from directory import services
+    from tests.factories import ClinicFactory
+
+    with app.app_context():
+        cid = ClinicFactory(slug="nested", name="First Name").id
+        db.session.commit()
+    visitor = app.test_client()
+    prime(visitor, ["/clinics/nested"])
+    with app.app_context():
+        clinic = db.session.get(Clinic, cid)
+        savepoint = db.session.begin_nested()
+        clinic.description = "Never kept."
+        db.session.flush()  # versions written inside the savepoint ...
+        savepoint.rollback()  # ... and undone with it
+        db.session.get(Clinic, cid).name = "Second Name"
+        services.commit()
+    resp = wait_for(visitor, "/clinics/nested", shows("Second Name"))
+    assert shows("Second Name")(resp)
