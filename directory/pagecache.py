@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -44,7 +45,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_login import current_user
-from sqlalchemy import event, inspect, select
+from sqlalchemy import TextClause, event, inspect, select
 from sqlalchemy.orm import Session
 
 from directory.extensions import db
@@ -234,8 +235,23 @@ def _after_flush(sess, _ctx):
             _write(sess, scopes)
 
 
+_TEXT_WRITE = re.compile(
+    r"^\s*(?:update|insert\s+(?:or\s+\w+\s+)?into|delete\s+from)\s+\"?(\w+)", re.I
+)
+_NOT_SHOWN_TABLES = frozenset(cls.__tablename__ for cls in NOT_SHOWN)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state):
+    """Statements through the session that no row event sees: an ORM bulk
+    update, delete or insert, or a textual UPDATE/INSERT/DELETE, renew every page
+    unless they write a table no page shows."""
+    if isinstance(state.statement, TextClause):
+        m = _TEXT_WRITE.match(state.statement.text)
+        if m is None or m.group(1).lower() in _NOT_SHOWN_TABLES:
+            return
+        touch_all(state.session)
+        return
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper

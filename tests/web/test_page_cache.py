@@ -325,7 +325,7 @@ def test_every_table_is_classified_for_the_page_cache():
 
 
 def test_an_author_renaming_and_a_bulk_update_show_at_once(app):
-    from sqlalchemy import update
+    from sqlalchemy import text, update
 
     from directory import services
     from tests.factories import ClinicFactory, ReviewFactory, UserFactory
@@ -347,6 +347,10 @@ def test_an_author_renaming_and_a_bulk_update_show_at_once(app):
         db.session.execute(update(Clinic).values(name="Bulk Renamed"))
         services.commit()
     assert shows("Bulk Renamed")(wait_for(visitor, "/clinics/named", shows("Bulk Renamed")))
+    with app.app_context():  # ... and so does a textual one
+        db.session.execute(text("UPDATE clinics SET name = 'Text Renamed'"))
+        services.commit()
+    assert shows("Text Renamed")(wait_for(visitor, "/clinics/named", shows("Text Renamed")))
 
 
 def test_a_change_after_a_rolled_back_savepoint_still_renews_the_page(app):
