@@ -58,6 +58,8 @@ JUDGED: list[tuple[dict | str, tuple]] = [
     ("scalp micropigmentation stokholm", ("city", "Stockholm")),
     # Aliases and other spellings of places.
     ("smp nyc", ("city", "New York")),
+    ("smp ny", ("city", "New York")),
+    ("smp la", ("city", "Los Angeles")),
     ("smp sao paulo", ("city", "São Paulo")),
     ("smp são paulo", ("city", "São Paulo")),
     ("smp bombay", ("city", "Mumbai")),

@@ -76,6 +76,9 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     pagecache.init_app(app)
+    from directory import requestorigin
+
+    requestorigin.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
@@ -203,6 +206,16 @@ def register_errorhandlers(app: Flask) -> None:
                 if key.lower() in ("allow", "retry-after"):
                     response.headers[key] = value
         return response
+
+    from directory.services import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        # A refused use case: nothing of the request's unit of work is kept, and the
+        # user sees the service's own message with its 4xx status. Views catch only
+        # the errors they answer by re-rendering a form.
+        db.session.rollback()
+        return render_error(exc.status_code if exc.status_code in ERROR_TEXT else 400, str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -16,6 +16,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
     app.cli.add_command(recompute_scores)
+    app.cli.add_command(export_open_data)
+    app.cli.add_command(similarity_rebuild)
 
 
 @click.command("seed-demo")
@@ -158,3 +160,66 @@ def recompute_scores() -> None:
     n = scores.recompute_all()
     services.commit()
     click.echo(f"Recomputed {n} clinics.")
+
+
+@click.command("export-open-data")
+@click.option(
+    "--out",
+    "out_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder in which the dated dump folder is written.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="ISO time the dump's scores are computed at (default: now, UTC).",
+)
+@with_appcontext
+def export_open_data(out_dir: str, as_of: str | None) -> None:
+    """Write every public clinic, score (with its inputs), testimonial and result case
+    as JSON Lines, with a README, into OUT/open-data-YYYY-MM-DD."""
+    from datetime import UTC, datetime
+
+    from flask import current_app, url_for
+
+    from directory.services import export
+
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.BadParameter(f"not an ISO time: {as_of}", param_hint="--as-of") from exc
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    else:
+        when = datetime.now(UTC)
+    base = current_app.config["CANONICAL_URL"].rstrip("/")
+    with current_app.test_request_context("/", base_url=base):
+
+        def photo_url(photo_id: int, size: str) -> str:
+            return base + url_for("media.photo", photo_id=photo_id, size=size)
+
+        summary = export.write(out_dir, when, photo_url)
+    click.echo(f"Wrote {summary.folder}")
+    for name, rows in summary.counts.items():
+        click.echo(f"  {name}: {rows} rows")
+
+
+@click.command("similarity-rebuild")
+@click.option("--photos/--no-photos", default=True, help="Also recompute photo hashes and matches.")
+@with_appcontext
+def similarity_rebuild(photos: bool) -> None:
+    """Recompute stored near-duplicate texts (and photos), e.g. after an upgrade."""
+    from flask import current_app
+
+    from directory.services import scores, similarity
+
+    n = similarity.rebuild_texts()
+    click.echo(f"Indexed {n} texts.")
+    if photos:
+        m = similarity.rebuild_photos(current_app.config["MEDIA_DIR"])
+        click.echo(f"Hashed and compared {m} photos.")
+    scores.recompute_all()
+    services.commit()

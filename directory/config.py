@@ -51,6 +51,10 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
+    # Reverse proxies in front of the app that append to X-Forwarded-For (0: none).
+    # The origin hashes of the trust signals read the client address through them.
+    PROXY_HOPS = 0
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True

@@ -18,10 +18,8 @@ SERVICES: dict[str, str] = {
 # Services that serve women who keep their long hair.
 WOMENS_SERVICES = frozenset({"density"})
 
-CLINIC_STATUSES = ("pending", "listed", "claimed", "verified", "suspended", "rejected")
 PUBLIC_CLINIC_STATUSES = ("listed", "claimed", "verified")
 
-ITEM_STATUSES = ("pending", "published", "rejected", "removed")
 
 # The rubric of DESIGN.md section 4, in display order.
 RUBRIC: dict[str, str] = {
@@ -127,6 +125,10 @@ REASON_CODES: dict[str, str] = {
     "stolen_photo": "Photo taken from elsewhere",
     "off_topic": "Not about this clinic's SMP work",
     "insufficient_evidence": "Insufficient evidence",
+    "cannot_confirm_control": "We could not confirm that you work at this clinic",
+    "not_smp_clinic": "Not a scalp micropigmentation clinic",
+    "fake_reviews": "Manipulating testimonials or ratings",
+    "earlier_decision_wrong": "The earlier decision was mistaken",
     "other": "Other (see statement)",
 }
 

@@ -199,3 +199,10 @@ class ReplyForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form: just the CSRF token."""
+
+
+class ClaimCodeForm(FlaskForm):
+    code = StringField(
+        "The six-digit code we e-mailed to the business address",
+        validators=[Optional(), Length(max=20)],
+    )

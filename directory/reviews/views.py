@@ -7,12 +7,13 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db, limiter
 from directory.guards import login_required, public
 from directory.models import Review
+from directory.ratelimits import by_address, by_user, limit
 from directory.reviews import forms
-from directory.services import NotAllowed, ServiceError, moderation, reports
+from directory.services import Invalid, InvalidState, NotAllowed, ServiceError, moderation, reports
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 
@@ -84,9 +85,7 @@ def write(slug: str):
             data=data,
             photos=photos,
             consent=form.consent.data,
-            origin=review_service.origin_hash(
-                request.remote_addr, current_app.config["SECRET_KEY"]
-            ),
+            origin=requestorigin.current(),
         )
     except review_service.DuplicateReview as exc:
         db.session.rollback()
@@ -135,6 +134,7 @@ def followup(review_id: int):
                 text=form.text.data,
                 healing=form.healing.data,
                 needed_correction=form.needed_correction.data,
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -168,8 +168,9 @@ def delete(review_id: int):
 @bp.route(
     "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
 )
+@limit("RATELIMIT_REPORT", key_func=by_user)
+@limit("RATELIMIT_REPORT", key_func=by_address)
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def report(target_type: str, target_id: int):
     try:
         target = moderation.target_of(target_type, target_id)
@@ -188,6 +189,7 @@ def report(target_type: str, target_id: int):
                 by=current_user,
                 reason=form.reason.data,
                 text=form.text.data or "",
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -200,18 +202,17 @@ def report(target_type: str, target_id: int):
 
 
 @bp.route(
-    "/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
+    "/appeal/<any(review, followup, photo, result_case, claim, clinic):item_type>/<int:item_id>",
     methods=["GET", "POST"],
 )
 @login_required
 def appeal(item_type: str, item_id: int):
-    try:
-        target = moderation.target_of(item_type, item_id)
-    except ServiceError:
-        abort(404)
+    target = moderation.target_of(item_type, item_id)  # NotFound: the handler's 404
     if target.author_id != current_user.id:
         abort(404)
-    decision = moderation.last_adverse_decision(item_type, item_id)
+    decision = moderation.appealable_decision(target) or moderation.last_adverse_decision(
+        item_type, item_id
+    )
     form = forms.AppealForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -220,7 +221,7 @@ def appeal(item_type: str, item_id: int):
             ), 400
         try:
             moderation.file_appeal(item_type, item_id, by=current_user, text=form.text.data)
-        except ServiceError as exc:
+        except (Invalid, InvalidState) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
             return render_template(
@@ -231,11 +232,7 @@ def appeal(item_type: str, item_id: int):
             "Your appeal was sent. A moderator other than the one who decided will answer.",
             "success",
         )
-        return redirect(
-            url_for("public.clinic", slug=target.clinic.slug)
-            if target.clinic and target.clinic.is_public
-            else url_for("public.home")
-        )
+        return redirect(url_for("account.index") + "#appeals-heading")
     return render_template("reviews/appeal.html", target=target, decision=decision, form=form)
 
 

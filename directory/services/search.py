@@ -64,6 +64,10 @@ class ResultPage:
     words: str = ""  # the words searched for, without places and ignored words
 
     @property
+    def country_label(self) -> str | None:
+        return search.country_name(self.country) if self.country else None
+
+    @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
 
@@ -183,9 +187,10 @@ def describe(page: ResultPage) -> tuple[str, str]:
     elif page.country:
         what += f" in {search.country_name(page.country)}"
     title = what + (f" — page {page.page}" if page.page > 1 else "")
-    description = (
-        f"{page.total:,} {what}, ordered by the quality of their verified results, never by price."
-    )
+    count = f"{page.total:,} {what}"
+    if page.total == 1:
+        count = "1 " + what.replace("clinics", "clinic", 1)
+    description = f"{count}, ordered by the quality of their verified results, never by price."
     return title, description
 
 

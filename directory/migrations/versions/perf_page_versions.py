@@ -1,7 +1,7 @@
 """page versions for the page cache
 
 Revision ID: perf0001
-Revises: 7994480bc049
+Revises: trust0001
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "perf0001"
-down_revision = "7994480bc049"
+down_revision = "trust0001"
 branch_labels = None
 depends_on = None
 
