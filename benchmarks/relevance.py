@@ -265,7 +265,7 @@ def demo_app(folder: Path):
             "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(folder / "relevance.sqlite3"),
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
-            "SEARCH_PAGE_CACHE": False,
+            "PAGE_CACHE": False,
         }
     )
     with app.app_context():

@@ -13,6 +13,7 @@ from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
+from directory import pagecache
 from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger("directory")
@@ -74,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    pagecache.init_app(app)
     from directory import requestorigin
 
     requestorigin.init_app(app)

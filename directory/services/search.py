@@ -8,8 +8,10 @@ suspended or deleted clinic (SECURITY.md 29).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -217,10 +219,25 @@ def describe(page: ResultPage) -> tuple[str, str]:
     return title, description
 
 
-def generation() -> int | None:
-    """A token for the index generation this process searches, or None when
-    cached pages must not be used (see search.generation)."""
-    return search.generation()
+def generation() -> str | None:
+    """A token for the index generation this process searches, named the same in
+    every worker (the page cache is shared), or None when cached pages must not
+    be used (see search.generation: outbox rows pending)."""
+    if search.generation() is None:
+        return None
+    return index_token()
+
+
+def index_token() -> str | None:
+    """The index generation this process searches, named the same in every worker:
+    the index folder a rebuild swapped in and Whoosh's commit number (None when
+    the index is unavailable). Callers check the outbox themselves."""
+    try:
+        reader = search.engine().s.reader
+    except Unavailable:
+        return None
+    real = os.path.realpath(current_app.config["INDEX_DIR"])
+    return f"{real}:{reader.generation()}"
 
 
 def near(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from directory.extensions import db
 from directory.models import Clinic, FollowUp, Photo, Review, User
+from directory.search import indexer
 from directory.services import casescores, moderation, scores
 from directory.services import reviews as review_service
 from tests.conftest import login, post_form
@@ -103,6 +104,27 @@ def test_search_sets_the_case_in_the_session_and_orders_by_it(client, two_specia
     html = client.get("/search?case=clear&sort=case").get_data(as_text=True)
     assert html.index("Fair Skin Studio") < html.index("Dark Skin Studio")
     assert "for cases like yours, from" not in html
+
+
+def test_a_visitors_case_is_never_cached_for_others_nor_hidden_by_the_cache(app, two_specialists):
+    """The page cache serves anonymous visitors; one who set a case sees their own scores,
+    and nobody else ever sees them."""
+    app.config["PAGE_CACHE"] = True
+    with app.app_context():
+        indexer.rebuild(app.config["INDEX_DIR"])
+    other = app.test_client()
+    for path in ("/search", "/clinics/dark", "/clinics/dark/results"):
+        other.get(path)
+        assert other.get(path).headers.get("X-Page-Cache") == "hit", path
+    me = app.test_client()
+    me.get("/search?case=set&stage=norwood-6&skin_type=6&hair_colour=black&goal=buzz")
+    for path in ("/search", "/clinics/dark", "/clinics/dark/results"):
+        mine = me.get(path)
+        assert "Norwood VI" in mine.get_data(as_text=True), path
+        assert mine.headers.get("X-Page-Cache") is None, path
+        theirs = other.get(path).get_data(as_text=True)
+        assert "for cases like yours, from" not in theirs, path
+        assert "Your case: Norwood VI" not in theirs, path
 
 
 @pytest.mark.parametrize(
