@@ -94,10 +94,9 @@ def generation() -> int | None:
 
 
 def index_token() -> str | None:
-    """The index generation this process searches, named the same in every worker
-    (the folder a rebuild swapped in and Whoosh's commit number), or None when the
-    index is unavailable. Unlike generation(), it does not look at the outbox:
-    callers that need that check it themselves."""
+    """The index generation this process searches, named the same in every worker:
+    the index folder a rebuild swapped in and Whoosh's commit number (None when
+    the index is unavailable). Callers check the outbox themselves."""
     try:
         reader = engine().s.reader
     except Unavailable:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from directory import vocab
 from directory.models import Clinic, Practitioner, Review
 
+from .gazetteer import fold
 from .schema import NO_COORD
 
 # Maximum-price filter: the clinic's starting price, in approximate US dollars,
@@ -109,6 +110,12 @@ def digest(texts: Iterable[str]) -> str:
     return " ".join(words[:DIGEST_WORDS])
 
 
+def word_pairs(text: str) -> str:
+    """Each two neighbouring words joined: "Elif Hassan Lab" -> "elifhassan hassanlab"."""
+    words = fold(text or "").replace("_", " ").split()[:12]
+    return " ".join(a + b for a, b in zip(words, words[1:], strict=False))
+
+
 def document(clinic: Clinic, parts: Parts) -> dict:
     services = [s for s in (clinic.services or []) if s in vocab.SERVICES]
     labels = [vocab.SERVICES[s] for s in services]
@@ -124,6 +131,9 @@ def document(clinic: Clinic, parts: Parts) -> dict:
         ]
     )
     review_digest = digest(parts.testimonials)
+    # Neighbouring words of the name and of each practitioner's name, joined
+    # ("elifhassan"): a query naming them side by side ranks this clinic first.
+    pairs = " ".join(word_pairs(n) for n in [clinic.name, *parts.practitioners])
     lat, lon = clinic.latitude, clinic.longitude
     mask = 0
     for s in services:
@@ -132,7 +142,7 @@ def document(clinic: Clinic, parts: Parts) -> dict:
         "id": str(clinic.id),
         "cid": clinic.id,
         "name": clinic.name,
-        "text": public_text + " \n" + review_digest,
+        "text": public_text + " \n" + pairs + " \n" + review_digest,
         "spell": public_text,
         "service": " ".join(services),
         "country": (clinic.country or "").upper(),

@@ -227,7 +227,8 @@ def generation() -> str | None:
 
 
 def index_token() -> str | None:
-    """The index generation this process searches (see search.index_token)."""
+    """The index generation this process searches, named the same in every worker
+    (None when the index is unavailable); see search.index_token."""
     return search.index_token()
 
 
