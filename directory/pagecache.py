@@ -59,13 +59,17 @@ from directory.models import (
     ClinicViewDay,
     FollowUp,
     ModerationDecision,
+    OriginEvent,
     PageVersion,
     Photo,
     Practitioner,
+    QueueHold,
     Report,
     ResultCase,
     Review,
     SearchOutbox,
+    SimilarityMatch,
+    TextBand,
     User,
 )
 from directory.vocab import PUBLIC_CLINIC_STATUSES
@@ -83,8 +87,12 @@ NOT_SHOWN = (
     ClinicScoreMonth,
     ClinicViewDay,
     ModerationDecision,
+    OriginEvent,
     PageVersion,
+    QueueHold,
     SearchOutbox,
+    SimilarityMatch,
+    TextBand,
 )
 # Rows public pages show, and how each maps to its clinic (see scopes_for).
 SHOWN = (Clinic, ClinicReply, FollowUp, Photo, Practitioner, Report, ResultCase, Review, User)
