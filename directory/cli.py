@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
     app.cli.add_command(recompute_scores)
+    app.cli.add_command(case_top)
     app.cli.add_command(export_open_data)
     app.cli.add_command(similarity_rebuild)
 
@@ -160,6 +161,36 @@ def recompute_scores() -> None:
     n = scores.recompute_all()
     services.commit()
     click.echo(f"Recomputed {n} clinics.")
+
+
+@click.command("case-top")
+@click.option("--stage", default=None, help="e.g. norwood-6 or ludwig-2")
+@click.option("--skin-type", default=None, type=int, help="Fitzpatrick 1-6")
+@click.option("--hair-colour", default=None, help="e.g. black, blond")
+@click.option("--goal", default=None, help="buzz, density or scar")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+@with_appcontext
+def case_top(stage, skin_type, hair_colour, goal, limit) -> None:
+    """The clinics best for a case (the like-for-like score), with their evidence."""
+    from directory.services import Invalid, casescores
+
+    try:
+        case = casescores.parse_case(
+            {"stage": stage, "skin_type": skin_type, "hair_colour": hair_colour, "goal": goal}
+        )
+    except Invalid as exc:
+        raise click.BadParameter(str(exc)) from None
+    if not case.is_set:
+        raise click.BadParameter("Give at least one of the case fields.")
+    click.echo(f"Best for {casescores.describe(case)}:")
+    for i, (clinic, cs) in enumerate(casescores.top(case, limit), start=1):
+        overall = "unrated" if clinic.quality_score is None else f"{clinic.quality_score:.2f}"
+        click.echo(
+            f"{i}. {clinic.name} ({clinic.city}): {cs.score:.2f} for this case from "
+            f"{cs.similar} similar testimonial{'' if cs.similar == 1 else 's'} "
+            f"({cs.exact} exact, weight {cs.weight:.2f}); "
+            f"overall {overall} from {clinic.review_count}"
+        )
 
 
 @click.command("export-open-data")

@@ -72,6 +72,7 @@ from directory.models import (
     TextBand,
     User,
 )
+from directory.services.casescores import SESSION_KEY as CASE_SESSION_KEY
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 log = logging.getLogger(__name__)
@@ -535,7 +536,12 @@ def _anonymous() -> bool:
         cfg.get("REMEMBER_COOKIE_NAME", "remember_token") not in cookies
     ):
         return True
-    return not current_user.is_authenticated and not session.get("_flashes")
+    # A visitor's own case (like-for-like scores) makes the page personal.
+    return (
+        not current_user.is_authenticated
+        and not session.get("_flashes")
+        and not session.get(CASE_SESSION_KEY)
+    )
 
 
 def serve(parts: tuple | None, render: Callable[[], object]) -> Response:

@@ -19,9 +19,10 @@ from directory import pagecache
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.public.case import current_case
 from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
+from directory.services import casescores, counters, gallery, reports
 from directory.services import clinics as clinic_service
-from directory.services import counters, reports
 from directory.services import reviews as review_service
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
@@ -83,6 +84,7 @@ def search():
 
 def _search_page():
     form = forms.search_form(request.args)
+    case = current_case(request.args)
     context = {
         "form": form,
         "radii": forms.RADII,
@@ -90,6 +92,8 @@ def _search_page():
         "price_buckets": forms.PRICE_CHOICES,
         "place": None,
         "results": None,
+        "case": case,
+        "case_text": casescores.describe(case) if case else None,
     }
     if form.errors:
         return render_template("public/search.html", errors=form.errors_text, **context), 400
@@ -113,7 +117,7 @@ def _search_page():
         literal=form.is_literal,
     )
     try:
-        results = search_service.find(query)
+        results = search_service.find(query, case=case)
     except search_service.Unavailable:
         return render_template("public/search.html", unavailable=True, **context), 503
     if query.sort == "distance" and results.place is None:
@@ -123,6 +127,7 @@ def _search_page():
         abort(404, "There is no such page of results.")
     title, description = search_service.describe(results)
     context.update(place=results.place, results=results)
+    context["case_results"] = casescores.similar_result_counts([c.id for c in results.items], case)
     return render_template("public/search.html", title=title, description=description, **context)
 
 
@@ -169,6 +174,7 @@ def clinic(slug: str):
 
 def _clinic_page(slug: str):
     clinic = _clinic_or_404(slug)
+    case = current_case(request.args)
     page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
     results = clinic_service.public_results(clinic, limit=6)
     return render_template(
@@ -181,6 +187,10 @@ def _clinic_page(slug: str):
         breadcrumb_jsonld=breadcrumb_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
+        case=case,
+        case_text=casescores.describe(case) if case else None,
+        case_score=casescores.score_for(clinic, case) if case else None,
+        case_results=casescores.similar_result_counts([clinic.id], case).get(clinic.id, 0),
     )
 
 
@@ -212,9 +222,47 @@ def clinic_results(slug: str):
 
 def _results_page(slug: str):
     clinic = _clinic_or_404(slug)
+    return _gallery_page(clinic)
+
+
+@bp.get("/results")
+@public
+def results():
+    return _gallery_page(None)
+
+
+def _gallery_page(clinic: Clinic | None):
+    """The results gallery of one clinic or of all: filtered like the visitor's case and
+    ordered by each clinic's score for it."""
     filters = forms.result_filters(request.args)
-    cases = clinic_service.public_results(clinic, **filters)
-    return render_template("public/results.html", clinic=clinic, cases=cases, filters=filters)
+    if "case" in request.args:
+        case = current_case(request.args)  # the filter form sets (or clears) the case
+    elif any(request.args.get(k) for k in casescores.CASE_FIELDS):
+        case = casescores.parse_case(filters)  # a plain filtered link: the session stays
+    else:
+        case = current_case(request.args)
+        if case is not None:
+            for key in casescores.CASE_FIELDS:
+                filters[key] = getattr(case, key)
+    if case is not None and not case.is_set:
+        case = None
+    page_no = forms.page_arg(request.args)
+    page = gallery.gallery(
+        filters,
+        case,
+        page_no,
+        current_app.config["PAGE_SIZE"],
+        clinic_id=clinic.id if clinic is not None else None,
+    )
+    if page_no > 1 and page_no > (page.pages or 1):
+        abort(404, "There is no such page of results.")
+    return render_template(
+        "public/results.html",
+        clinic=clinic,
+        page=page,
+        filters=filters,
+        case_text=casescores.describe(case) if case else None,
+    )
 
 
 @bp.get("/robots.txt")

@@ -163,6 +163,8 @@ def _filtered_results(clinic: Clinic, filters: dict):
         stmt = stmt.where(ResultCase.months_since_last_session.between(1, 11))
     elif age == "long_term":
         stmt = stmt.where(ResultCase.months_since_last_session >= 12)
+    if filters.get("healed_only"):
+        stmt = stmt.where(ResultCase.months_since_last_session >= 1)
     return stmt
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 from markupsafe import Markup
@@ -62,6 +62,7 @@ class ResultPage:
     notes: list[Note] = field(default_factory=list)
     matching: int = 0  # results matching at least one of the remaining words
     words: str = ""  # the words searched for, without places and ignored words
+    case_scores: dict = field(default_factory=dict)  # clinic id -> quality.CaseScore
 
     @property
     def country_label(self) -> str | None:
@@ -140,10 +141,33 @@ def load_public(ids: list[int]) -> list[Clinic]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def find(query: Query) -> ResultPage:
-    """Run a search; raises Unavailable when the index cannot be used."""
+# "Best for cases like yours" re-orders at most this many matches (best by quality first).
+CASE_SORT_MAX = 5000
+
+
+def find(query: Query, case=None) -> ResultPage:
+    """Run a search; raises Unavailable when the index cannot be used.
+
+    `case` (a quality.Case) adds each clinic's like-for-like score to the page;
+    with `query.sort == "case"` the matches are ordered by it (services.casescores).
+    Without a case, "case" falls back to the quality order.
+    """
+    from directory.services import casescores
+
     search.catch_up()
-    hits = search.engine().run(query)
+    if query.sort == "case" and (case is None or not case.is_set):
+        query = replace(query, sort="quality")
+    if query.sort == "case":
+        wide = replace(query, sort="quality", page=1, per_page=CASE_SORT_MAX)
+        hits = search.engine().run(wide)
+        dropped_before = hits.total - len(hits.ids)  # beyond CASE_SORT_MAX: not re-ordered
+        ordered = casescores.order_ids(hits.ids, case)
+        offset = (query.page - 1) * query.per_page
+        hits.ids = ordered[offset : offset + query.per_page]
+        hits.total = len(ordered) + dropped_before
+        hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
+    else:
+        hits = search.engine().run(query)
     clinics = load_public(hits.ids)
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
@@ -171,6 +195,7 @@ def find(query: Query) -> ResultPage:
         notes=hits.notes,
         matching=hits.matching,
         words=hits.words,
+        case_scores=casescores.scores_for(clinics, case),
     )
 
 

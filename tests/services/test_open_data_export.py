@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from directory import demo, quality, services
@@ -77,6 +77,21 @@ def test_dump_recomputes_to_the_published_scores_and_holds_nothing_private(app, 
         visible.text = f"{SECRET} under examination"
         for r in db.session.execute(db.select(Review).where(Review.status == "pending")).scalars():
             r.text = f"{SECRET} pending text"
+        # A testimonial from an account under 30 days old counts less (trust rules).
+        newcomer = (
+            db.session.execute(
+                db.select(Review)
+                .where(
+                    Review.status == "published",
+                    Review.verified_at.is_(None),
+                    Review.clinic_id != hidden.id,
+                )
+                .order_by(Review.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        newcomer.author.created_at = newcomer.created_at - timedelta(days=2)
         db.session.flush()
         scores.recompute_all(AS_OF)  # the site's figures at the dump's time
         services.commit()
@@ -135,11 +150,15 @@ def test_dump_recomputes_to_the_published_scores_and_holds_nothing_private(app, 
             assert s["score"] == site_practitioners[s["practitioner_id"]]
         rated += s["score"] is not None
     assert rated >= 10
+    assert any(r["down_weighted"] == ["new account"] for r in rows(folder, "score_inputs.jsonl"))
     kinds = [s["kind"] for s in published]
+    capped = sum(s.get("capped_at") is not None for s in published)
+    down = sum(bool(r["down_weighted"]) for r in rows(folder, "score_inputs.jsonl"))
     print(
         f"\nrecomputed from the dump with quality.py: {kinds.count('clinic')} clinic and "
-        f"{kinds.count('practitioner')} practitioner scores ({rated} rated), all equal to the "
-        "published and the site's figures"
+        f"{kinds.count('practitioner')} practitioner scores ({rated} rated, {capped} held at "
+        f"the established median, {down} inputs down-weighted), all equal to the published "
+        "and the site's figures"
     )
 
     # Everything public is there; nothing else.
