@@ -8,10 +8,8 @@ suspended or deleted clinic (SECURITY.md 29).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, replace
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -229,15 +227,8 @@ def generation() -> str | None:
 
 
 def index_token() -> str | None:
-    """The index generation this process searches, named the same in every worker:
-    the index folder a rebuild swapped in and Whoosh's commit number (None when
-    the index is unavailable). Callers check the outbox themselves."""
-    try:
-        reader = search.engine().s.reader
-    except Unavailable:
-        return None
-    real = os.path.realpath(current_app.config["INDEX_DIR"])
-    return f"{real}:{reader.generation()}"
+    """The index generation this process searches (see search.index_token)."""
+    return search.index_token()
 
 
 def near(
