@@ -59,13 +59,17 @@ from directory.models import (
     ClinicViewDay,
     FollowUp,
     ModerationDecision,
+    OriginEvent,
     PageVersion,
     Photo,
     Practitioner,
+    QueueHold,
     Report,
     ResultCase,
     Review,
     SearchOutbox,
+    SimilarityMatch,
+    TextBand,
     User,
 )
 from directory.services.casescores import SESSION_KEY as CASE_SESSION_KEY
@@ -84,8 +88,12 @@ NOT_SHOWN = (
     ClinicScoreMonth,
     ClinicViewDay,
     ModerationDecision,
+    OriginEvent,
     PageVersion,
+    QueueHold,
     SearchOutbox,
+    SimilarityMatch,
+    TextBand,
 )
 # Rows public pages show, and how each maps to its clinic (see scopes_for).
 SHOWN = (Clinic, ClinicReply, FollowUp, Photo, Practitioner, Report, ResultCase, Review, User)
@@ -157,6 +165,62 @@ def _old_and_new(obj, attr: str) -> set[int]:
     return out
 
 
+def _user_clinics(sess: Session, obj: User, deleted: bool) -> set[int]:
+    """The clinics whose pages show the user's name (testimonials and replies)."""
+    changed = deleted or any(inspect(obj).attrs[a].history.has_changes() for a in USER_SHOWN)
+    if not changed or obj.id is None:
+        return set()
+    ids = set(sess.execute(select(Review.clinic_id).where(Review.author_id == obj.id)).scalars())
+    ids |= set(
+        sess.execute(select(ClinicReply.clinic_id).where(ClinicReply.author_id == obj.id)).scalars()
+    )
+    return ids
+
+
+def _report_clinics(_sess: Session, obj: Report) -> set[int]:
+    return _old_and_new(obj, "by_clinic_id")  # the clinic page counts them
+
+
+def _followup_clinics(sess: Session, obj: FollowUp) -> set[int]:
+    out: set[int] = set()
+    for review_id in _old_and_new(obj, "review_id"):
+        out |= _clinic_of_review(sess, review_id)
+    return out
+
+
+def _photo_clinics(sess: Session, obj: Photo) -> set[int]:
+    ids = _old_and_new(obj, "clinic_id")
+    for review_id in _old_and_new(obj, "review_id"):
+        ids |= _clinic_of_review(sess, review_id)
+    if obj.id is not None:  # a result case's photo
+        used = (
+            (ResultCase.before_photo_id == obj.id)
+            | (ResultCase.after_photo_id == obj.id)
+            | (ResultCase.healed_photo_id == obj.id)
+        )
+        ids |= set(sess.execute(select(ResultCase.clinic_id).where(used)).scalars())
+    return ids
+
+
+def _own_clinic(_sess: Session, obj) -> set[int]:
+    ids = _old_and_new(obj, "clinic_id")
+    parent = getattr(obj, "clinic", None) if not ids else None
+    if parent is not None and parent.id is not None:
+        ids.add(parent.id)
+    return ids
+
+
+_CLINICS_OF = {
+    Report: _report_clinics,
+    FollowUp: _followup_clinics,
+    Photo: _photo_clinics,
+    Practitioner: _own_clinic,
+    Review: _own_clinic,
+    ClinicReply: _own_clinic,
+    ResultCase: _own_clinic,
+}
+
+
 def scopes_for(sess: Session, obj, deleted: bool = False) -> set[int]:
     """The page scopes a change to obj affects (empty: no public page shows it)."""
     if isinstance(obj, NOT_SHOWN):
@@ -164,47 +228,13 @@ def scopes_for(sess: Session, obj, deleted: bool = False) -> set[int]:
     if isinstance(obj, Clinic):
         return {obj.id, LISTINGS} if obj.id is not None else {LISTINGS}
     if isinstance(obj, User):
-        changed = deleted or any(inspect(obj).attrs[a].history.has_changes() for a in USER_SHOWN)
-        if not changed or obj.id is None:
-            return set()
-        ids = set(
-            sess.execute(select(Review.clinic_id).where(Review.author_id == obj.id)).scalars()
-        )
-        ids |= set(
-            sess.execute(
-                select(ClinicReply.clinic_id).where(ClinicReply.author_id == obj.id)
-            ).scalars()
-        )
-        return ids | {LISTINGS} if ids else set()
-    if isinstance(obj, Report):
-        ids = _old_and_new(obj, "by_clinic_id")  # the clinic page counts them
-    elif isinstance(obj, FollowUp):
-        ids = _old_and_new(obj, "review_id")
-        ids = set().union(*(_clinic_of_review(sess, r) for r in ids)) if ids else set()
-    elif isinstance(obj, Photo):
-        ids = _old_and_new(obj, "clinic_id")
-        for review_id in _old_and_new(obj, "review_id"):
-            ids |= _clinic_of_review(sess, review_id)
-        if obj.id is not None:
-            ids |= set(
-                sess.execute(
-                    select(ResultCase.clinic_id).where(
-                        (ResultCase.before_photo_id == obj.id)
-                        | (ResultCase.after_photo_id == obj.id)
-                        | (ResultCase.healed_photo_id == obj.id)
-                    )
-                ).scalars()
-            )
-    elif isinstance(obj, Practitioner | Review | ClinicReply | ResultCase) or hasattr(
-        obj, "clinic_id"
-    ):
-        ids = _old_and_new(obj, "clinic_id")
-        parent = getattr(obj, "clinic", None) if not ids else None
-        if parent is not None and parent.id is not None:
-            ids.add(parent.id)
+        ids = _user_clinics(sess, obj, deleted)
     else:
-        # A table this module does not know: every page, until it is classified.
-        return {EPOCH, LISTINGS}
+        find = _CLINICS_OF.get(type(obj))
+        if find is None and not hasattr(obj, "clinic_id"):
+            # A table this module does not know: every page, until it is classified.
+            return {EPOCH, LISTINGS}
+        ids = (find or _own_clinic)(sess, obj)
     return ids | {LISTINGS} if ids else set()
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from directory.extensions import db
-from directory.models import Clinic, Photo, Practitioner, ResultCase, Review, User
+from directory.models import Clinic, FollowUp, Photo, Practitioner, ResultCase, Review, User
 from directory.services.scores import public_reviews_query
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -110,6 +110,8 @@ def _reviews_for_page(clinic: Clinic):
             joinedload(Review.author).load_only(User.id, User.display_name),
             joinedload(Review.practitioner).load_only(Practitioner.id, Practitioner.name),
             joinedload(Review.reply),
+            # Follow-ups show their own photos: one statement for all of them.
+            selectinload(Review.followups).selectinload(FollowUp.photos),
         )
         .order_by(Review.created_at.desc(), Review.id.desc())
     )

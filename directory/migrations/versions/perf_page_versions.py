@@ -1,7 +1,7 @@
 """page versions for the page cache
 
 Revision ID: perf0001
-Revises: trust0001
+Revises: results0001
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "perf0001"
-down_revision = "trust0001"
+down_revision = "results0001"
 branch_labels = None
 depends_on = None
 
