@@ -8,6 +8,7 @@ from .clinics import (
     ClinicViewDay,
     Practitioner,
 )
+from .jobs import OutgoingMail, ReminderSent
 from .media import Photo
 from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
 from .results import ResultCase
@@ -27,8 +28,10 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "OutgoingMail",
     "Photo",
     "Practitioner",
+    "ReminderSent",
     "Report",
     "ResultCase",
     "Review",
