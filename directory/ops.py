@@ -340,8 +340,12 @@ def _static_after(app: Flask, response):
     if encoding is None or path is None or request.range:
         return response
     body = _compressed(path, os.path.getmtime(path), encoding)
+    original = response.response
     response.direct_passthrough = False
     response.set_data(body)
+    close = getattr(original, "close", None)
+    if close is not None:
+        close()  # the file the plain response would have streamed
     response.headers["Content-Encoding"] = encoding
     response.headers.pop("Content-Range", None)
     if response.headers.get("ETag"):

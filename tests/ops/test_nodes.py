@@ -37,9 +37,7 @@ def test_two_nodes_with_their_own_indexes_converge(app_factory, tmp_path):
         indexer.rebuild(dir_b)
 
     node_a, base_a = gunicorn(app, tmp_path, workers=1, name="node-a")
-    node_b, base_b = gunicorn(
-        app, tmp_path, workers=1, name="node-b", DIRECTORY_INDEX_DIR=dir_b
-    )
+    node_b, base_b = gunicorn(app, tmp_path, workers=1, name="node-b", DIRECTORY_INDEX_DIR=dir_b)
     procs: list[Proc] = [node_a, node_b]
     try:
         wait_http(base_a, node_a)
@@ -121,4 +119,3 @@ def test_prune_deletes_only_rows_past_their_retention(app):
         assert indexer.prune_outbox() == 1
         db.session.commit()
         assert db.session.execute(select(func.count(SearchOutbox.id))).scalar() == 1
-
