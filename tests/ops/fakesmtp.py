@@ -8,9 +8,11 @@ DATA, as with a real server. `stall` makes the server hold its answer to DATA
 from __future__ import annotations
 
 import email
+import select
 import socket
 import socketserver
 import threading
+import time
 from email import policy
 
 
@@ -28,6 +30,9 @@ class FakeSMTP:
         self.stalled = threading.Event()  # set while a DATA answer is held
         self._lock = threading.Lock()
         self._server = None
+        self.delay = 0.0  # seconds before answering DATA (a slow server)
+        self.busy = threading.Event()  # set while some DATA answer is pending
+        self._in_data = 0
 
     # ------------------------------------------------------------------
     def start(self) -> FakeSMTP:
@@ -52,29 +57,60 @@ class FakeSMTP:
                         self.reply("250 OK")
                     elif verb == "DATA":
                         self.reply("354 go ahead")
-                        data = []
-                        while True:
-                            part = self.rfile.readline()
-                            if not part:
-                                return
-                            if part in (b".\r\n", b".\n"):
-                                break
-                            data.append(part[1:] if part.startswith(b"..") else part)
-                        if outer.stall.is_set():
-                            outer.stalled.set()
-                            # Hold the answer until the client goes away.
-                            while self.rfile.read(1):
-                                pass
-                            return
-                        msg = email.message_from_bytes(b"".join(data), policy=policy.default)
                         with outer._lock:
-                            outer.messages.append(msg)
-                        self.reply("250 queued")
+                            outer._in_data += 1
+                            outer.busy.set()
+                        try:
+                            if not self._data():
+                                return
+                        finally:
+                            with outer._lock:
+                                outer._in_data -= 1
+                                if outer._in_data == 0:
+                                    outer.busy.clear()
                     elif verb == "QUIT":
                         self.reply("221 bye")
                         return
                     else:
                         self.reply("502 not implemented")
+
+            def _client_gone(self) -> bool:
+                ready, _, _ = select.select([self.connection], [], [], 0)
+                if not ready:
+                    return False
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
+
+            def _data(self) -> bool:
+                """Read one message; answer 250 (and count it) unless stalled or cut off."""
+                data = []
+                while True:
+                    part = self.rfile.readline()
+                    if not part:
+                        return False
+                    if part in (b".\r\n", b".\n"):
+                        break
+                    data.append(part[1:] if part.startswith(b"..") else part)
+                if outer.stall.is_set():
+                    outer.stalled.set()
+                    # Hold the answer until the client goes away.
+                    while self.rfile.read(1):
+                        pass
+                    return False
+                if outer.delay:
+                    time.sleep(outer.delay)
+                msg = email.message_from_bytes(b"".join(data), policy=policy.default)
+                if self._client_gone():
+                    return False  # the client died while we took our time: not accepted
+                try:
+                    self.reply("250 queued")
+                except OSError:
+                    return False  # the client died before hearing "250": not accepted
+                with outer._lock:
+                    outer.messages.append(msg)
+                return True
 
         class Server(socketserver.ThreadingTCPServer):
             allow_reuse_address = True
