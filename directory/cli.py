@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from directory import services
+from directory.extensions import db
 
 
 def register(app: Flask) -> None:
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(recompute_scores)
     app.cli.add_command(worker)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(backup_cli)
 
 
 @click.command("seed-demo")
@@ -238,3 +240,66 @@ def send_reminders() -> None:
 
     n = reminders.send_due()
     click.echo(f"Staged {n} reminder mails.")
+
+
+backup_cli = AppGroup(
+    "backup", help="Back up and restore the database and media (docs/operations.md)."
+)
+
+
+@backup_cli.command("create")
+@click.argument("folder", type=click.Path(file_okay=False))
+def backup_create(folder: str) -> None:
+    """Write database, media and a manifest into a new FOLDER."""
+    from flask import current_app
+
+    from directory import backup
+
+    m = backup.create(
+        folder, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["MEDIA_DIR"]
+    )
+    click.echo(
+        f"Backup in {folder}: {m['database']} database, {sum(m['tables'].values())} rows in "
+        f"{len(m['tables'])} tables, {len(m['media'])} media files."
+    )
+
+
+@backup_cli.command("check")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def backup_check(folder: str) -> None:
+    """Restore FOLDER into scratch space and compare it with its manifest (1 on a difference)."""
+    from flask import current_app
+
+    from directory import backup
+
+    try:
+        problems = backup.check(folder, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for p in problems:
+        click.echo(p)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"Backup {folder} restores completely: every table and media file matches.")
+
+
+@backup_cli.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def backup_restore(folder: str, yes: bool) -> None:
+    """Replace the database and media with FOLDER's (stop web and worker first)."""
+    from flask import current_app
+
+    from directory import backup
+
+    if not yes:
+        click.confirm("This replaces the current database and media. Go on?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        backup.restore(
+            folder, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["MEDIA_DIR"]
+        )
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Restored. Now rebuild the search index: flask --app directory search rebuild")
