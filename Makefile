@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app directory
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast test-postgres lint bench loadtest wrk install install-test browser clean-instance
+.PHONY: run test test-fast test-postgres lint bench loadtest lighthouse wrk install install-test browser clean-instance
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,12 @@ wrk:
 
 bench: install-test wrk
 	$(BIN)/python -m benchmarks.run
+
+# Lighthouse from npm (pinned: 12.x runs on Debian's Node 20) on Debian's Chromium.
+lighthouse: install-test browser
+	@test -x .lighthouse/node_modules/.bin/lighthouse || { mkdir -p .lighthouse && cd .lighthouse && \
+	  npm init -y >/dev/null && npm i -E lighthouse@12.2.3 --no-audit --no-fund >/dev/null; }
+	$(BIN)/python -m benchmarks.lighthouse
 
 # Mixed load and faults against gunicorn + the job worker (benchmarks/loadtest.py).
 # LOADTEST_ARGS="--seconds 20 --faults all"; PostgreSQL/Redis via DIRECTORY_* variables.
