@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app directory
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast test-postgres lint bench loadtest lighthouse wrk install install-test browser clean-instance
+.PHONY: run test test-fast test-postgres lint bench relevance loadtest lighthouse wrk install install-test browser clean-instance
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -89,3 +89,7 @@ lighthouse: install-test browser
 LOADTEST_ARGS ?= --seconds 20 --faults all
 loadtest: install-test
 	$(BIN)/python -m benchmarks.loadtest $(LOADTEST_ARGS)
+
+# The judged relevance set over the demo data: recall and nDCG@10, and any failures.
+relevance: install-test
+	$(BIN)/python -m benchmarks.relevance

@@ -69,6 +69,7 @@ class Defaults:
     RATELIMIT_CLAIM = "5/hour"
     RATELIMIT_UPLOAD = "30/hour"
     RATELIMIT_SEARCH = "60/minute"
+    RATELIMIT_API = "120/minute"  # the public API, per client address
     # Number of web worker processes (gunicorn.conf.py passes gunicorn's real count);
     # memory rate-limit storage is refused above 1 because each worker would count
     # separately.

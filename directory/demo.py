@@ -26,19 +26,23 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import media, scores
+from directory.services import media, moderation, scores
 from directory.services.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo accounts only
-# Fixed so the README can list them; demo only, never for real accounts.
+# Fixed so the README can list them; demo only, never for real accounts. Keyed by the
+# part of the address before the @. Two moderators, so that an appeal (which another
+# moderator must decide) can be tried.
 DEMO_TOTP = {
     "moderator": "ZCARKYE7VI7BORSWW7YRAS3I27DMQMMM",
+    "moderator2": "2YE47CZDW6ZFBM7OUFJMOJTOOGEDDKXD",
     "admin": "WSWQCM5KZPR2TVFX3X3HCL5ENDNGUAB2",
 }
 DEMO_ACCOUNTS = (
     ("consumer@example.com", "Casey Consumer", "consumer"),
     ("owner@example.com", "Olivia Owner", "clinic_owner"),
     ("moderator@example.com", "Morgan Moderator", "moderator"),
+    ("moderator2@example.com", "Riley Moderator", "moderator"),
     ("admin@example.com", "Alex Admin", "admin"),
 )
 
@@ -477,11 +481,12 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             email_verified_at=now - timedelta(days=400),
             created_at=now - timedelta(days=400),
         )
-        if role in DEMO_TOTP:
-            u.totp_secret = DEMO_TOTP[role]
+        key = email.split("@")[0]
+        if key in DEMO_TOTP:
+            u.totp_secret = DEMO_TOTP[key]
             u.totp_confirmed_at = now - timedelta(days=399)
         db.session.add(u)
-        accounts[role] = u
+        accounts[key] = u
 
     reviewers = []
     for i in range(max(60, n_clinics * 3)):
@@ -527,7 +532,7 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             created_at=now - timedelta(days=40 if plan.founded == 2026 else rng.randint(200, 1800)),
         )
         if plan.name == "Atelier Follicle":
-            c.owner_id = accounts["clinic_owner"].id
+            c.owner_id = accounts["owner"].id
             c.status = "verified"
         db.session.add(c)
         clinics.append(c)
@@ -558,16 +563,44 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             )
         if with_images and (plan.n_reviews >= 3 or idx < 4):
             for _ in range(rng.randint(1, 3)):
-                _add_case(rng, c, plan, practitioners, accounts["clinic_owner"].id, now)
+                _add_case(rng, c, plan, practitioners, accounts["owner"].id, now)
                 n_cases += 1
     db.session.flush()
     for c in clinics:
         scores.recompute_clinic(c, now)
+    _refused_testimonial(accounts, clinics)
     log(
         f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
         f"{n_reviews} testimonials, {n_cases} result cases."
     )
     return {"clinics": len(clinics), "reviews": n_reviews, "cases": n_cases}
+
+
+def _refused_testimonial(accounts: dict, clinics: list[Clinic]) -> None:
+    """Casey's testimonial, rejected by Morgan: Casey can appeal it from /account and
+    Riley (not Morgan) can decide the appeal."""
+    clinic = next(c for c in clinics if c.owner_id != accounts["consumer"].id)
+    review = Review(
+        clinic_id=clinic.id,
+        author_id=accounts["consumer"].id,
+        treatment_type=clinic.services[0],
+        sessions=3,
+        last_session_month=(datetime.now(UTC) - timedelta(days=240)).date().replace(day=1),
+        overall=4,
+        text="Three sessions, a natural hairline and no blue tint after eight months. "
+        "The studio explained the healing and the touch-up honestly.",
+        status="pending",
+    )
+    db.session.add(review)
+    db.session.flush()
+    moderation.decide(
+        review,
+        "reject",
+        by=accounts["moderator"],
+        reason_code="insufficient_evidence",
+        statement="We could not tell whether this was a first-hand treatment; "
+        "an appeal with a booking or invoice is welcome.",
+    )
 
 
 def _clinic_description(rng: random.Random, plan: Plan, city: str) -> str:
@@ -703,7 +736,8 @@ def is_empty() -> bool:
 def summary_lines() -> list[str]:
     lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, _name, role in DEMO_ACCOUNTS:
-        extra = f"  TOTP secret {DEMO_TOTP[role]}" if role in DEMO_TOTP else ""
+        key = email.split("@")[0]
+        extra = f"  TOTP secret {DEMO_TOTP[key]}" if key in DEMO_TOTP else ""
         lines.append(f"  {role:<13} {email}{extra}")
     return lines
 

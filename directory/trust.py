@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 NEW_ACCOUNT_DAYS = 7
 SHINGLE_SIZE = 3
@@ -61,6 +62,7 @@ class Signal:
     flag: bool  # True: worth a closer look
 
 
+@lru_cache(maxsize=20_000)  # a queue page compares each item with the same recent texts
 def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[tuple[str, ...]]:
     words = [w.casefold() for w in _WORD.findall(text)]
     if len(words) < size:

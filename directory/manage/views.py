@@ -14,8 +14,17 @@ from directory import services
 from directory.extensions import db
 from directory.guards import login_required
 from directory.manage import forms
-from directory.models import Clinic
-from directory.services import Invalid, ServiceError, claims, profiles, replies, results
+from directory.models import Clinic, ClinicClaim
+from directory.services import (
+    Invalid,
+    InvalidState,
+    ServiceError,
+    claims,
+    profiles,
+    replies,
+    results,
+)
+from directory.services import dashboard as owner_dashboard
 from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
@@ -46,7 +55,40 @@ def _public_clinic(slug: str) -> Clinic:
 @bp.get("")
 @login_required
 def dashboard():
-    return render_template("manage/dashboard.html", board=profiles.dashboard(current_user))
+    return render_template("manage/dashboard.html", board=owner_dashboard.dashboard(current_user))
+
+
+@bp.route("/claims/<int:claim_id>/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_claim_email(claim_id: int):
+    """The claimant proves they read the clinic's business mailbox."""
+    claim = db.get_or_404(ClinicClaim, claim_id)
+    if claim.user_id != current_user.id:
+        abort(404)
+    form = forms.ClaimCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "resend":
+                claims.resend_code(claim, by=current_user)
+                services.commit()
+                flash(f"We sent a new code to {claim.business_email}.", "success")
+                return redirect(url_for("manage.confirm_claim_email", claim_id=claim.id))
+            ok = claims.confirm_code(claim, by=current_user, code=form.code.data)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 409
+        else:
+            services.commit()  # a wrong code counts as a try
+            if ok:
+                flash("Thank you: the business e-mail is confirmed for the moderator.", "success")
+                return redirect(url_for("manage.dashboard"))
+            form.code.errors = ["That is not the code we sent."]
+            status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/claim_confirm.html", claim=claim, form=form), status
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])

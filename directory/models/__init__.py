@@ -10,7 +10,14 @@ from .clinics import (
 )
 from .jobs import OutgoingMail, ReminderSent
 from .media import Photo
-from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
+from .moderation import (
+    ITEM_TYPES,
+    Appeal,
+    AuditRowImmutable,
+    ModerationDecision,
+    QueueHold,
+    Report,
+)
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
@@ -31,6 +38,7 @@ __all__ = [
     "OutgoingMail",
     "Photo",
     "Practitioner",
+    "QueueHold",
     "ReminderSent",
     "Report",
     "ResultCase",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import ItemStatus, check
 
 
 class Photo(db.Model):
@@ -18,6 +19,7 @@ class Photo(db.Model):
     """
 
     __tablename__ = "photos"
+    __table_args__ = (check(ItemStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uploader_id: Mapped[int | None] = mapped_column(
@@ -38,6 +40,6 @@ class Photo(db.Model):
     byte_size: Mapped[int] = mapped_column(Integer)
     phash: Mapped[str] = mapped_column(String(32), index=True)
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

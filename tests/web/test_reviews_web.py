@@ -399,7 +399,7 @@ def test_how_we_rank_publishes_live_figures(client, app, world):
                 r,
                 by=mod,
                 action=action,
-                reason_code="meets_guidelines",
+                reason_code="meets_guidelines" if action == "publish" else "spam",
                 statement="Checked against the rules.",
             )
         db.session.commit()
