@@ -571,6 +571,10 @@ def verify(stack: Stack, stats: Stats) -> dict:
         out["mails_committed"] = len(rows)
         out["mails_lost"] = sum(1 for rid, _ in rows if delivered.get(rid, 0) == 0)
         out["mails_duplicated"] = sum(1 for n in delivered.values() if n > 1)
+        logs = "".join(
+            p.read_text(errors="replace") for p in stack.tmp.glob("*.log") if p.is_file()
+        )
+        out["database_is_locked_in_logs"] = logs.count("database is locked")
         drift = indexer.check(app.config["INDEX_DIR"])
         out["index_equals_database"] = drift.ok and drift.pending == 0
         out["index_missing"] = len(drift.missing)
@@ -644,6 +648,7 @@ def main(argv=None) -> int:
         and checks.get("mails_lost") == 0
         and checks.get("mails_duplicated") == 0
         and checks.get("index_equals_database")
+        and checks.get("database_is_locked_in_logs") == 0
         and all(r["5xx"] == 0 for r in results if r["phase"] != "kill-web")
     )
     print("RESULT:", "ok" if ok else "FAILED")
