@@ -236,7 +236,7 @@ def _tick(app: Flask, stop: threading.Event, search: bool) -> None:
 @with_appcontext
 def send_reminders() -> None:
     """Stage the healing follow-up and touch-up reminder mails that are due (daily job)."""
-    from directory.services import reminders
+    from directory import reminders
 
     n = reminders.send_due()
     click.echo(f"Staged {n} reminder mails.")

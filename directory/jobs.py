@@ -79,9 +79,9 @@ def depth() -> int | None:
 @huey.task(name="deliver_mail")
 def deliver_mail(mail_id: int) -> None:
     def run():
-        from directory.services import mail
+        from directory import mailer
 
-        delay = mail.deliver(mail_id)
+        delay = mailer.deliver(mail_id)
         # Inline (immediate) jobs leave retries to the sweep instead of recursing.
         if delay is not None and not huey.immediate:
             deliver_mail.schedule(args=(mail_id,), delay=delay)
@@ -107,7 +107,7 @@ def recompute_scores() -> None:
 @huey.periodic_task(crontab(hour="9", minute="5"), name="send_reminders")
 def send_reminders() -> None:
     def run():
-        from directory.services import reminders
+        from directory import reminders
 
         n = reminders.send_due()
         log.info("staged %s reminder mails", n)
@@ -129,9 +129,9 @@ def prune() -> None:
 
 def sweep_mail() -> int:
     """Enqueue every mail that is due (run by the worker's ticker)."""
-    from directory.services import mail
+    from directory import mailer
 
-    ids = mail.due_ids()
+    ids = mailer.due_ids()
     for mail_id in ids:
         deliver_mail(mail_id)
     return len(ids)

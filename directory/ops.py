@@ -255,8 +255,8 @@ def unsubscribe(token: str):
     the account). GET shows a button, POST (CSRF-checked) does it."""
     from flask import render_template
 
-    from directory import services
-    from directory.services import Invalid, reminders
+    from directory import reminders, services
+    from directory.services import Invalid
 
     try:
         user = reminders.user_for_token(token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from directory import create_app, jobs
+from directory import create_app, jobs, mailer
 from directory.config import ConfigError
 from directory.extensions import db
 from directory.models import OutgoingMail, User
@@ -95,13 +95,13 @@ def test_back_off_doubles_and_gives_up_after_the_last_attempt(app_factory):
         JOBS_URL="immediate",
     )
     with app.app_context():
-        assert [mail.backoff_s(n) for n in (1, 2, 3, 4)] == [10, 20, 25, 25]
+        assert [mailer.backoff_s(n) for n in (1, 2, 3, 4)] == [10, 20, 25, 25]
         mail.send("a@example.com", "Hello", "Body")
         db.session.commit()
         [row] = rows(app)
         assert row.status == "pending" and row.attempts == 1
         # Not due yet: the sweep leaves it alone.
-        assert mail.due_ids() == []
+        assert mailer.due_ids() == []
         for _ in range(2):
             db.session.execute(
                 db.update(OutgoingMail).values(next_attempt_at=OutgoingMail.created_at)
@@ -147,7 +147,7 @@ def test_file_backend_writes_each_mail_once_under_a_stable_name(app):
         # A retry after a crash between writing and marking "sent" rewrites the same file.
         db.session.execute(db.update(OutgoingMail).values(status="pending"))
         db.session.commit()
-        mail.deliver(row.id)
+        mailer.deliver(row.id)
     assert [m["To"] for m in messages(app)] == ["once@example.com"]
     assert messages(app)[0]["Message-ID"].startswith(f"<mail-{row.id}.")
 

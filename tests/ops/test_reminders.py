@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from directory import reminders
 from directory.extensions import db
 from directory.models import User
-from directory.services import reminders
 from tests.conftest import csrf_from
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory
 from tests.web._mail import link_in, messages, path_of

@@ -203,7 +203,7 @@ def verify_url(app, w: World) -> str:
 
 def unsubscribe_url(app, w: World) -> str:
     def make():
-        from directory.services import reminders
+        from directory import reminders
 
         return "/reminders/unsubscribe/" + reminders.unsubscribe_token(
             db.session.get(User, w.ids["target"])
