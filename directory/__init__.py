@@ -13,6 +13,7 @@ from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
+from directory import pagecache
 from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger("directory")
@@ -75,6 +76,10 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    pagecache.init_app(app)
+    from directory import requestorigin
+
+    requestorigin.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"

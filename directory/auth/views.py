@@ -3,14 +3,10 @@ reset a forgotten password."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import pyotp
 import segno
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,12 +17,12 @@ from flask import (
 from flask_login import current_user, logout_user
 from markupsafe import Markup
 
-from directory import services
+from directory import requestorigin, services
 from directory.auth import forms
 from directory.auth.redirects import safe_next
 from directory.guards import login_required, mfa_passed, public, roles_required
 from directory.ratelimits import by_account, by_address, limit
-from directory.services import Invalid, InvalidState, accounts
+from directory.services import Invalid, InvalidState, accounts, origin
 from directory.websession import start_session
 
 bp = Blueprint("auth", __name__)
@@ -37,11 +33,6 @@ RESET_SENT = (
     "If an account exists for that address, we have sent it a link to choose a new "
     "password. The link works for one hour."
 )
-
-
-def _origin_hash() -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, (request.remote_addr or "-").encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _after_login_target(user, next_url: str) -> str:
@@ -59,15 +50,20 @@ def register():
         return redirect(url_for("account.index"))
     form = forms.RegisterForm()
     if form.validate_on_submit():
+        here = requestorigin.current()
         try:
             user = accounts.register(
-                form.email.data, form.display_name.data, form.password.data, origin=_origin_hash()
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                origin=here.network_hash if here else None,
             )
         except InvalidState as exc:
             form.email.errors.append(str(exc))
         except Invalid as exc:
             form.password.errors.append(str(exc))
         else:
+            origin.record(user, "signup", origin=here)
             services.commit()
             start_session(user)
             flash(
@@ -96,6 +92,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            origin.record(user, "login", origin=requestorigin.current())
             services.commit()
             start_session(user, remember=bool(form.remember.data))
             target = safe_next(form.next.data, url_for("account.index"))

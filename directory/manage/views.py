@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db
 from directory.guards import login_required
 from directory.manage import forms
@@ -20,6 +20,7 @@ from directory.services import (
     InvalidState,
     ServiceError,
     claims,
+    origin,
     profiles,
     replies,
     results,
@@ -100,7 +101,7 @@ def claim(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            claims.submit(
+            claim_row = claims.submit(
                 clinic,
                 by=current_user,
                 role_at_clinic=form.role_at_clinic.data,
@@ -116,6 +117,13 @@ def claim(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "claim",
+                item_type="claim",
+                item_id=claim_row.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash("Thank you. A moderator will check your claim and write to you.", "success")
             return redirect(url_for("manage.dashboard"))
@@ -147,6 +155,13 @@ def new_clinic():
             form.form_errors.append(str(exc))
             status = 400
         else:
+            origin.record(
+                current_user,
+                "clinic",
+                item_type="clinic",
+                item_id=clinic.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 f"{clinic.name} is registered. A moderator will check it before it is "
@@ -305,7 +320,7 @@ def new_result(slug: str):
     if form.validate_on_submit():
         healed = form.healed.data
         try:
-            results.submit(
+            case = results.submit(
                 clinic,
                 by=current_user,
                 before=form.before.data.read(),
@@ -330,6 +345,13 @@ def new_result(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "result_case",
+                item_type="result_case",
+                item_id=case.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 "Result case sent. A moderator checks it before it appears in your gallery.",

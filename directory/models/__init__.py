@@ -18,9 +18,11 @@ from .moderation import (
     QueueHold,
     Report,
 )
+from .pages import PageVersion
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
+from .trust import OriginEvent, SimilarityMatch, TextBand
 from .users import User
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "OriginEvent",
     "OutgoingMail",
+    "PageVersion",
     "Photo",
     "Practitioner",
     "QueueHold",
@@ -44,5 +48,7 @@ __all__ = [
     "ResultCase",
     "Review",
     "SearchOutbox",
+    "SimilarityMatch",
+    "TextBand",
     "User",
 ]

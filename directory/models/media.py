@@ -31,6 +31,10 @@ class Photo(db.Model):
     clinic_id: Mapped[int | None] = mapped_column(
         ForeignKey("clinics.id", ondelete="CASCADE"), index=True
     )
+    # Set for a photo sent with a follow-up (it also carries the review's id).
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followups.id", ondelete="CASCADE"), index=True
+    )
     # "review", "before", "after", "healed"
     kind: Mapped[str] = mapped_column(String(20), default="review")
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -39,6 +43,12 @@ class Photo(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     byte_size: Mapped[int] = mapped_column(Integer)
     phash: Mapped[str] = mapped_column(String(32), index=True)
+    # More perceptual hashes, computed once at upload (services.similarity): of the
+    # mirrored image, of the centre crop and its mirror, and a 4x4 colour print.
+    phash_mirror: Mapped[str | None] = mapped_column(String(16))
+    phash_centre: Mapped[str | None] = mapped_column(String(16))
+    phash_centre_mirror: Mapped[str | None] = mapped_column(String(16))
+    colour_print: Mapped[str | None] = mapped_column(String(96))
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()

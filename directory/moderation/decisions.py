@@ -22,7 +22,16 @@ from directory.guards import moderator_required
 from directory.models import ModerationDecision, Review, User
 from directory.moderation.forms import DecisionForm
 from directory.moderation.views import bp
-from directory.services import Invalid, InvalidState, NotFound, claims, profiles, results
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotFound,
+    claims,
+    profiles,
+    reports,
+    results,
+    signals,
+)
 from directory.services import moderation as mod
 
 # queue key -> (queue URL, decision URL, decision endpoint, intro)
@@ -108,10 +117,10 @@ def _extras(item_type: str, items: list, now: datetime) -> dict[int, dict]:
     """What a moderator needs beside the item itself, computed once per page."""
     out: dict[int, dict] = {i.id: {} for i in items}
     if item_type in ("review", "followup"):
-        others = mod.other_reviews()
-        for i in items:
-            review = i if item_type == "review" else i.review
-            sigs = mod.signals_for_review(review, now, others=others)
+        reviews = [i if item_type == "review" else i.review for i in items]
+        found = signals.for_queue(reviews, now)  # one batch of queries for the page
+        for i, review in zip(items, reviews, strict=True):
+            sigs = found[review.id]
             out[i.id] = {
                 "review": review,
                 "signals": sigs,
@@ -131,6 +140,10 @@ def _extras(item_type: str, items: list, now: datetime) -> dict[int, dict]:
             if item_type == "appeal":
                 d = i.decision
                 out[i.id]["decided_by"] = d.moderator.display_name if d.moderator else "automated"
+        if item_type == "report":
+            targets = {i.id: out[i.id]["target"] for i in items}
+            for rid, profile in reports.reporter_profiles(items, targets).items():
+                out[rid]["reporter"] = profile
     elif item_type == "claim":
         for i in items:
             out[i.id] = {"email_matches": claims.email_matches(i)}

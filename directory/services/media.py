@@ -16,7 +16,6 @@ import secrets
 import warnings
 from dataclasses import dataclass
 
-import imagehash
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from directory.extensions import db
 from directory.models import Photo
-from directory.services import Invalid
+from directory.services import Invalid, similarity
 
 try:  # HEIC from phones
     import pillow_heif
@@ -114,6 +113,32 @@ def _encode(im: Image.Image, box: int) -> tuple[bytes, tuple[int, int]]:
     return out.getvalue(), copy.size
 
 
+def webp_name(jpeg_name: str) -> str:
+    """The WebP twin of a stored JPEG ("x.jpg" -> "x.webp", "x.t.jpg" -> "x.t.webp")."""
+    return jpeg_name.removesuffix(".jpg") + ".webp"
+
+
+def _webp_bytes(im: Image.Image) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "WEBP", quality=80, method=2)
+    return out.getvalue()
+
+
+def webp_path(photo: Photo, size: str) -> str:
+    """The WebP file of a photo, made from its stored JPEG the first time it is asked
+    for (photos stored before WebP twins existed). Derived data: written atomically
+    and deleted with the photo."""
+    path = webp_name(file_path(photo, size))
+    if not os.path.exists(path):
+        with Image.open(file_path(photo, size)) as im:
+            data = _webp_bytes(im.convert("RGB"))
+        tmp = f"{path}.{secrets.token_hex(4)}.part"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return path
+
+
 def _media_dir() -> str:
     path = current_app.config["MEDIA_DIR"]
     os.makedirs(path, exist_ok=True)
@@ -154,12 +179,15 @@ def store_image(
         width=width,
         height=height,
         byte_size=len(web),
-        phash=str(imagehash.phash(im)),
         consent_confirmed=consent,
         status="pending",
+        **similarity.photo_hashes(im),
     )
     _write(photo.storage_name, web)
     _write(photo.thumb_name, thumb)
+    for name, data in ((photo.storage_name, web), (photo.thumb_name, thumb)):
+        with Image.open(io.BytesIO(data)) as sized:
+            _write(webp_name(name), _webp_bytes(sized))
     db.session.add(photo)
     return photo
 
@@ -177,7 +205,7 @@ def ingest(
     if not consent:
         raise InvalidUpload("Confirm that the person shown agreed to the photo being published.")
     im = decode(data, Limits.from_config())
-    return store_image(
+    photo = store_image(
         im,
         uploader_id=uploader_id,
         kind=kind,
@@ -185,6 +213,10 @@ def ingest(
         review_id=review_id,
         clinic_id=clinic_id,
     )
+    # Compared once, now, with every photo already on the site; pages read the result.
+    db.session.flush()
+    similarity.match_photo(photo, im, _media_dir())
+    return photo
 
 
 def delete_photo(photo: Photo) -> None:
@@ -192,6 +224,7 @@ def delete_photo(photo: Photo) -> None:
     doomed = db.session.info.setdefault(_DOOMED_FILES, [])
     for name in (photo.storage_name, photo.thumb_name):
         doomed.append(os.path.join(_media_dir(), name))
+        doomed.append(os.path.join(_media_dir(), webp_name(name)))
     db.session.delete(photo)
 
 
@@ -200,11 +233,9 @@ def file_path(photo: Photo, size: str) -> str:
     return os.path.join(_media_dir(), name)
 
 
-def similar_photos(photo: Photo, max_distance: int = 6) -> list[Photo]:
-    """Other photos on the site whose perceptual hash is within max_distance bits."""
-    target = imagehash.hex_to_hash(photo.phash)
-    others = db.session.execute(db.select(Photo).where(Photo.id != photo.id)).scalars()
-    return [p for p in others if (imagehash.hex_to_hash(p.phash) - target) <= max_distance]
+def similar_photos(photo: Photo) -> list[Photo]:
+    """Other photos on the site that match this one (stored at upload, best first)."""
+    return [m.photo for m in similarity.photo_matches([photo.id]).get(photo.id, [])]
 
 
 def _unlink_all(paths: list[str]) -> None:
@@ -242,6 +273,12 @@ def visible_to(photo: Photo, user) -> bool:
         review = db.session.get(Review, photo.review_id)
         if review is None or not review.is_public:
             return False
+        if photo.followup_id is not None:
+            from directory.models import FollowUp
+
+            fu = db.session.get(FollowUp, photo.followup_id)
+            if fu is None or fu.status != "published":
+                return False
         clinic = db.session.get(Clinic, review.clinic_id)
         return clinic is not None and clinic.status in PUBLIC_CLINIC_STATUSES
     case = db.session.execute(

@@ -435,7 +435,9 @@ def holder(item_type: str, item_id: int) -> QueueHold | None:
 def take(item, by: User) -> QueueHold:
     """Hold the item for `by` for HOLD_MINUTES, so that no other moderator decides it."""
     kind = item_type_of(item)
-    audit.ensure_may_decide(by, None, None)
+    # Only someone who may decide it can hold it (never one's own item: that would
+    # keep every other moderator from deciding it).
+    ensure_may_decide(item, by, hold=None)
     existing = db.session.execute(
         select(QueueHold).where(QueueHold.item_type == kind, QueueHold.item_id == item.id)
     ).scalar_one_or_none()
@@ -610,6 +612,14 @@ def _on_review(review: Review, action, new, *, by, now, statement, proof) -> _Re
             for p in review.photos:
                 if p.status == P:
                     _set(p, J, now)
+    # Every decision disposes of an attached proof of treatment (deleted after the commit).
+    from directory.services import proofs
+
+    if proofs.discard(review) and action != "verify":
+        statement = (
+            f"{statement} Your proof of treatment was not accepted as verification "
+            "and has been deleted."
+        )
     score = U in (previous, review.status)
     return _record(review, action, previous, statement=statement, score=score)
 
@@ -617,6 +627,13 @@ def _on_review(review: Review, action, new, *, by, now, statement, proof) -> _Re
 def _on_followup(fu: FollowUp, action, new, *, by, now, statement, proof) -> _Record:
     previous = fu.status
     _set(fu, new, now)
+    # Photos sent with the follow-up go with its decision (as a testimonial's do).
+    for p in db.session.execute(select(Photo).where(Photo.followup_id == fu.id)).scalars():
+        if p.status == P and new == U and p.consent_confirmed:
+            _set(p, U, now)
+            p.published_at = now
+        elif p.status == P and new == J:
+            _set(p, J, now)
     return _record(fu, action, previous, statement=statement, score=fu.review.status == U)
 
 
@@ -1180,75 +1197,12 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
     return out
 
 
-class Comparables:
-    """The recent testimonials the trust signals compare with, read once per queue
-    page, with an index from text shingles to testimonials. `for_item` keeps only
-    those that can change one of the item's signals (same author, same clinic, or at
-    least one shingle in common, without which the similarity is 0), so a page of
-    25 items compares each with a handful of texts rather than with thousands."""
+def signals_for_review(review: Review, now: datetime | None = None) -> list[trust.Signal]:
+    """The trust signals of DESIGN.md section 5 for one testimonial (services.signals;
+    a queue page asks for all its items at once with signals.for_queue)."""
+    from directory.services import signals
 
-    def __init__(self, others: list[trust.OtherReview]):
-        self.others = others
-        self.by_shingle: dict[tuple, list[int]] = {}
-        self.by_author: dict[int | None, list[int]] = {}
-        self.by_clinic: dict[int, list[int]] = {}
-        for n, o in enumerate(others):
-            for sh in trust.shingles(o.text):
-                self.by_shingle.setdefault(sh, []).append(n)
-            self.by_author.setdefault(o.author_id, []).append(n)
-            self.by_clinic.setdefault(o.clinic_id, []).append(n)
-
-    def for_item(self, review: Review) -> list[trust.OtherReview]:
-        keep = set(self.by_clinic.get(review.clinic_id, ()))
-        if review.author_id is not None:
-            keep.update(self.by_author.get(review.author_id, ()))
-        for sh in trust.shingles(review.text):
-            keep.update(self.by_shingle.get(sh, ()))
-        return [self.others[n] for n in sorted(keep) if self.others[n].id != review.id]
-
-
-def other_reviews() -> Comparables:
-    """The recent testimonials the trust signals compare with (read once per page)."""
-    rows = db.session.execute(
-        select(
-            Review.id,
-            Review.clinic_id,
-            Review.author_id,
-            Review.text,
-            Review.created_at,
-            Review.origin_hash,
-        )
-        .order_by(Review.id.desc())
-        .limit(5000)
-    ).all()
-    return Comparables([trust.OtherReview(*r) for r in rows])
-
-
-def signals_for_review(
-    review: Review, now: datetime | None = None, others: Comparables | None = None
-) -> list[trust.Signal]:
-    """The trust signals of DESIGN.md section 5 for one testimonial."""
-    author = db.session.get(User, review.author_id) if review.author_id else None
-    clinic = db.session.get(Clinic, review.clinic_id)
-    owner = db.session.get(User, clinic.owner_id) if clinic and clinic.owner_id else None
-    matches = 0
-    for p in review.photos:
-        matches += len([m for m in media.similar_photos(p) if m.review_id != review.id])
-    facts = trust.ItemFacts(
-        id=review.id,
-        clinic_id=review.clinic_id,
-        author_id=review.author_id,
-        text=review.text,
-        created_at=review.created_at,
-        ratings=review.ratings(),
-        origin_hash=review.origin_hash,
-        author_created_at=author.created_at if author else None,
-        author_email_verified=bool(author and author.email_verified),
-        owner_signup_origin=owner.signup_origin if owner else None,
-        matching_photos=matches,
-    )
-    others = other_reviews() if others is None else others
-    return trust.signals(facts, others.for_item(review), now or _now())
+    return signals.for_queue([review], now)[review.id]
 
 
 def photo_matches(photo: Photo) -> list[Photo]:
@@ -1273,14 +1227,16 @@ class Figures:
 
 
 def figures() -> Figures:
-    """Moderation figures for /how-we-rank: decisions by outcome (automated and
-    appeal rows excluded), median time to decision, appeals and reversals."""
+    """Moderation figures for /how-we-rank: every decision by outcome (appeal rows
+    counted apart), median time to decision, appeals and reversals."""
     rows = db.session.execute(
         select(
             ModerationDecision.action,
             ModerationDecision.created_at,
             ModerationDecision.item_submitted_at,
-        ).where(ModerationDecision.item_type.in_(("review", "followup", "photo")))
+            # Every moderation decision (testimonials, follow-ups, photos, result cases,
+            # claims, clinics, the demo data's too); admins' role changes are not moderation.
+        ).where(ModerationDecision.item_type != "user")
     ).all()
     by_outcome: dict[str, int] = {}
     waits = []

@@ -395,7 +395,7 @@ def test_similar_photo_signal(app, world):
         first = submit(world, photos=[img])
         second = submit(world, author_id=world.other_id, photos=[img])
         sigs = {s.key: s for s in moderation.signals_for_review(second)}
-        assert sigs["photo_match"].flag and sigs["photo_match"].detail == "1"
+        assert sigs["photo_match"].flag and "matches" in sigs["photo_match"].detail
         assert moderation.photo_matches(second.photos[0])[0].id == first.photos[0].id
 
 
@@ -440,7 +440,8 @@ def test_report_keeps_item_visible_unless_hiding_reason(app, world):
         reports.file("review", r.id, by=UserFactory(), reason="personal_data")
         db.session.commit()
         assert r.hidden_pending_report and not r.is_public
-        assert db.session.get(Clinic, world.clinic_id).quality_score is None
+        # Hidden while examined, but still counted: no report changes a score by itself.
+        assert db.session.get(Clinic, world.clinic_id).quality_score is not None
 
 
 def test_report_refusals(app, world):

@@ -357,3 +357,14 @@ def test_the_claimant_confirms_the_business_email_and_the_queue_says_so(app, cli
     assert client.get(url).status_code == 404  # only the claimant's page
     html = client.get("/moderation/claims").get_data(as_text=True)
     assert "code confirmed" in html and "code not confirmed" not in html
+
+
+def test_every_clinic_queue_item_has_its_own_page(app, client, world, queue):
+    as_(client, app, world, "moderator")
+    for kind, key in (("claim", "claim"), ("clinic", "new"), ("result_case", "case")):
+        resp = client.get(f"/moderation/items/{kind}/{queue[key]}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and html.count("<h1") == 1, kind
+        assert "Record decision" in html and "No decision yet." in html, kind
+    assert client.get("/moderation/items/claim/99999").status_code == 404
+    assert client.get("/moderation/items/nonsense/1").status_code == 404
