@@ -1,7 +1,7 @@
 """ops: outgoing mail table, reminders sent, users.reminders_off_at
 
 Revision ID: ops0001
-Revises: results0001
+Revises: perf0001, results0001
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -12,7 +12,7 @@ import directory.models._base
 
 
 revision = "ops0001"
-down_revision = "results0001"  # chained after a head of main at the merge
+down_revision = ("perf0001", "results0001")  # also merges the two heads main had
 branch_labels = None
 depends_on = None
 
