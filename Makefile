@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app directory
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast test-postgres lint bench relevance install install-test browser clean-instance
+.PHONY: run test test-fast test-postgres lint bench relevance loadtest lighthouse wrk install install-test browser clean-instance
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -29,12 +29,21 @@ instance/config.py:
 	umask 077 && $(BIN)/python -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
 	@echo "Wrote a random SECRET_KEY to $@"
 
+SEED_ARGS ?=
+WEB_CONCURRENCY ?= 2
+
+# The web server (gunicorn, gunicorn.conf.py) and the job worker (`flask worker`:
+# mail delivery, search outbox drain, daily jobs) together; Ctrl-C stops both.
 run: install instance/config.py
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
+	$(FLASK) seed-demo --if-empty $(SEED_ARGS)
 	-$(FLASK) search rebuild 2>/dev/null || true
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	@echo "Serving on http://$(HOST):$(PORT) with a job worker  (Ctrl-C stops both)"
+	@$(FLASK) worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn -c gunicorn.conf.py \
+	    --bind $(HOST):$(PORT) wsgi:app
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download
 # cannot work offline); installed once when missing.
@@ -59,8 +68,27 @@ lint: install-test
 	$(BIN)/ruff format --check directory tests benchmarks wsgi.py
 
 
-bench: install-test
+# wrk from Debian, installed once when missing (like Chromium for the browser tests).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the benchmarks..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: install-test wrk
 	$(BIN)/python -m benchmarks.run
+
+# Lighthouse from npm (pinned: 12.x runs on Debian's Node 20) on Debian's Chromium.
+lighthouse: install-test browser
+	@test -x .lighthouse/node_modules/.bin/lighthouse || { mkdir -p .lighthouse && cd .lighthouse && \
+	  npm init -y >/dev/null && npm i -E lighthouse@12.2.3 --no-audit --no-fund >/dev/null; }
+	$(BIN)/python -m benchmarks.lighthouse
+
+# Mixed load and faults against gunicorn + the job worker (benchmarks/loadtest.py).
+# LOADTEST_ARGS="--seconds 20 --faults all"; PostgreSQL/Redis via DIRECTORY_* variables.
+LOADTEST_ARGS ?= --seconds 20 --faults all
+loadtest: install-test
+	$(BIN)/python -m benchmarks.loadtest $(LOADTEST_ARGS)
 
 # The judged relevance set over the demo data: recall and nDCG@10, and any failures.
 relevance: install-test

@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # request with an error page that needs both.
     register_request_hooks(app)
     register_extensions(app)
+    register_operations(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -93,6 +94,16 @@ def register_extensions(app: Flask) -> None:
         return db.session.execute(
             db.select(User).where(User.session_token == token)
         ).scalar_one_or_none()
+
+
+def register_operations(app: Flask) -> None:
+    """Job queue, mail after commit, proxy headers, logs, metrics, static caching."""
+    from directory import jobs, ops
+    from directory.services import mail
+
+    jobs.init_app(app)
+    mail.install_session_hooks()
+    ops.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import click
@@ -9,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from directory import services
+from directory.extensions import db
 
 
 def register(app: Flask) -> None:
@@ -16,6 +18,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
     app.cli.add_command(recompute_scores)
+    app.cli.add_command(worker)
+    app.cli.add_command(send_reminders)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(case_top)
     app.cli.add_command(export_open_data)
     app.cli.add_command(similarity_rebuild)
@@ -161,6 +166,146 @@ def recompute_scores() -> None:
     n = scores.recompute_all()
     services.commit()
     click.echo(f"Recomputed {n} clinics.")
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the daily jobs (score ageing, reminders, pruning); one node only.",
+)
+@click.option(
+    "--search/--no-search",
+    default=True,
+    show_default=True,
+    help="Drain this node's search outbox (each web node runs one worker for its index).",
+)
+@with_appcontext
+def worker(threads: int, periodic: bool, search: bool) -> None:
+    """Run the job worker: mail delivery, search outbox drain, daily jobs."""
+    from flask import current_app
+
+    from directory import jobs
+
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    ticker = threading.Thread(
+        target=_tick, args=(app, stop, search), name="directory-ticker", daemon=True
+    )
+    ticker.start()
+    consumer = jobs.huey.create_consumer(
+        workers=threads, worker_type="thread", periodic=periodic, check_worker_health=True
+    )
+    click.echo(
+        f"Worker: {threads} job threads, queue {jobs.storage_url(app).split('?')[0]}, "
+        f"periodic {'on' if periodic else 'off'}, search drain {'on' if search else 'off'}."
+    )
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+
+
+def _tick(app: Flask, stop: threading.Event, search: bool) -> None:
+    """Drain this node's search outbox often and sweep the mail table every MAIL_SWEEP_S."""
+    import logging
+
+    from directory import jobs
+    from directory.search import indexer
+
+    log = logging.getLogger("directory.jobs")
+    interval = float(app.config.get("SEARCH_DRAIN_INTERVAL_S", 0.5))
+    sweep_every = float(app.config.get("MAIL_SWEEP_S", 15))
+    next_sweep = 0.0
+    while not stop.is_set():
+        with app.app_context():
+            if search:
+                try:
+                    indexer.try_drain(app.config["INDEX_DIR"], wait_s=1.0, rounds=1000)
+                except Exception:  # noqa: BLE001 - logged; retried next tick
+                    log.exception("search outbox drain failed")
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + sweep_every
+                try:
+                    jobs.sweep_mail()
+                except Exception:  # noqa: BLE001
+                    log.exception("mail sweep failed")
+        stop.wait(interval)
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders() -> None:
+    """Stage the healing follow-up and touch-up reminder mails that are due (daily job)."""
+    from directory import reminders
+
+    n = reminders.send_due()
+    click.echo(f"Staged {n} reminder mails.")
+
+
+backup_cli = AppGroup(
+    "backup", help="Back up and restore the database and media (docs/operations.md)."
+)
+
+
+@backup_cli.command("create")
+@click.argument("folder", type=click.Path(file_okay=False))
+def backup_create(folder: str) -> None:
+    """Write database, media and a manifest into a new FOLDER."""
+    from flask import current_app
+
+    from directory import backup
+
+    m = backup.create(
+        folder, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["MEDIA_DIR"]
+    )
+    click.echo(
+        f"Backup in {folder}: {m['database']} database, {sum(m['tables'].values())} rows in "
+        f"{len(m['tables'])} tables, {len(m['media'])} media files."
+    )
+
+
+@backup_cli.command("check")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def backup_check(folder: str) -> None:
+    """Restore FOLDER into scratch space and compare it with its manifest (1 on a difference)."""
+    from flask import current_app
+
+    from directory import backup
+
+    try:
+        problems = backup.check(folder, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for p in problems:
+        click.echo(p)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"Backup {folder} restores completely: every table and media file matches.")
+
+
+@backup_cli.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def backup_restore(folder: str, yes: bool) -> None:
+    """Replace the database and media with FOLDER's (stop web and worker first)."""
+    from flask import current_app
+
+    from directory import backup
+
+    if not yes:
+        click.confirm("This replaces the current database and media. Go on?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        backup.restore(
+            folder, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["MEDIA_DIR"]
+        )
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Restored. Now rebuild the search index: flask --app directory search rebuild")
 
 
 @click.command("case-top")

@@ -51,11 +51,9 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
-    # Reverse proxies in front of the app that append to X-Forwarded-For (0: none).
-    # The origin hashes of the trust signals read the client address through them.
-    PROXY_HOPS = 0
-
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Default: a SQLite file in the instance folder (directory/ratelimit_store.py), shared
+    # by every worker process, so each limit holds exactly; production: redis://.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "directory"
@@ -72,9 +70,17 @@ class Defaults:
     RATELIMIT_UPLOAD = "30/hour"
     RATELIMIT_SEARCH = "60/minute"
     RATELIMIT_API = "120/minute"  # the public API, per client address
-    # Number of web worker processes; memory rate-limit storage is refused above 1
-    # in production because each worker would count separately.
+    # Number of web worker processes (gunicorn.conf.py passes gunicorn's real count);
+    # memory rate-limit storage is refused above 1 because each worker would count
+    # separately.
     WORKERS = 1
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host
+    # (Werkzeug's ProxyFix); 0 = the app faces the clients directly.
+    PROXY_HOPS = 0
+
+    # Job queue (directory/jobs.py): sqlite:///path (default instance/jobs.sqlite3),
+    # redis://127.0.0.1:6379/5, or "immediate" (run inline; the tests' default).
+    JOBS_URL = None
 
     MAIL_BACKEND = "file"  # "file" (instance/mail/*.eml) or "smtp"
     MAIL_FROM = "SMP Clinic Directory <no-reply@smp-directory.example>"
@@ -83,6 +89,21 @@ class Defaults:
     SMTP_USERNAME = None
     SMTP_PASSWORD = None
     SMTP_STARTTLS = False
+    SMTP_TIMEOUT_S = 10
+    # The file backend writes right after the commit; smtp goes through the job queue.
+    MAIL_DELIVER_IN_REQUEST = True
+    MAIL_RETRY_BASE_S = 30  # doubles per failed try ...
+    MAIL_RETRY_MAX_S = 3600  # ... up to this
+    MAIL_MAX_ATTEMPTS = 12
+    MAIL_LEASE_S = 120  # a delivery not finished by then is retried (worker killed)
+    MAIL_SWEEP_S = 15  # how often the worker looks for due mail
+    MAIL_RETENTION_DAYS = 30  # sent rows (bodies already cleared) are then deleted
+
+    # Structured logs: "json" (the production default) or "text".
+    LOG_FORMAT = None
+    # Reminder mails after a testimonial's last session: healing follow-up invitations
+    # and a touch-up reminder (months).
+    REMINDER_MONTHS = {"followup_6m": 6, "followup_12m": 12, "touchup_24m": 24}
 
     PAGE_SIZE = 20
     REVIEWS_PAGE_SIZE = 10
@@ -121,6 +142,12 @@ def finalise(app) -> None:
     for key, sub in (("INDEX_DIR", "index"), ("MEDIA_DIR", "media"), ("MAIL_DIR", "mail")):
         if not cfg.get(key):
             cfg[key] = os.path.join(inst, sub)
+    if not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = "sqlite:///" + os.path.join(inst, "ratelimits.sqlite3")
+    if not cfg.get("JOBS_URL") and cfg.get("TESTING"):
+        cfg["JOBS_URL"] = "immediate"
+    if not cfg.get("LOG_FORMAT"):
+        cfg["LOG_FORMAT"] = "json" if cfg.get("PRODUCTION") else "text"
     if cfg.get("PRODUCTION"):
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
@@ -140,12 +167,23 @@ def check(cfg) -> None:
         )
     if key in (None, ""):
         cfg["SECRET_KEY"] = "insecure-test-key-" + "x" * 32
-    if (
-        cfg.get("PRODUCTION")
-        and int(cfg.get("WORKERS", 1)) > 1
-        and str(cfg.get("RATELIMIT_STORAGE_URI", "")).startswith("memory")
-    ):
+    check_workers(cfg, int(cfg.get("WORKERS", 1)))
+    if cfg.get("PRODUCTION"):
+        if cfg.get("MAIL_BACKEND", "file") != "smtp":
+            raise ConfigError(
+                "Refusing to start: PRODUCTION with the file mail backend would write mail "
+                "nobody receives; set DIRECTORY_MAIL_BACKEND=smtp and DIRECTORY_SMTP_HOST."
+            )
+        if str(cfg.get("JOBS_URL") or "") == "immediate":
+            raise ConfigError("Refusing to start: PRODUCTION needs a real job queue (JOBS_URL).")
+
+
+def check_workers(cfg, workers: int) -> None:
+    """Several worker processes each counting in their own memory would multiply
+    every limit; refused (gunicorn.conf.py runs this with gunicorn's real count)."""
+    if workers > 1 and str(cfg.get("RATELIMIT_STORAGE_URI") or "").startswith("memory"):
         raise ConfigError(
-            "Refusing to start: several workers need a shared rate-limit store; set "
-            "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379."
+            f"Refusing to start: {workers} workers with the memory rate-limit store would "
+            "count each limit once per worker; they need a shared rate-limit store: leave "
+            "DIRECTORY_RATELIMIT_STORAGE_URI unset (a SQLite file) or set redis://127.0.0.1:6379."
         )

@@ -27,8 +27,16 @@ def test_production_refuses_debug(tmp_path):
 
 
 def test_several_workers_refuse_memory_rate_limit_storage(tmp_path):
+    cfg = make_config(
+        tmp_path,
+        TESTING=False,
+        PRODUCTION=True,
+        WORKERS=4,
+        MAIL_BACKEND="smtp",
+        RATELIMIT_STORAGE_URI="memory://",
+    )
     with pytest.raises(ConfigError, match="rate-limit"):
-        create_app(make_config(tmp_path, TESTING=False, PRODUCTION=True, WORKERS=4))
+        create_app(cfg)
 
 
 def test_environment_variables_override_defaults(tmp_path, monkeypatch):

@@ -150,6 +150,7 @@ def resend_verification():
         flash("Your address is already confirmed.", "info")
     else:
         accounts.send_verification(current_user)
+        services.commit()  # the mail is staged in the transaction
         flash("We have sent you a new confirmation link.", "success")
     return redirect(url_for("account.index"))
 
@@ -162,6 +163,7 @@ def reset_request():
     form = forms.ForgotForm()
     if form.validate_on_submit():
         accounts.request_reset(form.email.data)
+        services.commit()  # the mail is staged in the transaction
         flash(RESET_SENT, "info")
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200

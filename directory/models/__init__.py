@@ -8,6 +8,7 @@ from .clinics import (
     ClinicViewDay,
     Practitioner,
 )
+from .jobs import OutgoingMail, ReminderSent
 from .media import Photo
 from .moderation import (
     ITEM_TYPES,
@@ -37,10 +38,12 @@ __all__ = [
     "FollowUp",
     "ModerationDecision",
     "OriginEvent",
+    "OutgoingMail",
     "PageVersion",
     "Photo",
     "Practitioner",
     "QueueHold",
+    "ReminderSent",
     "Report",
     "ResultCase",
     "Review",

@@ -42,6 +42,8 @@ class User(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Keyed hash of the network the account was created from (never the address).
     signup_origin: Mapped[str | None] = mapped_column(String(64))
+    # Set by the unsubscribe link in reminder mails: no more scheduled reminders.
+    reminders_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Flask-Login protocol, written out so the id is the session token.
     is_active = True

@@ -3,7 +3,11 @@ in step with the database").
 
 - `try_drain()` runs after every commit: it takes the writer without waiting,
   rebuilds each dirty clinic's document from the current rows (or deletes it),
-  commits the index and only then deletes exactly the outbox rows it read.
+  commits the index and only then moves this index's cursor past the rows it
+  read. The outbox is a log shared by every web node: rows are not deleted by a
+  drain, each node's index keeps its own cursor (the file `outbox.cursor`
+  inside the index version directory, so a rebuild's swap replaces index and
+  cursor together). `prune_outbox()` deletes rows past their retention.
 - `rebuild()` writes every public clinic into a fresh directory and swaps it in
   by renaming a symlink, so readers never see a half-built index.
 - `check()` compares the index with the database.
@@ -23,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
@@ -41,6 +46,12 @@ log = logging.getLogger("directory.search")
 DRAIN_BATCH = 500
 DRAIN_ROUNDS = 20
 BUILD_CHUNK = 1000
+# Outbox ids come from a sequence: on PostgreSQL a transaction can take id 10,
+# another id 11 and commit first. A drain that sees 11 but not 10 applies 11
+# and keeps its cursor before the gap until 10 appears, or until the row after
+# the gap is older than this (the transaction holding 10 then rolled back).
+GAP_GRACE_S = 30.0
+CURSOR_FILE = "outbox.cursor"
 
 
 class Unavailable(RuntimeError):
@@ -143,34 +154,115 @@ def _session() -> Session:
 # lock wait behind the caller's own open write transaction).
 
 
-def pending_count() -> int:
-    return db.session.execute(select(func.count()).select_from(SearchOutbox)).scalar_one()
+def _dir(index_dir: str | None) -> str:
+    return index_dir or current_app.config["INDEX_DIR"]
 
 
-def has_pending() -> bool:
-    return db.session.execute(select(SearchOutbox.id).limit(1)).first() is not None
+def read_cursor(index_dir: str) -> int:
+    """The last outbox id this index has applied (0 when unknown: replay is harmless)."""
+    try:
+        with open(os.path.join(os.path.realpath(index_dir), CURSOR_FILE)) as fh:
+            return int(fh.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def write_cursor(index_dir: str, value: int, real: str | None = None) -> None:
+    folder = real or os.path.realpath(index_dir)
+    path = os.path.join(folder, CURSOR_FILE)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(str(int(value)))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# Per process: the highest row this process applied to an index version beyond
+# its cursor (while the cursor waits behind a gap), so looks stay cheap.
+_applied_beyond: dict[str, int] = {}
+
+
+def pending_count(index_dir: str | None = None) -> int:
+    """Outbox rows this node's index has not applied."""
+    cursor = read_cursor(_dir(index_dir))
+    return db.session.execute(
+        select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > cursor)
+    ).scalar_one()
+
+
+def _floor(index_dir: str) -> int:
+    real = os.path.realpath(index_dir)
+    return max(read_cursor(index_dir), _applied_beyond.get(real, 0))
+
+
+def has_pending(index_dir: str | None = None) -> bool:
+    index_dir = _dir(index_dir)
+    floor = _floor(index_dir)
+    return (
+        db.session.execute(select(SearchOutbox.id).where(SearchOutbox.id > floor).limit(1)).first()
+        is not None
+    )
+
+
+def lag(index_dir: str | None = None) -> tuple[int, float]:
+    """(rows not applied, age in seconds of the oldest) for this node's index."""
+    index_dir = _dir(index_dir)
+    cursor = read_cursor(index_dir)
+    n, oldest = db.session.execute(
+        select(func.count(), func.min(SearchOutbox.created_at)).where(SearchOutbox.id > cursor)
+    ).one()
+    if not n or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    from datetime import UTC, datetime
+
+    return int(n), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+
+def _advance(cursor: int, rows, now) -> int:
+    """The new cursor after applying rows (sorted by id): up to the first gap
+    that may still be filled by a transaction in flight."""
+    from datetime import UTC, timedelta
+
+    for row_id, _cid, created in rows:
+        if row_id != cursor + 1:
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            if created is None or now - created < timedelta(seconds=GAP_GRACE_S):
+                break
+        cursor = row_id
+    return cursor
 
 
 def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -> int:
-    """Apply outbox rows to the index; returns how many rows were applied.
+    """Apply outbox rows past this index's cursor; returns how many rows were applied.
 
     Takes the writer without waiting (or up to wait_s); when another process
     holds it, returns and leaves the rows for it or the next drain. Raises
     only for unexpected errors (callers on the request path use after_commit,
     which logs instead).
     """
+    from datetime import UTC, datetime
+
     applied = 0
     for _ in range(rounds):
-        # Look (cheaply) before taking the writer; re-looking after each round
-        # catches rows whose drains gave up while this process held the lock.
-        with _session() as s:
-            pending = s.execute(select(SearchOutbox.id).limit(1)).first() is not None
-            s.rollback()
-        if not pending:
-            return applied
         if not exists(index_dir):
             # Never built: the first search or `search rebuild` builds it from
             # the database, which includes these changes.
+            return applied
+        # Look (cheaply) before taking the writer; re-looking after each round
+        # catches rows whose drains gave up while this process held the lock.
+        floor = _floor(index_dir)
+        with _session() as s:
+            newest = s.execute(select(func.max(SearchOutbox.id))).scalar()
+            s.rollback()
+        if newest is None or newest <= read_cursor(index_dir):
+            return applied
+        if newest <= floor and not _gap_may_close(index_dir):
             return applied
         try:
             ix = current(index_dir).ix
@@ -181,14 +273,18 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
             writer = ix.writer(timeout=wait_s) if wait_s else ix.writer()
         except LockError:
             return applied
+        real = os.path.realpath(index_dir)
         try:
+            # Under the writer lock the cursor cannot move under us.
+            cursor = read_cursor(index_dir)
             with _session() as s:
                 rows = s.execute(
-                    select(SearchOutbox.id, SearchOutbox.clinic_id)
+                    select(SearchOutbox.id, SearchOutbox.clinic_id, SearchOutbox.created_at)
+                    .where(SearchOutbox.id > cursor)
                     .order_by(SearchOutbox.id)
                     .limit(DRAIN_BATCH)
                 ).all()
-                ids = sorted({cid for _, cid in rows})
+                ids = sorted({cid for _, cid, _ in rows})
                 _write_clinics(s, writer, ids)
                 s.rollback()
             writer.commit()
@@ -196,12 +292,49 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
             with contextlib.suppress(Exception):
                 writer.cancel()
             raise
-        # The index holds the changes; only now may the rows go.
-        with _session() as s:
-            s.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r[0] for r in rows])))
-            s.commit()
+        # The index holds the changes; only now may the cursor move (a crash
+        # before this line replays the rows, which is harmless).
+        new_cursor = _advance(cursor, rows, datetime.now(UTC))
+        if new_cursor != cursor:
+            write_cursor(index_dir, new_cursor, real)
+        if rows:
+            _applied_beyond[real] = max(_applied_beyond.get(real, 0), rows[-1][0])
         applied += len(rows)
+        if new_cursor != (rows[-1][0] if rows else cursor):
+            return applied  # waiting behind a gap: the next drain goes on
     return applied
+
+
+def _gap_may_close(index_dir: str) -> bool:
+    """True when the cursor waits behind a gap old enough to step over."""
+    from datetime import UTC, datetime
+
+    cursor = read_cursor(index_dir)
+    with _session() as s:
+        row = s.execute(
+            select(SearchOutbox.id, SearchOutbox.clinic_id, SearchOutbox.created_at)
+            .where(SearchOutbox.id > cursor)
+            .order_by(SearchOutbox.id)
+            .limit(1)
+        ).first()
+        s.rollback()
+    if row is None:
+        return False
+    return _advance(cursor, [row], datetime.now(UTC)) != cursor
+
+
+def prune_outbox(retention_s: float | None = None) -> int:
+    """Delete outbox rows older than SEARCH_OUTBOX_RETENTION_S (every node has long
+    applied them; a node offline for longer rebuilds its index)."""
+    from datetime import UTC, datetime, timedelta
+
+    keep = float(
+        retention_s
+        if retention_s is not None
+        else current_app.config.get("SEARCH_OUTBOX_RETENTION_S", 7 * 24 * 3600)
+    )
+    cutoff = datetime.now(UTC) - timedelta(seconds=keep)
+    return db.session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < cutoff)).rowcount
 
 
 def _write_clinics(session: Session, writer, clinic_ids: list[int]) -> None:
@@ -276,6 +409,7 @@ def rebuild(index_dir: str, wait: bool = True, echo: Callable[[str], None] | Non
             new_dir = _new_version_dir(index_dir)
             try:
                 count = _build_into(new_dir, echo)
+                write_cursor(index_dir, upto or 0, new_dir)
                 _swap(index_dir, new_dir)
             except BaseException:
                 shutil.rmtree(new_dir, ignore_errors=True)
@@ -286,10 +420,6 @@ def rebuild(index_dir: str, wait: bool = True, echo: Callable[[str], None] | Non
                 with contextlib.suppress(Exception):
                     old_lock.release()
         forget(index_dir)
-        if upto is not None:
-            with _session() as s:
-                s.execute(delete(SearchOutbox).where(SearchOutbox.id <= upto))
-                s.commit()
         _remove_old_versions(index_dir)
     try_drain(index_dir, wait_s=5.0)
     return count
@@ -413,7 +543,7 @@ def check(index_dir: str) -> Drift:
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"search index at {index_dir} cannot be opened: {exc!r}") from exc
     in_db = public_ids()
-    return Drift(sorted(in_db - in_index), sorted(in_index - in_db), pending_count())
+    return Drift(sorted(in_db - in_index), sorted(in_index - in_db), pending_count(index_dir))
 
 
 # --------------------------------------------------------------------------

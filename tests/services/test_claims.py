@@ -268,5 +268,6 @@ def test_too_many_wrong_codes_lock_the_code_until_a_new_one_is_sent(app, setup):
             claims.resend_code(claim, by=claimant)
         claim.email_code_sent_at -= timedelta(minutes=claims.RESEND_MINUTES + 1)
         claims.resend_code(claim, by=claimant)
+        db.session.commit()  # mail goes out after the commit
         fresh = _code_from_mail(app, claim.business_email)
         assert claims.confirm_code(claim, by=claimant, code=fresh) is True

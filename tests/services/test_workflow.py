@@ -306,11 +306,6 @@ def test_the_database_refuses_an_unknown_status(app, people):
             db.session.commit()
 
 
-@pytest.mark.xfail(
-    reason="services.mail writes at once until mail is queued in the unit of work and "
-    "delivered after the commit (helper ops); then this passes",
-    strict=False,
-)
 def test_a_rolled_back_decision_sends_no_mail(app, people):
     with app.app_context():
         review = ReviewFactory(status="pending", author=u(people["author"]))

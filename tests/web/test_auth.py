@@ -292,7 +292,7 @@ def test_login_sets_no_remember_cookie_unless_asked(app, client):
 
 
 def test_cookie_flags_in_production(app_factory):
-    app = app_factory(PRODUCTION=True, TESTING=False)
+    app = app_factory(PRODUCTION=True, TESTING=False, MAIL_BACKEND="smtp")
     user = make_user(app)
     client = app.test_client()
     resp = post_form(

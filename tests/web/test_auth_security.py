@@ -256,7 +256,14 @@ def test_login_limit_works_against_redis(app_factory):
 
 
 def test_production_refuses_memory_rate_limits_with_several_workers(tmp_path):
-    cfg = make_config(tmp_path, TESTING=False, PRODUCTION=True, WORKERS=2)
+    cfg = make_config(
+        tmp_path,
+        TESTING=False,
+        PRODUCTION=True,
+        WORKERS=2,
+        MAIL_BACKEND="smtp",
+        RATELIMIT_STORAGE_URI="memory://",
+    )
     with pytest.raises(ConfigError, match="shared rate-limit store"):
         create_app(cfg)
     cfg["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379"
@@ -394,7 +401,7 @@ def test_security_headers_on_every_kind_of_response(app):
 
 
 def test_hsts_in_production(app_factory):
-    app = app_factory(PRODUCTION=True, TESTING=False)
+    app = app_factory(PRODUCTION=True, TESTING=False, MAIL_BACKEND="smtp")
     resp = app.test_client().get("/auth/login")
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 

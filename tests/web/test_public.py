@@ -179,7 +179,7 @@ def test_every_page_has_one_h1_landmarks_and_security_headers(client, rated):
 def test_bootstrap_is_served_locally(client, rated):
     html = client.get("/").get_data(as_text=True)
     assert "cdn.jsdelivr" not in html
-    css = re.search(r'href="(/bootstrap/static/[^"]+\.css)"', html).group(1)
+    css = re.search(r'href="(/bootstrap/static/[^"]+\.css(?:\?v=\w+)?)"', html).group(1)
     with client.get(css) as resp:
         assert resp.status_code == 200
 

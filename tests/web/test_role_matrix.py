@@ -201,6 +201,17 @@ def verify_url(app, w: World) -> str:
     return _in_app(app, make)
 
 
+def unsubscribe_url(app, w: World) -> str:
+    def make():
+        from directory import reminders
+
+        return "/reminders/unsubscribe/" + reminders.unsubscribe_token(
+            db.session.get(User, w.ids["target"])
+        )
+
+    return _in_app(app, make)
+
+
 def reset_url(app, w: World) -> str:
     def make():
         return "/auth/reset/" + accounts.make_reset_token(db.session.get(User, w.ids["target"]))
@@ -293,6 +304,7 @@ TABLE: dict[str, Row] = {
     "auth.reset_request": Row(
         lambda a, w: "/auth/reset", lambda a, w, r: {"email": w.ids["target_email"]}, ALL
     ),
+    "ops.unsubscribe": Row(unsubscribe_url, lambda a, w, r: {}, ALL),
     "auth.reset_token": Row(reset_url, lambda a, w, r: {"password": f"reset passphrase {r}"}, ALL),
     "auth.totp_setup": Row(
         lambda a, w: "/auth/totp/setup", lambda a, w, r: {"code": "123456"}, STAFF

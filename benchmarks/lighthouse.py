@@ -1,0 +1,112 @@
+"""`make lighthouse`: Lighthouse performance scores of the home, search and clinic
+pages on demo data, served by gunicorn as in production, measured with Debian's
+Chromium; also prints the compressed sizes of the home page's resources.
+
+    LIGHTHOUSE=.lighthouse/node_modules/.bin/lighthouse python -m benchmarks.lighthouse
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import brotli
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.ops.servers import BIN, Proc, free_port, wait_until  # noqa: E402
+
+SECRET = "lighthouse-secret-key-0123456789abcdefghij"
+
+
+def fetch(url: str, encoding: str = "identity") -> bytes:
+    req = urllib.request.Request(url, headers={"Accept-Encoding": encoding})  # noqa: S310
+    with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310
+        return r.read()
+
+
+def main() -> int:
+    lighthouse = os.environ.get(
+        "LIGHTHOUSE", str(ROOT / ".lighthouse" / "node_modules" / ".bin" / "lighthouse")
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="directory-lighthouse-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
+    env.update(DIRECTORY_INSTANCE_PATH=str(tmp / "instance"), DIRECTORY_SECRET_KEY=SECRET)
+    flask = [str(BIN / "flask"), "--app", "directory"]
+    run = dict(env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*flask, "db", "upgrade"], **run)  # noqa: S603
+    subprocess.run([*flask, "seed-demo", "--clinics", "40"], **run)  # noqa: S603
+    subprocess.run([*flask, "search", "rebuild"], **run)  # noqa: S603
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = Proc(
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        dict(env, WEB_CONCURRENCY="2"),
+        tmp / "web.log",
+    )
+    try:
+        wait_until(lambda: fetch(base + "/healthz"), 120, "gunicorn")
+        home = fetch(base + "/").decode()
+        slug = re.search(r'href="/clinics/([a-z0-9-]+)"', home).group(1)
+        pages = {"home": "/", "search": "/search?q=london", "clinic": f"/clinics/{slug}"}
+        print("Compressed sizes of the home page's resources (bytes):")
+        print(f"{'resource':<48} {'raw':>8} {'gzip':>8} {'brotli':>8}")
+        urls = ["/"] + [
+            u.replace("&amp;", "&")
+            for u in re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', home)
+        ]
+        for u in urls:
+            raw = fetch(base + u)
+            gz = fetch(base + u, "gzip")
+            br = fetch(base + u, "br")
+            assert gzip.decompress(gz) == raw or u == "/"
+            assert brotli.decompress(br) == raw or u == "/"
+            print(f"{u.split('?')[0]:<48} {len(raw):>8} {len(gz):>8} {len(br):>8}")
+        print("\nLighthouse 12 performance (mobile preset, simulated throttling, Debian Chromium):")
+        for name, path in pages.items():
+            out = tmp / f"{name}.json"
+            subprocess.run(  # noqa: S603
+                [
+                    lighthouse,
+                    base + path,
+                    "--only-categories=performance",
+                    "--output=json",
+                    f"--output-path={out}",
+                    "--quiet",
+                    "--chrome-path=/usr/bin/chromium",
+                    "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                ],
+                check=True,
+            )
+            report = json.loads(out.read_text())
+            score = round(report["categories"]["performance"]["score"] * 100)
+            audits = report["audits"]
+            fcp = audits["first-contentful-paint"]["displayValue"]
+            lcp = audits["largest-contentful-paint"]["displayValue"]
+            tbt = audits["total-blocking-time"]["displayValue"]
+            cls = audits["cumulative-layout-shift"]["displayValue"]
+            print(
+                f"  {name:<7} {path:<40} score {score:>3}  FCP {fcp}  LCP {lcp}  TBT {tbt}  CLS {cls}"
+            )
+    finally:
+        web.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
