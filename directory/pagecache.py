@@ -101,7 +101,7 @@ SHOWN = (Clinic, ClinicReply, FollowUp, Photo, Practitioner, Report, ResultCase,
 USER_SHOWN = ("display_name",)
 
 _PENDING = "pagecache.pending"
-_WRITTEN = "pagecache.written"
+_TO_WRITE = "pagecache.to_write"
 
 
 # --------------------------------------------------------------------------
@@ -121,10 +121,25 @@ def touch_all(session_: Session | None = None) -> None:
 
 
 def _write(sess: Session, scopes: set[int]) -> None:
-    written = sess.info.setdefault(_WRITTEN, set())
-    todo = scopes - written
-    if not todo:
-        return
+    """Queue scopes for renewal; they are written once, just before the commit."""
+    sess.info.setdefault(_TO_WRITE, set()).update(scopes)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(sess):
+    # All of a transaction's versions are written in one statement at its end, in
+    # scope order: every writer takes the rows' locks in the same order, so two
+    # concurrent transactions never deadlock on them (PostgreSQL did when each
+    # flush wrote its own scopes).
+    if sess.in_nested_transaction():
+        return  # a savepoint: the outer commit writes
+    sess.flush()  # the last changes' scopes join the queue
+    scopes = sess.info.pop(_TO_WRITE, None)
+    if scopes:
+        _store(sess, scopes)
+
+
+def _store(sess: Session, todo: set[int]) -> None:
     rows = [{"scope": s, "version": secrets.randbits(62)} for s in sorted(todo)]
     conn = sess.connection()
     table = PageVersion.__table__
@@ -146,7 +161,6 @@ def _write(sess: Session, scopes: set[int]) -> None:
             )
             if not done.rowcount:
                 conn.execute(table.insert().values(**row))
-    written |= todo
 
 
 def _clinic_of_review(sess: Session, review_id: int | None) -> set[int]:
@@ -297,8 +311,9 @@ def _transaction_end(sess, transaction):
     # A transaction or savepoint that ends (committed or rolled back): write again.
     if transaction.parent is not None and not transaction.nested:
         return
-    sess.info.pop(_WRITTEN, None)
     sess.info.pop(_PENDING, None)
+    if transaction.parent is None:  # the whole unit of work ended: nothing left to write
+        sess.info.pop(_TO_WRITE, None)
 
 
 # The versions are read on a pooled DBAPI connection of their own, one statement

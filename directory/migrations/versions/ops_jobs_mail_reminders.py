@@ -12,7 +12,7 @@ import directory.models._base
 
 
 revision = "ops0001"
-down_revision = ("perf0001", "results0001")  # also merges the two heads main had
+down_revision = "perf0001"
 branch_labels = None
 depends_on = None
 

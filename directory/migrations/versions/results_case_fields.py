@@ -13,7 +13,7 @@ from alembic import op
 import directory.models._base
 
 revision = "results0001"
-down_revision = "trust0001"  # chained after main's head at the merge
+down_revision = "trust0001"
 branch_labels = None
 depends_on = None
 
