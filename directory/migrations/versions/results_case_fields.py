@@ -2,7 +2,7 @@
 like-for-like evidence cached on clinics
 
 Revision ID: results0001
-Revises: trust0001
+Revises: perf0001
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import directory.models._base
 
 revision = "results0001"
-down_revision = "trust0001"  # chained after main's head at the merge
+down_revision = "perf0001"  # chained after main's head at the merge
 branch_labels = None
 depends_on = None
 
