@@ -767,7 +767,8 @@ def _add_review(
     written = now - timedelta(days=age_days)
     if author.created_at > written - timedelta(days=31):
         # Accounts exist before they write (and established reviewers are not "new").
-        author.created_at = written - timedelta(days=rng.randint(31, 400))
+        # Not drawn from `rng`: the rest of the demo stays as it was for a given seed.
+        author.created_at = written - timedelta(days=31 + (author.id * 37) % 370)
     months_before = rng.randint(0, 14)
     last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
     months_since = (today.year - last.year) * 12 + today.month - last.month
