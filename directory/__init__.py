@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # request with an error page that needs both.
     register_request_hooks(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -120,6 +121,14 @@ def register_request_hooks(app: Flask) -> None:
         if hasattr(g, "request_id"):
             response.headers["X-Request-ID"] = g.request_id
         return response
+
+
+def register_converters(app: Flask) -> None:
+    # Every `<int:...>` in a route: ASCII digits within the database's range, else 404
+    # (directory/numbers.py). Set before any blueprint adds its rules.
+    from directory.numbers import IntegerConverter
+
+    app.url_map.converters["int"] = IntegerConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from directory import services
+from directory import formkit, services
 from directory.extensions import db
 from directory.guards import admin_required
 from directory.models import User
@@ -36,7 +36,8 @@ def _page(errors_for: int | None = None, form: RoleForm | None = None, status: i
     stmt = select(User).order_by(User.id)
     if q:
         stmt = stmt.where(User.email.contains(q) | User.display_name.contains(q))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    number = formkit.int_arg(request.args, "page", 1, 1, 100_000)
+    page = db.paginate(stmt, page=number, per_page=50, error_out=False)
     return render_template(
         "admin/users.html", page=page, q=q, form=form or RoleForm(), errors_for=errors_for
     ), status

@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
+from directory.formkit import IntegerField, to_int
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -184,10 +184,12 @@ class ResultForm(FlaskForm):
         choices=options(vocab.STAGES),
         description="Norwood for men, Ludwig for women.",
     )
-    skin_type = SelectField("Skin type", coerce=int, choices=options(vocab.SKIN_TYPES))
+    skin_type = SelectField("Skin type", coerce=to_int, choices=options(vocab.SKIN_TYPES))
     hair_colour = SelectField("Hair colour", choices=options(vocab.HAIR_COLOURS))
     goal = SelectField("Goal", choices=options(vocab.GOALS))
-    practitioner_id = SelectField("Practitioner", coerce=int, choices=options([(0, "Not named")]))
+    practitioner_id = SelectField(
+        "Practitioner", coerce=to_int, choices=options([(0, "Not named")])
+    )
     title = StringField("Title (optional)", validators=[Optional(), Length(max=160)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     consent = BooleanField(

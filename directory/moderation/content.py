@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from directory import services, trust
+from directory import formkit, services, trust
 from directory.extensions import db
 from directory.guards import moderator_required
 from directory.models import (
@@ -325,12 +325,7 @@ def decide_appeal(appeal_id: int):
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        abort(400, f"“{name}” must be a number.")
-    return int(raw)
+    return formkit.int_arg(request.args, name, None, 1)
 
 
 @bp.get("/log")
@@ -341,7 +336,7 @@ def log():
     action = request.args.get("action", "")
     if len(action) > 30:
         abort(400, "Unknown action.")
-    page = _int_arg("page") or 1
+    page = formkit.int_arg(request.args, "page", 1, 1, 100_000)
     stmt = select(ModerationDecision).order_by(
         ModerationDecision.created_at.desc(), ModerationDecision.id.desc()
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import abort
 from werkzeug.datastructures import MultiDict
 
-from directory import vocab
+from directory import formkit, vocab
 from directory.services.clinics import ListFilters
 from directory.services.search import PRICE_BUCKETS
 
@@ -16,15 +16,7 @@ MAX_TEXT = 200
 
 
 def int_arg(args: MultiDict, name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    if len(raw) > 12 or not raw.strip().lstrip("-").isdigit():
-        abort(400, f"“{name}” must be a whole number.")
-    value = int(raw)
-    if not lo <= value <= hi:
-        abort(400, f"“{name}” must be between {lo} and {hi}.")
-    return value
+    return formkit.int_arg(args, name, default, lo, hi)
 
 
 def text_arg(args: MultiDict, name: str, limit: int = MAX_TEXT) -> str | None:

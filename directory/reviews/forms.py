@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -18,16 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-from directory.formkit import choices
+from directory.formkit import IntegerField, choices, to_int
 
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
 RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
 
 
 def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
+    return to_int(value)
 
 
 def rating_field(key: str, required: bool) -> RadioField:
