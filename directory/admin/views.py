@@ -14,6 +14,7 @@ from directory import formkit, services
 from directory.extensions import db
 from directory.guards import admin_required
 from directory.models import User
+from directory.ratelimits import limited
 from directory.services import Invalid, NotAllowed, accounts
 from directory.vocab import ROLES
 
@@ -50,6 +51,7 @@ def users():
 
 
 @bp.post("/users/<int:user_id>/role")
+@limited("RATELIMIT_MODERATION")
 @admin_required
 def set_role(user_id: int):
     if not login_fresh():

@@ -25,7 +25,7 @@ from directory import services
 from directory.auth import forms
 from directory.auth.redirects import safe_next
 from directory.guards import login_required, mfa_passed, public, roles_required
-from directory.ratelimits import by_account, by_address, limit
+from directory.ratelimits import by_account, limited
 from directory.services import Invalid, InvalidState, accounts
 from directory.websession import start_session
 
@@ -52,7 +52,7 @@ def _after_login_target(user, next_url: str) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limit("RATELIMIT_REGISTER")
+@limited("RATELIMIT_REGISTER")
 @public
 def register():
     if current_user.is_authenticated:
@@ -81,8 +81,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit("RATELIMIT_LOGIN_IP", key_func=by_address)
-@limit("RATELIMIT_LOGIN_ACCOUNT", key_func=by_account)
+@limited("RATELIMIT_LOGIN_ACCOUNT", origin="RATELIMIT_LOGIN_IP", account_key=by_account)
 @public
 def login():
     form = forms.LoginForm()
@@ -105,6 +104,7 @@ def login():
 
 
 @bp.post("/logout")
+@limited("RATELIMIT_WRITE")
 @login_required
 def logout():
     accounts.end_all_sessions(current_user)
@@ -126,6 +126,7 @@ def verify(token: str):
 
 
 @bp.post("/verify/<token>")
+@limited("RATELIMIT_WRITE")
 @public
 def verify_confirm(token: str):
     form = forms.ResendForm()
@@ -143,7 +144,7 @@ def verify_confirm(token: str):
 
 
 @bp.post("/verify/resend")
-@limit("RATELIMIT_RESET")
+@limited("RATELIMIT_RESET")
 @login_required
 def resend_verification():
     form = forms.ResendForm()
@@ -158,8 +159,7 @@ def resend_verification():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limit("RATELIMIT_RESET", key_func=by_address)
-@limit("RATELIMIT_RESET", key_func=by_account)
+@limited("RATELIMIT_RESET", account_key=by_account)
 @public
 def reset_request():
     form = forms.ForgotForm()
@@ -172,7 +172,7 @@ def reset_request():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limit("RATELIMIT_RESET", key_func=by_address)
+@limited("RATELIMIT_RESET")
 @public
 def reset_token(token: str):
     try:
@@ -211,7 +211,7 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/totp/setup", methods=["GET", "POST"])
-@limit("RATELIMIT_TOTP", key_func=lambda: f"user:{current_user.get_id()}")
+@limited("RATELIMIT_TOTP")
 @roles_required(*STAFF)
 def totp_setup():
     next_url = safe_next(request.values.get("next"), url_for("account.index"))
@@ -247,7 +247,7 @@ def totp_setup():
 
 
 @bp.route("/totp", methods=["GET", "POST"])
-@limit("RATELIMIT_TOTP", key_func=lambda: f"user:{current_user.get_id()}")
+@limited("RATELIMIT_TOTP")
 @roles_required(*STAFF)
 def totp_verify():
     next_url = safe_next(request.values.get("next"), url_for("account.index"))

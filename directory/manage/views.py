@@ -12,9 +12,10 @@ from flask_login import current_user
 
 from directory import services
 from directory.extensions import db
-from directory.guards import login_required
+from directory.guards import confirmed_required, login_required
 from directory.manage import forms
 from directory.models import Clinic
+from directory.ratelimits import limited
 from directory.services import Invalid, ServiceError, claims, profiles, replies, results
 from directory.services.media import InvalidUpload
 
@@ -50,7 +51,9 @@ def dashboard():
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
+@limited("RATELIMIT_CLAIM")
 @login_required
+@confirmed_required
 def claim(slug: str):
     clinic = _public_clinic(slug)
     form = forms.ClaimForm()
@@ -89,7 +92,9 @@ def claim(slug: str):
 
 
 @bp.route("/clinics/new", methods=["GET", "POST"])
+@limited("RATELIMIT_NEW_CLINIC")
 @login_required
+@confirmed_required
 def new_clinic():
     form = forms.NewClinicForm()
     status = 200
@@ -129,6 +134,7 @@ def new_clinic():
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def edit(slug: str):
     clinic = _owned(slug)
@@ -169,6 +175,7 @@ def edit(slug: str):
 
 
 @bp.route("/<slug>/practitioners", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def practitioners(slug: str):
     clinic = _owned(slug)
@@ -199,6 +206,7 @@ def practitioners(slug: str):
 
 
 @bp.route("/<slug>/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def edit_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
@@ -235,6 +243,7 @@ def edit_practitioner(slug: str, practitioner_id: int):
 
 
 @bp.post("/<slug>/practitioners/<int:practitioner_id>/retire")
+@limited("RATELIMIT_WRITE")
 @login_required
 def retire_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
@@ -252,7 +261,9 @@ def retire_practitioner(slug: str, practitioner_id: int):
 
 
 @bp.route("/<slug>/results/new", methods=["GET", "POST"])
+@limited("RATELIMIT_UPLOAD")
 @login_required
+@confirmed_required
 def new_result(slug: str):
     clinic = _owned(slug)
     form = forms.ResultForm()
@@ -309,6 +320,7 @@ def reviews(slug: str):
 
 
 @bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def reply(slug: str, review_id: int):
     clinic = _owned(slug)

@@ -12,6 +12,7 @@ from directory.guards import moderator_required
 from directory.models import Clinic, ClinicClaim, ResultCase, User
 from directory.moderation.clinic_forms import ClinicDecisionForm, ClinicStatusForm
 from directory.moderation.views import bp
+from directory.ratelimits import limited
 from directory.services import Invalid, ServiceError, claims, profiles, results
 
 
@@ -65,6 +66,7 @@ def claims_queue():
 
 
 @bp.post("/claims/<int:claim_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_claim(claim_id: int):
     claim = db.get_or_404(ClinicClaim, claim_id)
@@ -103,6 +105,7 @@ def new_clinics():
 
 
 @bp.post("/clinics/<int:clinic_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_clinic(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)
@@ -143,6 +146,7 @@ def results_queue():
 
 
 @bp.post("/results/<int:case_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_result(case_id: int):
     case = db.get_or_404(ResultCase, case_id)
@@ -193,6 +197,7 @@ def clinic_list():
 
 
 @bp.post("/clinics/<int:clinic_id>/status")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def set_clinic_status(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)

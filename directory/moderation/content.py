@@ -23,6 +23,7 @@ from directory.models import (
 )
 from directory.moderation import forms
 from directory.moderation.views import bp
+from directory.ratelimits import limited
 from directory.services import ServiceError
 from directory.services import moderation as mod
 
@@ -136,6 +137,7 @@ def review(review_id: int):
 
 
 @bp.post("/reviews/<int:review_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_review(review_id: int):
     item = db.get_or_404(Review, review_id)
@@ -174,6 +176,7 @@ def followups():
 
 
 @bp.post("/followups/<int:followup_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_followup(followup_id: int):
     item = db.get_or_404(FollowUp, followup_id)
@@ -213,6 +216,7 @@ def photos():
 
 
 @bp.post("/photos/<int:photo_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_photo(photo_id: int):
     item = db.get_or_404(Photo, photo_id)
@@ -258,6 +262,7 @@ def _render_reports(failed=None):
 
 
 @bp.post("/reports/<int:report_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_report(report_id: int):
     item = db.get_or_404(Report, report_id)
@@ -303,6 +308,7 @@ def _render_appeals(failed=None):
 
 
 @bp.post("/appeals/<int:appeal_id>/decide")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def decide_appeal(appeal_id: int):
     item = db.get_or_404(Appeal, appeal_id)

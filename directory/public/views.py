@@ -21,6 +21,7 @@ from directory.extensions import db
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.ratelimits import limited
 from directory.services import clinics as clinic_service
 from directory.services import counters
 from directory.services import search as search_service
@@ -82,6 +83,7 @@ PAGE_CACHE_SIZE = 512
 
 
 @bp.get("/search")
+@limited("RATELIMIT_SEARCH", methods=("GET",))
 @public
 def search():
     key = None
@@ -142,6 +144,7 @@ def _search_page():
 
 
 @bp.get("/search/suggest")
+@limited("RATELIMIT_SUGGEST", methods=("GET",))
 @public
 def suggest():
     prefix = (request.args.get("q") or "").replace("\x00", "").strip()

@@ -8,19 +8,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from directory import services
-from directory.extensions import db, limiter
+from directory.extensions import db
 from directory.guards import login_required, public
 from directory.models import Review
+from directory.ratelimits import limited
 from directory.reviews import forms
 from directory.services import NotAllowed, ServiceError, moderation, reports
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 
 bp = Blueprint("reviews", __name__)
-
-
-def _write_limit() -> str:
-    return current_app.config.get("REVIEW_RATE_LIMIT", "10/hour")
 
 
 def _clinic_or_404(slug: str):
@@ -35,8 +32,8 @@ def _fail(exc: ServiceError):
 
 
 @bp.route("/clinics/<slug>/review", methods=["GET", "POST"])
+@limited("RATELIMIT_REVIEW")
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def write(slug: str):
     clinic = _clinic_or_404(slug)
     form = forms.ReviewForm(practitioners=clinic.active_practitioners)
@@ -120,8 +117,8 @@ def _own_review(review_id: int) -> Review:
 
 
 @bp.route("/reviews/<int:review_id>/followup", methods=["GET", "POST"])
+@limited("RATELIMIT_REVIEW")
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def followup(review_id: int):
     review = _own_review(review_id)
     form = forms.FollowUpForm()
@@ -150,6 +147,7 @@ def followup(review_id: int):
 
 
 @bp.post("/reviews/<int:review_id>/delete")
+@limited("RATELIMIT_WRITE")
 @login_required
 def delete(review_id: int):
     review = _own_review(review_id)
@@ -168,8 +166,8 @@ def delete(review_id: int):
 @bp.route(
     "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
 )
+@limited("RATELIMIT_REPORT")
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def report(target_type: str, target_id: int):
     try:
         target = moderation.target_of(target_type, target_id)
@@ -203,6 +201,7 @@ def report(target_type: str, target_id: int):
     "/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
     methods=["GET", "POST"],
 )
+@limited("RATELIMIT_APPEAL")
 @login_required
 def appeal(item_type: str, item_id: int):
     try:

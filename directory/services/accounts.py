@@ -195,6 +195,16 @@ def user_for_verify(token: str) -> User:
     return user
 
 
+def ensure_confirmed(user: User) -> None:
+    """Raises NotAllowed unless the user has confirmed their e-mail address (needed to
+    register or claim a clinic and to send result photos)."""
+    if user is None or not user.is_authenticated or not user.email_verified:
+        raise NotAllowed(
+            "Please confirm your e-mail address first: open the link in the message we "
+            "sent you, or ask for a new one on your account page."
+        )
+
+
 # --- login ----------------------------------------------------------------------------------
 
 
