@@ -20,19 +20,26 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from directory import services
 from directory.auth import forms
 from directory.auth.redirects import safe_next
+from directory.extensions import db
 from directory.guards import login_required, mfa_passed, public, roles_required
 from directory.ratelimits import by_account, limited
-from directory.services import Invalid, InvalidState, accounts
+from directory.services import Invalid, accounts
 from directory.websession import start_session
 
 bp = Blueprint("auth", __name__)
 
 STAFF = ("moderator", "admin")
 GENERIC_LOGIN_ERROR = "The e-mail address or the password is not correct."
+REGISTERED = (
+    "Thank you. We have sent a message to that address: open its link to confirm the "
+    "address, then log in. If the address already has an account, the message says how "
+    "to get back in."
+)
 RESET_SENT = (
     "If an account exists for that address, we have sent it a link to choose a new "
     "password. The link works for one hour."
@@ -60,22 +67,22 @@ def register():
     form = forms.RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(
+            accounts.register(
                 form.email.data, form.display_name.data, form.password.data, origin=_origin_hash()
             )
-        except InvalidState as exc:
-            form.email.errors.append(str(exc))
         except Invalid as exc:
             form.password.errors.append(str(exc))
         else:
-            services.commit()
-            start_session(user)
-            flash(
-                "Welcome! We have sent you an e-mail: open its link to confirm your address "
-                "before you write a testimonial.",
-                "success",
-            )
-            return redirect(url_for("account.index"))
+            try:
+                services.commit()
+            except IntegrityError:
+                # The same address registered a moment ago by another request: an
+                # existing account, and the answer must not say so.
+                db.session.rollback()
+            # The same answer whether the address is new or already has an account;
+            # nobody is logged in by registering (that would tell the difference).
+            flash(REGISTERED, "success")
+            return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
 

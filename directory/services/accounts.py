@@ -140,10 +140,16 @@ def _load(purpose: str, token: str, max_age: int) -> dict:
 # --- registration and verification ----------------------------------------------------------
 
 
-def register(email: str, display_name: str, password: str, *, origin: str | None = None) -> User:
-    """Create a consumer account and send the verification link.
+def register(
+    email: str, display_name: str, password: str, *, origin: str | None = None
+) -> User | None:
+    """Create a consumer account and send the verification link, or, when the address
+    already has an account, create nothing and tell that account's owner by mail.
 
-    Raises Invalid for a bad password and InvalidState when the address is taken.
+    Whether an address has an account is private (on this site membership itself is
+    sensitive), so both paths look the same from outside: the same checks in the same
+    order, one password hash each, one mail each. Returns the new user, or None for a
+    known address. Raises Invalid for malformed input, whoever the address belongs to.
     """
     email = normalise_email(email)
     display_name = (display_name or "").strip()
@@ -152,14 +158,31 @@ def register(email: str, display_name: str, password: str, *, origin: str | None
     if not display_name:
         raise Invalid("Enter a display name.")
     check_new_password(password, email)
-    if email_taken(email):
-        raise InvalidState("An account with this e-mail address already exists.")
+    password_hash = hash_password(password)  # the same work for a known address
+    existing = find_by_email(email)
+    if existing is not None:
+        send_registration_attempt(existing)
+        return None
     user = User(email=email, display_name=display_name[:80], role="consumer", signup_origin=origin)
-    _set_password(user, password)
+    user.password_hash = password_hash
+    user.password_changed_at = datetime.now(UTC)
     db.session.add(user)
     db.session.flush()
     send_verification(user)
     return user
+
+
+def send_registration_attempt(user: User) -> None:
+    link = mail.external_url("/auth/reset")
+    mail.send(
+        user.email,
+        "Someone tried to register with your address",
+        f"Hello {user.display_name},\n\nsomeone tried to create a new account on the SMP "
+        "Clinic Directory with this e-mail address, which already has an account. No new "
+        "account was created and nothing about yours changed.\n\nIf it was you, log in "
+        f"instead; if you forgot your password, choose a new one here:\n\n{link}\n\n"
+        "If it was not you, you can ignore this message.\n",
+    )
 
 
 def send_verification(user: User) -> None:
