@@ -261,14 +261,28 @@ def totp_verify():
     if current_user.totp_confirmed_at is None:
         return redirect(url_for("auth.totp_setup", next=next_url))
     form = forms.TotpForm()
-    if form.validate_on_submit():
-        if accounts.check_totp(current_user, form.code.data):
-            services.commit()  # remembers the used step, so the code cannot be replayed
-            session["mfa_ok"] = current_user.get_id()
-            return redirect(next_url)
-        form.code.errors.append(
-            "That code is not right. Check the time on your device and try again."
-        )
-    form.next.data = next_url
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/totp_verify.html", form=form), status
+    if form.validate_on_submit():
+        try:
+            right = accounts.verify_second_factor(current_user, form.code.data)
+        except accounts.SecondFactorLocked as exc:
+            form.code.errors.append(str(exc))
+            status = exc.status_code
+        else:
+            # Commit either way: a right code's step (no replay), a wrong code's count.
+            services.commit()
+            if right:
+                session["mfa_ok"] = current_user.get_id()
+                return redirect(next_url)
+            until = accounts.second_factor_locked_until(current_user)
+            if until is not None:
+                form.code.errors.append(str(accounts.SecondFactorLocked(until)))
+                status = 429
+            else:
+                form.code.errors.append(
+                    "That code is not right. Check the time on your device and try again."
+                )
+    until = accounts.second_factor_locked_until(current_user)
+    locked = str(accounts.SecondFactorLocked(until)) if until and request.method == "GET" else None
+    form.next.data = next_url
+    return render_template("auth/totp_verify.html", form=form, locked=locked), status

@@ -17,13 +17,14 @@ import os
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import pyotp
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from directory.extensions import db
 from directory.models import (
@@ -38,7 +39,16 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import Invalid, InvalidState, NotAllowed, NotFound, audit, mail, media
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    audit,
+    mail,
+    media,
+)
 from directory.services.passwords import hash_password, needs_rehash, verify_password
 from directory.vocab import ROLES
 
@@ -428,6 +438,98 @@ def check_totp(user: User, code: str) -> bool:
         if hmac.compare_digest(totp.at(step * totp.interval), code):
             user.totp_last_step = step
             return True
+    return False
+
+
+# Second-factor lockout: after TOTP_MAX_FAILURES wrong codes in a row the factor is
+# locked for TOTP_LOCK_FIRST, doubling with each further lockout up to TOTP_LOCK_MAX.
+# A right code resets the count. Someone guessing has the password already, so the
+# owner is told by mail at every lockout, and the event goes to the audit log.
+TOTP_MAX_FAILURES = 5
+TOTP_LOCK_FIRST = timedelta(minutes=1)
+TOTP_LOCK_MAX = timedelta(hours=24)
+
+
+class SecondFactorLocked(ServiceError):
+    """Too many wrong codes: no code is checked until `until`."""
+
+    status_code = 429
+
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(
+            "Too many wrong codes: your second factor is locked until "
+            f"{until:%H:%M} UTC ({until:%d %B %Y}). We have told you by e-mail."
+        )
+
+
+def second_factor_locked_until(user: User, now: datetime | None = None) -> datetime | None:
+    until = user.totp_locked_until
+    if until is not None and until > (now or datetime.now(UTC)):
+        return until
+    return None
+
+
+def lock_duration(failures: int) -> timedelta:
+    """How long the lockout reached at `failures` wrong codes lasts (back-off)."""
+    lockouts = max(1, failures // TOTP_MAX_FAILURES)
+    return min(TOTP_LOCK_FIRST * 2 ** min(lockouts - 1, 20), TOTP_LOCK_MAX)
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Check a code for a login's second factor, counting wrong ones.
+
+    True for a right, unused code (the count resets). False for a wrong one; the
+    count rises in one atomic statement (parallel guesses cannot lose updates), and
+    every TOTP_MAX_FAILURES-th wrong code locks the factor, audits the lockout and
+    mails the owner. Raises SecondFactorLocked while locked, checking nothing.
+    """
+    now = datetime.now(UTC)
+    until = second_factor_locked_until(user, now)
+    if until is not None:
+        raise SecondFactorLocked(until)
+    if check_totp(user, code):
+        user.totp_failures = 0
+        user.totp_locked_until = None
+        return True
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(totp_failures=User.totp_failures + 1)
+        .returning(User.totp_failures)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "totp_failures", failures)
+    if failures % TOTP_MAX_FAILURES == 0:
+        lock = lock_duration(failures)
+        user.totp_locked_until = until = now + lock
+        minutes = int(lock.total_seconds() // 60)
+        audit.record(
+            by=None,
+            item_type="user",
+            item_id=user.id,
+            action="totp_lockout",
+            reason_code="other",
+            statement=(
+                f"{failures} wrong second-factor codes since the last right one; "
+                f"second factor locked for {minutes} minute{'s' if minutes != 1 else ''}."
+            ),
+            previous_status=None,
+            new_status="totp_locked",
+            subject_user_id=user.id,
+            automated=True,
+        )
+        mail.send(
+            user.email,
+            "Your second factor is locked after wrong codes",
+            f"Hello {user.display_name},\n\n{TOTP_MAX_FAILURES} wrong codes in a row were "
+            "entered for the second factor of your SMP Clinic Directory account, after a "
+            "login with your password. The second factor is locked until "
+            f"{until:%Y-%m-%d %H:%M} UTC; each further lockout lasts twice as long.\n\n"
+            "If this was you, wait and try again with the current code from your app (check "
+            "the time on your device). If it was not you, someone knows your password: "
+            "change it at once.\n",
+        )
     return False
 
 
