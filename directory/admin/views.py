@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from directory import formkit, services
 from directory.extensions import db
+from directory.formkit import SingleLine
 from directory.guards import admin_required
 from directory.models import User
 from directory.ratelimits import limited
@@ -28,7 +29,8 @@ class RoleForm(FlaskForm):
         validators=[DataRequired()],
     )
     statement = StringField(
-        "Why (kept in the audit log)", validators=[DataRequired(), Length(min=10, max=500)]
+        "Why (kept in the audit log)",
+        validators=[SingleLine(), DataRequired(), Length(min=10, max=500)],
     )
 
 

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from directory import vocab
-from directory.formkit import choices
+from directory.formkit import SingleLine, choices
 
 
 class DecisionForm(FlaskForm):
@@ -25,7 +25,8 @@ class DecisionForm(FlaskForm):
         ],
     )
     proof = StringField(
-        "Proof of treatment seen (for “verify”)", validators=[Optional(), Length(max=1000)]
+        "Proof of treatment seen (for “verify”)",
+        validators=[SingleLine(), Optional(), Length(max=1000)],
     )
 
     def __init__(self, *args, actions=(), **kwargs):

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-from directory.formkit import IntegerField, choices, to_int
+from directory.formkit import IntegerField, SingleLine, choices, to_int
 
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
 RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
@@ -75,7 +75,7 @@ class ReviewForm(FlaskForm):
         ],
     )
     price_currency = SelectField("Currency", choices=choices((c, c) for c in vocab.CURRENCIES))
-    title = StringField("Title (optional)", validators=[Optional(), Length(max=140)])
+    title = StringField("Title (optional)", validators=[SingleLine(), Optional(), Length(max=140)])
     text = TextAreaField(
         "Your testimonial",
         validators=[
