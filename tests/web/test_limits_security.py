@@ -8,17 +8,20 @@ confirmed its address could do both.
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select
 
+from directory import create_app
 from directory.extensions import db
 from directory.guards import login_required
 from directory.models import Clinic, ClinicClaim, ResultCase
 from directory.ratelimits import limited
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, make_config
 from tests.factories import ClinicFactory, UserFactory, image_bytes
 
 LIMIT = re.compile(r"\d+/(second|minute|hour|day)(;\d+/(second|minute|hour|day))*")
@@ -262,3 +265,38 @@ def test_an_unconfirmed_account_cannot_register_claim_or_upload(app, path):
         db.session.get(User, user.id).email_verified_at = datetime.now(UTC)
         db.session.commit()
     assert client.get(url).status_code == 200
+
+
+REDIS = os.environ.get("DIRECTORY_TEST_REDIS_URI")
+
+
+@pytest.mark.skipif(not REDIS, reason="DIRECTORY_TEST_REDIS_URI not set")
+def test_a_limit_holds_exactly_across_two_workers_sharing_redis(app_factory, tmp_path, worker_id):
+    """Two app instances (two workers) on one database and one Redis: requests
+    alternate between them and the count is still exact."""
+    cfg = dict(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=REDIS,
+        RATELIMIT_KEY_PREFIX="test-" + secrets.token_hex(6),
+        RATELIMIT_CLAIM="3/hour",
+    )
+    first = app_factory(**cfg)
+    second = create_app(make_config(tmp_path, worker_id, **cfg))
+    user = _user(first)
+    with first.app_context():
+        slugs = [ClinicFactory().slug for _ in range(6)]
+    statuses = []
+    for i, slug in enumerate(slugs):
+        client = _client(first if i % 2 == 0 else second, f"10.9.6.{i + 1}")
+        login(client, user)
+        token = csrf_from(client, "/manage/clinics/new")
+        statuses.append(
+            client.post(
+                f"/manage/claim/{slug}",
+                data={"csrf_token": token, "role_at_clinic": "Manager", "phone": "12345"},
+            ).status_code
+        )
+    with second.app_context():
+        db.engine.dispose()
+    assert statuses == [302, 302, 302, 429, 429, 429]
+    assert _count(first, ClinicClaim) == 3
