@@ -3,9 +3,11 @@
 Python's `int()` accepts far more than a person types as a number: Unicode digits
 (`"٣"`, `"３"`), underscores (`"1_0"`), surrounding spaces, and it raises on
 superscripts and circled digits (`"²"`, `"①"`) that `str.isdigit()` calls digits.
-SQLite's and PostgreSQL's integers stop at 2**63 - 1, so a larger id reaches the
-driver as an OverflowError. Every number or id taken from a URL, a query string or
-a form goes through `parse()`: ASCII digits only, within bounds, else None.
+The database refuses larger numbers than its columns hold: SQLite's integers stop
+at 2**63 - 1 (a larger id is an OverflowError in the driver), PostgreSQL's INTEGER
+columns, which every id of the schema is, at 2**31 - 1 ("integer out of range").
+Every number or id taken from a URL, a query string or a form goes through
+`parse()`: ASCII digits only, within bounds, else None.
 
 create_app replaces the app's `int` URL converter with `IntegerConverter` below (the
 same class name, so code that inspects a rule's converters keeps working): every
@@ -20,9 +22,10 @@ import re
 from werkzeug.routing import IntegerConverter as _WerkzeugIntegerConverter
 from werkzeug.routing import ValidationError
 
-# The largest value of a signed 64-bit integer (SQLite INTEGER, PostgreSQL BIGINT).
-DB_INT_MAX = 2**63 - 1
-_MAX_DIGITS = len(str(DB_INT_MAX))  # 19
+# The largest value every integer column of the schema holds on both databases: INTEGER
+# is 32-bit in PostgreSQL (64-bit in SQLite), and the site runs on either.
+DB_INT_MAX = 2**31 - 1
+_MAX_DIGITS = len(str(DB_INT_MAX))  # 10
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
@@ -32,7 +35,7 @@ def parse(raw: str | None, lo: int = 0, hi: int = DB_INT_MAX) -> int | None:
     No sign, no spaces, no other digit systems; leading zeros are allowed. Bounds
     are clamped to the database's range.
     """
-    if not isinstance(raw, str) or not raw or len(raw) > _MAX_DIGITS + 4:
+    if not isinstance(raw, str) or not raw or len(raw) > _MAX_DIGITS + 8:
         return None
     if not _ASCII_DIGITS.fullmatch(raw):
         return None
