@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app directory
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast test-postgres lint bench install install-test browser clean-instance
+.PHONY: run test test-fast test-postgres lint bench relevance install install-test browser clean-instance
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -61,3 +61,7 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks.run
+
+# The judged relevance set over the demo data: recall and nDCG@10, and any failures.
+relevance: install-test
+	$(BIN)/python -m benchmarks.relevance

@@ -296,6 +296,41 @@ def query_mix(n: int = 240) -> list[dict]:
     return mix
 
 
+# What visitors type into the search box (read by the query understanding).
+TYPED = [
+    "smp london",
+    "best smp new york",
+    "smp uk",
+    "scar cover up manchester",
+    "smp for women paris",
+    "smp londn",
+    "smp los angelas",
+    "smp nyc",
+    "smp sao paulo",
+    "hair tattoo toronto",
+    "top rated scalp micropigmentation clinic in berlin",
+    "fix bad smp chicago",
+    "laser removal munich",
+    "atlas smp studio",
+    "kenji tanaka",
+    "smp deutschland",
+    "reading smp",
+    "nice hairline",
+    "hairline camuflage",
+    "smp mexico city",
+]
+
+
+def typed_mix() -> list[dict]:
+    return [{"text": t} for t in TYPED] + [{"text": t, "sort": "relevance"} for t in TYPED]
+
+
+def hostile_mix() -> list[dict]:
+    from tests.search.test_hostile_queries import HOSTILE
+
+    return [{"text": q[:200], "sort": s} for q in HOSTILE for s in ("quality", "relevance")]
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
@@ -531,6 +566,11 @@ def main() -> None:
         f"\nIn process, fixed mix of {len(mix)} queries through the search service "
         "(index, SQL re-read, snippets; page of 20 with the exact total):"
     )
+    typed = in_process(app, typed_mix())
+    times["typed words, cold"] = typed["first pass (cold term caches)"]
+    times["typed words, warm"] = typed["second pass (warm worker)"]
+    hostile = in_process(app, hostile_mix())
+    times["hostile queries, warm"] = hostile["second pass (warm worker)"]
     for label, values in times.items():
         p50, p95, p99 = (pct(values, p) for p in (50, 95, 99))
         print(

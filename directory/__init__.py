@@ -27,6 +27,7 @@ BLUEPRINTS = (
     ("admin", "/admin"),
     ("api", "/api/v1"),
     ("media", "/media"),
+    ("feeds", None),
 )
 
 
@@ -74,6 +75,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    from directory import requestorigin
+
+    requestorigin.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
@@ -187,6 +191,7 @@ ERROR_TEXT = {
     ),
     429: ("Too many requests", "You are doing that too often. Wait a little and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged."),
+    503: ("Unavailable for a moment", "This is unavailable for a moment. Try again shortly."),
 }
 
 
@@ -199,6 +204,18 @@ def register_errorhandlers(app: Flask) -> None:
             # Refused before routing (e.g. a Host outside TRUSTED_HOSTS): no url_for.
             text = f"{code} {title}. {ERROR_TEXT.get(code, ERROR_TEXT[500])[1]} Reference: {rid}\n"
             return app.response_class(text, status=code, mimetype="text/plain"), code
+        if request.path.startswith("/api/"):
+            # The public API answers errors as RFC 9457 problem details.
+            problem = {
+                "type": "about:blank",
+                "title": title,
+                "status": code,
+                "detail": detail or message,
+                "instance": request.path,
+                "request_id": rid,
+            }
+            body = app.json.dumps(problem)
+            return app.response_class(body, status=code, mimetype="application/problem+json"), code
         if wants_json:
             return {"error": title, "detail": detail or message, "request_id": rid}, code
         return (
@@ -227,6 +244,16 @@ def register_errorhandlers(app: Flask) -> None:
                 if key.lower() in ("allow", "retry-after"):
                     response.headers[key] = value
         return response
+
+    from directory.services import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        # A refused use case: nothing of the request's unit of work is kept, and the
+        # user sees the service's own message with its 4xx status. Views catch only
+        # the errors they answer by re-rendering a form.
+        db.session.rollback()
+        return render_error(exc.status_code if exc.status_code in ERROR_TEXT else 400, str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

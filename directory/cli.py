@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
     app.cli.add_command(recompute_scores)
+    app.cli.add_command(similarity_rebuild)
 
 
 @click.command("seed-demo")
@@ -158,3 +159,21 @@ def recompute_scores() -> None:
     n = scores.recompute_all()
     services.commit()
     click.echo(f"Recomputed {n} clinics.")
+
+
+@click.command("similarity-rebuild")
+@click.option("--photos/--no-photos", default=True, help="Also recompute photo hashes and matches.")
+@with_appcontext
+def similarity_rebuild(photos: bool) -> None:
+    """Recompute stored near-duplicate texts (and photos), e.g. after an upgrade."""
+    from flask import current_app
+
+    from directory.services import scores, similarity
+
+    n = similarity.rebuild_texts()
+    click.echo(f"Indexed {n} texts.")
+    if photos:
+        m = similarity.rebuild_photos(current_app.config["MEDIA_DIR"])
+        click.echo(f"Hashed and compared {m} photos.")
+    scores.recompute_all()
+    services.commit()

@@ -51,6 +51,10 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
+    # Reverse proxies in front of the app that append to X-Forwarded-For (0: none).
+    # The origin hashes of the trust signals read the client address through them.
+    PROXY_HOPS = 0
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -77,6 +81,7 @@ class Defaults:
     RATELIMIT_MODERATION = "600/hour"
     # Each limit counts per account and per origin (client address); a per-origin value
     # of its own can be set as <NAME>_ORIGIN, e.g. RATELIMIT_SEARCH_ORIGIN = "600/minute".
+    RATELIMIT_API = "120/minute"  # the public API, per client address
     # Number of web worker processes; memory rate-limit storage is refused above 1
     # in production because each worker would count separately.
     WORKERS = 1

@@ -26,19 +26,23 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import media, scores
+from directory.services import media, moderation, origin, scores, similarity
 from directory.services.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo accounts only
-# Fixed so the README can list them; demo only, never for real accounts.
+# Fixed so the README can list them; demo only, never for real accounts. Keyed by the
+# part of the address before the @. Two moderators, so that an appeal (which another
+# moderator must decide) can be tried.
 DEMO_TOTP = {
     "moderator": "ZCARKYE7VI7BORSWW7YRAS3I27DMQMMM",
+    "moderator2": "2YE47CZDW6ZFBM7OUFJMOJTOOGEDDKXD",
     "admin": "WSWQCM5KZPR2TVFX3X3HCL5ENDNGUAB2",
 }
 DEMO_ACCOUNTS = (
     ("consumer@example.com", "Casey Consumer", "consumer"),
     ("owner@example.com", "Olivia Owner", "clinic_owner"),
     ("moderator@example.com", "Morgan Moderator", "moderator"),
+    ("moderator2@example.com", "Riley Moderator", "moderator"),
     ("admin@example.com", "Alex Admin", "admin"),
 )
 
@@ -477,17 +481,20 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             email_verified_at=now - timedelta(days=400),
             created_at=now - timedelta(days=400),
         )
-        if role in DEMO_TOTP:
-            u.totp_secret = DEMO_TOTP[role]
+        key = email.split("@")[0]
+        if key in DEMO_TOTP:
+            u.totp_secret = DEMO_TOTP[key]
             u.totp_confirmed_at = now - timedelta(days=399)
         db.session.add(u)
-        accounts[role] = u
+        accounts[key] = u
 
     reviewers = []
     for i in range(max(60, n_clinics * 3)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         u = User(
-            email=f"reviewer{i + 1}@example.com",
+            # Distinct letters, not a running number: "reviewer1", "reviewer2"... is
+            # the very pattern of a ring of accounts the trust signals look for.
+            email=f"{slugify(first)}.{slugify(last)}.{_letters(i)}@example.com",
             display_name=f"{first} {last[0]}.",
             role="consumer",
             password_hash=pw,
@@ -497,6 +504,7 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
         reviewers.append(u)
     db.session.add_all(reviewers)
     db.session.flush()
+    _record_origins([*accounts.values(), *reviewers], seed_value)
 
     plans = _plans(rng, n_clinics)
     clinics = []
@@ -527,7 +535,7 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             created_at=now - timedelta(days=40 if plan.founded == 2026 else rng.randint(200, 1800)),
         )
         if plan.name == "Atelier Follicle":
-            c.owner_id = accounts["clinic_owner"].id
+            c.owner_id = accounts["owner"].id
             c.status = "verified"
         db.session.add(c)
         clinics.append(c)
@@ -558,16 +566,70 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
             )
         if with_images and (plan.n_reviews >= 3 or idx < 4):
             for _ in range(rng.randint(1, 3)):
-                _add_case(rng, c, plan, practitioners, accounts["clinic_owner"].id, now)
+                _add_case(rng, c, plan, practitioners, accounts["owner"].id, now)
                 n_cases += 1
     db.session.flush()
-    for c in clinics:
-        scores.recompute_clinic(c, now)
+    # Demo testimonials are written from one small pool of sentences, so many are
+    # near-duplicates of each other: the queue shows it, as it would for real ones.
+    similarity.rebuild_texts()
+    scores.recompute_all(now)
+    _refused_testimonial(accounts, clinics)
     log(
         f"Seeded {len(clinics)} clinics in {len({c.city for c in clinics})} cities, "
         f"{n_reviews} testimonials, {n_cases} result cases."
     )
     return {"clinics": len(clinics), "reviews": n_reviews, "cases": n_cases}
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 26 * 26  # at least three letters
+    while i:
+        i, r = divmod(i, 26)
+        out = "abcdefghijklmnopqrstuvwxyz"[r] + out
+    return out
+
+
+def _record_origins(users: list[User], seed_value: int) -> None:
+    """Give every demo account (staff and owners too) a sign-up origin from a private
+    address and a device of its own, one network per account, so that the trust
+    signals have something to compare and no two demo accounts look linked."""
+    from flask import current_app
+
+    key = current_app.config["SECRET_KEY"]
+    rng = random.Random(seed_value + 1)
+    for i, u in enumerate(users):
+        address = f"10.{i // 256}.{i % 256}.{rng.randint(1, 254)}"
+        here = origin.from_values(address, f"demo-device-{seed_value}-{i:05d}", key)
+        u.signup_origin = here.network_hash
+        origin.record(u, "signup", origin=here)
+
+
+def _refused_testimonial(accounts: dict, clinics: list[Clinic]) -> None:
+    """Casey's testimonial, rejected by Morgan: Casey can appeal it from /account and
+    Riley (not Morgan) can decide the appeal."""
+    clinic = next(c for c in clinics if c.owner_id != accounts["consumer"].id)
+    review = Review(
+        clinic_id=clinic.id,
+        author_id=accounts["consumer"].id,
+        treatment_type=clinic.services[0],
+        sessions=3,
+        last_session_month=(datetime.now(UTC) - timedelta(days=240)).date().replace(day=1),
+        overall=4,
+        text="Three sessions, a natural hairline and no blue tint after eight months. "
+        "The studio explained the healing and the touch-up honestly.",
+        status="pending",
+    )
+    db.session.add(review)
+    db.session.flush()
+    moderation.decide(
+        review,
+        "reject",
+        by=accounts["moderator"],
+        reason_code="insufficient_evidence",
+        statement="We could not tell whether this was a first-hand treatment; "
+        "an appeal with a booking or invoice is welcome.",
+    )
 
 
 def _clinic_description(rng: random.Random, plan: Plan, city: str) -> str:
@@ -609,6 +671,9 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
     else:
         age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
     written = now - timedelta(days=age_days)
+    if author.created_at > written - timedelta(days=31):
+        # Accounts exist before they write (and established reviewers are not "new").
+        author.created_at = written - timedelta(days=rng.randint(31, 400))
     months_before = rng.randint(0, 14)
     last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
     months_since = (today.year - last.year) * 12 + today.month - last.month
@@ -703,7 +768,8 @@ def is_empty() -> bool:
 def summary_lines() -> list[str]:
     lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, _name, role in DEMO_ACCOUNTS:
-        extra = f"  TOTP secret {DEMO_TOTP[role]}" if role in DEMO_TOTP else ""
+        key = email.split("@")[0]
+        extra = f"  TOTP secret {DEMO_TOTP[key]}" if key in DEMO_TOTP else ""
         lines.append(f"  {role:<13} {email}{extra}")
     return lines
 

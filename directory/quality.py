@@ -5,18 +5,30 @@ an explanation back. Price is not an input to anything here, by design.
 
     s_r = 0.4 * overall + 0.6 * mean(other dimensions given)   (1 if corrected)
     w_r = trust_r * decay_r
-          trust_r = 1.0 if verified else 0.6, times 1.25 with published photos
+          trust_r = 1.0 if verified else 0.6, times 1.25 with published photos that
+                    match no other photo on the site, times each down-weight factor
+                    (coordinated 0.2, photo matching another 0.5, new account 0.75)
           decay_r = 0.5 ** (age_in_months / 36)
-    Q   = (C * mu + sum(w_r * s_r)) / (C + sum(w_r)),  mu = 3.5, C = 4
+    Q   = (C * mu + sum(w_r * s_r)) / (C + sum(w_r)),  mu = 3.0, C = 4
+
+The prior mean (3.0) sits low on purpose: the old 3.5 was mid-table, so one
+5-star testimonial lifted an unrated clinic into the upper third. A prior alone
+cannot bound that on every data set (a fresh verified testimonial with photos
+weighs 1.25, as much as several old ones), so the bound is also stated as a
+rule: a clinic with fewer than PROVISIONAL_UNDER (3) published testimonials is
+"provisional" and its score never exceeds the median score of established
+clinics (ESTABLISHED_MIN, 5, testimonials or more) — `provisional_cap`.
+Which testimonials are down-weighted is decided by trust.down_weight_reasons
+(from moderated facts only); this module only applies the factors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-PRIOR_MEAN = 3.5
+PRIOR_MEAN = 3.0
 PRIOR_WEIGHT = 4.0
 OVERALL_SHARE = 0.4
 VERIFIED_TRUST = 1.0
@@ -25,6 +37,13 @@ PHOTO_BONUS = 1.25
 HALF_LIFE_MONTHS = 36.0
 DAYS_PER_MONTH = 365.25 / 12
 HEALED_MONTHS = 12
+PROVISIONAL_UNDER = 3
+ESTABLISHED_MIN = 5
+# Evidence that lowers a testimonial's weight, with its factor (reason -> factor).
+COORDINATED = "coordinated"
+PHOTO_COPIED = "photo matches another"
+NEW_ACCOUNT = "new account"
+DOWN_WEIGHT_FACTORS = {COORDINATED: 0.2, PHOTO_COPIED: 0.5, NEW_ACCOUNT: 0.75}
 
 DIMENSIONS = ("realism", "hairline", "pigment", "dots", "healing", "care")
 ALL_KEYS = ("overall", *DIMENSIONS)
@@ -41,6 +60,8 @@ class ReviewFacts:
     verified: bool = False
     has_published_photos: bool = False
     last_session: date | None = None
+    # Reasons (keys of DOWN_WEIGHT_FACTORS) this testimonial counts less.
+    down_weighted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,19 @@ class Explanation:
     healed: int
     prior_mean: float = PRIOR_MEAN
     prior_weight: float = PRIOR_WEIGHT
+    # How many testimonials count less, per reason, e.g. {"coordinated": 2}.
+    down_weighted: Mapping[str, int] = field(default_factory=dict)
+    # Set when a provisional clinic's score was held at the established median.
+    capped_at: float | None = None
+
+    @property
+    def down_weight_lines(self) -> list[str]:
+        """e.g. ["2 testimonials down-weighted: coordinated"]."""
+        return [
+            f"{n} testimonial{'' if n == 1 else 's'} down-weighted: {reason}"
+            for reason, n in sorted(self.down_weighted.items())
+            if n
+        ]
 
     @property
     def is_rated(self) -> bool:
@@ -84,10 +118,13 @@ def review_score(r: ReviewFacts) -> float:
 
 
 def review_weight(r: ReviewFacts, now: datetime) -> float:
-    """w_r: how much the review counts (trust times age decay)."""
+    """w_r: how much the review counts (trust times age decay). A photo that matches
+    another photo on the site never raises the weight: it lowers it."""
     trust = VERIFIED_TRUST if r.verified else UNVERIFIED_TRUST
-    if r.has_published_photos:
+    if r.has_published_photos and PHOTO_COPIED not in r.down_weighted:
         trust *= PHOTO_BONUS
+    for reason in set(r.down_weighted):
+        trust *= DOWN_WEIGHT_FACTORS.get(reason, 1.0)
     decay = 0.5 ** (months_between(r.written_at, now) / HALF_LIFE_MONTHS)
     return trust * decay
 
@@ -130,7 +167,38 @@ def explain(reviews: Iterable[ReviewFacts], now: datetime) -> Explanation:
         dimension_means=means,
         corrections=sum(1 for r in reviews if r.needed_correction),
         healed=healed,
+        down_weighted=_count_reasons(reviews),
     )
+
+
+def _count_reasons(reviews: list[ReviewFacts]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in reviews:
+        for reason in set(r.down_weighted):
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+def provisional_cap(exp: Explanation, established_median: float | None) -> Explanation:
+    """A clinic with fewer than PROVISIONAL_UNDER published testimonials scores at most
+    the median of established clinics: one or two testimonials never lift it above."""
+    if (
+        exp.score is None
+        or established_median is None
+        or exp.published >= PROVISIONAL_UNDER
+        or exp.score <= established_median
+    ):
+        return exp
+    capped = round(established_median, 3)
+    return replace(exp, score=capped, capped_at=capped)
+
+
+def median(values: Iterable[float]) -> float | None:
+    vs = sorted(values)
+    if not vs:
+        return None
+    mid = len(vs) // 2
+    return vs[mid] if len(vs) % 2 else (vs[mid - 1] + vs[mid]) / 2
 
 
 def ranking_key(score: float | None, review_count: int, name: str) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from flask import Flask, g, request, url_for
 
@@ -18,7 +19,24 @@ def register(app: Flask) -> None:
         args["page"] = page
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
+    def canonical_url() -> str:
+        """This page's one address: the site's canonical origin, the path, and the
+        query arguments that change what is shown (sorted; no empty values, no
+        `page=1`, no tracking tags), so ?page=1 and its page are one page."""
+        base = app.config["CANONICAL_URL"].rstrip("/")
+        args = sorted(
+            (k, v)
+            for k, v in request.args.items(multi=True)
+            if v != "" and not k.startswith("utm_") and not (k == "page" and v == "1")
+        )
+        return base + request.path + ("?" + urlencode(args) if args else "")
+
+    def absolute_url(path: str) -> str:
+        return app.config["CANONICAL_URL"].rstrip("/") + path
+
     app.jinja_env.globals.update(
+        canonical_url=canonical_url,
+        absolute_url=absolute_url,
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         has_endpoint=has_endpoint,
         page_url=page_url,

@@ -18,10 +18,8 @@ SERVICES: dict[str, str] = {
 # Services that serve women who keep their long hair.
 WOMENS_SERVICES = frozenset({"density"})
 
-CLINIC_STATUSES = ("pending", "listed", "claimed", "verified", "suspended", "rejected")
 PUBLIC_CLINIC_STATUSES = ("listed", "claimed", "verified")
 
-ITEM_STATUSES = ("pending", "published", "rejected", "removed")
 
 # The rubric of DESIGN.md section 4, in display order.
 RUBRIC: dict[str, str] = {
@@ -71,6 +69,15 @@ GOALS: dict[str, str] = {
     "density": "Density for long hair",
     "scar": "Scar camouflage",
 }
+# The /search page's and the API's radii (km) and orders. Never price.
+SEARCH_RADII = (10, 25, 50, 100, 250, 500)
+SEARCH_SORTS: dict[str, str] = {
+    "quality": "Quality of results",
+    "reviews": "Number of testimonials",
+    "distance": "Distance",
+    "relevance": "Best match for your words",
+}
+
 AGE_LABELS: dict[str, str] = {
     "fresh": "Fresh (under 4 weeks)",
     "healed": "Healed (4 weeks to 12 months)",
@@ -118,6 +125,10 @@ REASON_CODES: dict[str, str] = {
     "stolen_photo": "Photo taken from elsewhere",
     "off_topic": "Not about this clinic's SMP work",
     "insufficient_evidence": "Insufficient evidence",
+    "cannot_confirm_control": "We could not confirm that you work at this clinic",
+    "not_smp_clinic": "Not a scalp micropigmentation clinic",
+    "fake_reviews": "Manipulating testimonials or ratings",
+    "earlier_decision_wrong": "The earlier decision was mistaken",
     "other": "Other (see statement)",
 }
 

@@ -9,6 +9,8 @@ import time
 
 import pyotp
 import pytest
+from flask import session
+from flask_login import login_user
 from sqlalchemy import text
 
 from directory import create_app
@@ -107,16 +109,14 @@ def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
     Flask-Login's user id is the user's session token; `mfa_ok` marks a second
     factor passed in this session (needed for moderation and admin pages).
     """
-    from flask_login.utils import _create_identifier
-
+    # login_user in a request context that looks like this client's requests fills
+    # the session exactly as the auth blueprint does (user token, freshness and the
+    # identity that "basic" session protection compares); then hand it to the client.
     with client.application.test_request_context(environ_base=dict(client.environ_base)):
-        identifier = _create_identifier()
+        login_user(user, fresh=fresh)
+        filled = dict(session)
     with client.session_transaction() as sess:
-        sess["_user_id"] = user.session_token
-        sess["_fresh"] = fresh
-        # The client's identity as Flask-Login's "basic" session protection computes it;
-        # without it the first request marks the session stale (not fresh).
-        sess["_id"] = identifier
+        sess.update(filled)
         if mfa:
             sess["mfa_ok"] = user.session_token
 

@@ -14,6 +14,7 @@ BLUEPRINTS = {
     "admin",
     "api",
     "media",
+    "feeds",
 }
 
 

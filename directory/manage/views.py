@@ -10,13 +10,23 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db
 from directory.guards import confirmed_required, login_required
 from directory.manage import forms
-from directory.models import Clinic
+from directory.models import Clinic, ClinicClaim
 from directory.ratelimits import limited
-from directory.services import Invalid, ServiceError, claims, profiles, replies, results
+from directory.services import (
+    Invalid,
+    InvalidState,
+    ServiceError,
+    claims,
+    origin,
+    profiles,
+    replies,
+    results,
+)
+from directory.services import dashboard as owner_dashboard
 from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
@@ -47,7 +57,41 @@ def _public_clinic(slug: str) -> Clinic:
 @bp.get("")
 @login_required
 def dashboard():
-    return render_template("manage/dashboard.html", board=profiles.dashboard(current_user))
+    return render_template("manage/dashboard.html", board=owner_dashboard.dashboard(current_user))
+
+
+@bp.route("/claims/<int:claim_id>/confirm", methods=["GET", "POST"])
+@limited("RATELIMIT_RESET")
+@login_required
+def confirm_claim_email(claim_id: int):
+    """The claimant proves they read the clinic's business mailbox."""
+    claim = db.get_or_404(ClinicClaim, claim_id)
+    if claim.user_id != current_user.id:
+        abort(404)
+    form = forms.ClaimCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "resend":
+                claims.resend_code(claim, by=current_user)
+                services.commit()
+                flash(f"We sent a new code to {claim.business_email}.", "success")
+                return redirect(url_for("manage.confirm_claim_email", claim_id=claim.id))
+            ok = claims.confirm_code(claim, by=current_user, code=form.code.data)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 409
+        else:
+            services.commit()  # a wrong code counts as a try
+            if ok:
+                flash("Thank you: the business e-mail is confirmed for the moderator.", "success")
+                return redirect(url_for("manage.dashboard"))
+            form.code.errors = ["That is not the code we sent."]
+            status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template("manage/claim_confirm.html", claim=claim, form=form), status
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
@@ -61,7 +105,7 @@ def claim(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            claims.submit(
+            claim_row = claims.submit(
                 clinic,
                 by=current_user,
                 role_at_clinic=form.role_at_clinic.data,
@@ -77,6 +121,13 @@ def claim(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "claim",
+                item_type="claim",
+                item_id=claim_row.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash("Thank you. A moderator will check your claim and write to you.", "success")
             return redirect(url_for("manage.dashboard"))
@@ -110,6 +161,13 @@ def new_clinic():
             form.form_errors.append(str(exc))
             status = 400
         else:
+            origin.record(
+                current_user,
+                "clinic",
+                item_type="clinic",
+                item_id=clinic.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 f"{clinic.name} is registered. A moderator will check it before it is "
@@ -274,7 +332,7 @@ def new_result(slug: str):
     if form.validate_on_submit():
         healed = form.healed.data
         try:
-            results.submit(
+            case = results.submit(
                 clinic,
                 by=current_user,
                 before=form.before.data.read(),
@@ -299,6 +357,13 @@ def new_result(slug: str):
         except ServiceError as exc:
             _refuse(exc)
         else:
+            origin.record(
+                current_user,
+                "result_case",
+                item_type="result_case",
+                item_id=case.id,
+                origin=requestorigin.current(),
+            )
             services.commit()
             flash(
                 "Result case sent. A moderator checks it before it appears in your gallery.",

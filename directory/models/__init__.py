@@ -9,10 +9,18 @@ from .clinics import (
     Practitioner,
 )
 from .media import Photo
-from .moderation import ITEM_TYPES, Appeal, AuditRowImmutable, ModerationDecision, Report
+from .moderation import (
+    ITEM_TYPES,
+    Appeal,
+    AuditRowImmutable,
+    ModerationDecision,
+    QueueHold,
+    Report,
+)
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
+from .trust import OriginEvent, SimilarityMatch, TextBand
 from .users import User
 
 __all__ = [
@@ -27,11 +35,15 @@ __all__ = [
     "ClinicViewDay",
     "FollowUp",
     "ModerationDecision",
+    "OriginEvent",
     "Photo",
     "Practitioner",
+    "QueueHold",
     "Report",
     "ResultCase",
     "Review",
     "SearchOutbox",
+    "SimilarityMatch",
+    "TextBand",
     "User",
 ]

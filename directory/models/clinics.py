@@ -9,6 +9,7 @@ from directory.extensions import db
 from directory.vocab import PUBLIC_CLINIC_STATUSES, SERVICES, WOMENS_SERVICES
 
 from ._base import UTCDateTime, created_at_column, utcnow
+from .statuses import ClaimStatus, ClinicStatus, check
 
 
 class Clinic(db.Model):
@@ -17,6 +18,7 @@ class Clinic(db.Model):
         Index("ix_clinics_status_quality", "status", "quality_score"),
         Index("ix_clinics_city", "city"),
         Index("ix_clinics_country", "country"),
+        check(ClinicStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +42,7 @@ class Clinic(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     year_founded: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="listed")
+    status: Mapped[str] = mapped_column(String(20), default=ClinicStatus.LISTED.value)
     status_reason: Mapped[str | None] = mapped_column(Text)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
@@ -56,6 +58,10 @@ class Clinic(db.Model):
     result_count: Mapped[int] = mapped_column(Integer, default=0)
     # Mean rating per rubric dimension of the published testimonials (explains the score).
     dimension_means: Mapped[dict | None] = mapped_column(JSON)
+    # How many testimonials count less and why, e.g. {"coordinated": 2} (explains the score).
+    down_weighted: Mapped[dict | None] = mapped_column(JSON)
+    # The established median a provisional clinic's score is held at (quality.provisional_cap).
+    score_cap: Mapped[float | None] = mapped_column(Float)
 
     owner = relationship("User", foreign_keys=[owner_id])
     practitioners = relationship(
@@ -106,6 +112,7 @@ class Practitioner(db.Model):
 
 class ClinicClaim(db.Model):
     __tablename__ = "clinic_claims"
+    __table_args__ = (check(ClaimStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
@@ -117,9 +124,15 @@ class ClinicClaim(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     evidence_links: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Control of the business e-mail: a one-time code is mailed there (only its hash
+    # is kept); the queue says "code confirmed" only once the claimant typed it back.
+    email_code_hash: Mapped[str | None] = mapped_column(String(64))
+    email_code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic = relationship("Clinic")
     user = relationship("User")

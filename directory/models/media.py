@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import ItemStatus, check
 
 
 class Photo(db.Model):
@@ -18,6 +19,7 @@ class Photo(db.Model):
     """
 
     __tablename__ = "photos"
+    __table_args__ = (check(ItemStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uploader_id: Mapped[int | None] = mapped_column(
@@ -37,7 +39,13 @@ class Photo(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     byte_size: Mapped[int] = mapped_column(Integer)
     phash: Mapped[str] = mapped_column(String(32), index=True)
+    # More perceptual hashes, computed once at upload (services.similarity): of the
+    # mirrored image, of the centre crop and its mirror, and a 4x4 colour print.
+    phash_mirror: Mapped[str | None] = mapped_column(String(16))
+    phash_centre: Mapped[str | None] = mapped_column(String(16))
+    phash_centre_mirror: Mapped[str | None] = mapped_column(String(16))
+    colour_print: Mapped[str | None] = mapped_column(String(96))
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import AppealStatus, ReportStatus, check
 
 # What moderation decides on; item_type columns below hold one of these.
 ITEM_TYPES = (
@@ -28,7 +29,10 @@ class Report(db.Model):
     """A user's report of published content or of a clinic."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_reports_target", "target_type", "target_id"),
+        check(ReportStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int | None] = mapped_column(
@@ -42,7 +46,7 @@ class Report(db.Model):
     )
     reason: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, upheld, dismissed
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.OPEN.value)
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -105,7 +109,10 @@ class Appeal(db.Model):
     """An author's one appeal against a decision on their item."""
 
     __tablename__ = "appeals"
-    __table_args__ = (UniqueConstraint("item_type", "item_id", name="uq_appeals_once_per_item"),)
+    __table_args__ = (
+        UniqueConstraint("item_type", "item_id", name="uq_appeals_once_per_item"),
+        check(AppealStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("moderation_decisions.id"))
@@ -115,9 +122,27 @@ class Appeal(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, upheld, denied
+    status: Mapped[str] = mapped_column(String(20), default=AppealStatus.OPEN.value)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     decision = relationship("ModerationDecision")
+
+
+class QueueHold(db.Model):
+    """A moderator working on a queue item, so that a second moderator does not take
+    the same one. A hold lapses after services.moderation.HOLD_MINUTES."""
+
+    __tablename__ = "queue_holds"
+    __table_args__ = (UniqueConstraint("item_type", "item_id", name="uq_queue_holds_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_type: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int] = mapped_column(Integer)
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    taken_at: Mapped[datetime] = created_at_column()
+
+    moderator = relationship("User")

@@ -8,13 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from directory.extensions import db
 
 from ._base import UTCDateTime, created_at_column
+from .statuses import ItemStatus, check
 
 
 class ResultCase(db.Model):
     """A before/after case published by a clinic."""
 
     __tablename__ = "result_cases"
-    __table_args__ = (Index("ix_result_cases_clinic_status", "clinic_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_result_cases_clinic_status", "clinic_id", "status", "created_at"),
+        check(ItemStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
@@ -39,7 +43,7 @@ class ResultCase(db.Model):
     hair_colour: Mapped[str] = mapped_column(String(20))
     goal: Mapped[str] = mapped_column(String(20))
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

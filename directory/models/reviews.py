@@ -19,6 +19,7 @@ from directory.extensions import db
 from directory.vocab import RUBRIC
 
 from ._base import UTCDateTime, created_at_column, utcnow
+from .statuses import ItemStatus, ReplyStatus, check
 
 _RATING_CHECKS = tuple(
     CheckConstraint(f"{k} IS NULL OR ({k} >= 1 AND {k} <= 5)", name=f"{k}_1_to_5") for k in RUBRIC
@@ -32,7 +33,10 @@ class Review(db.Model):
     __table_args__ = (
         UniqueConstraint("clinic_id", "author_id", name="uq_reviews_one_per_user_per_clinic"),
         Index("ix_reviews_clinic_status_created", "clinic_id", "status", "created_at"),
+        # The moderation queue pages through pending testimonials by age.
+        Index("ix_reviews_status_created", "status", "created_at"),
         *_RATING_CHECKS,
+        check(ItemStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +63,7 @@ class Review(db.Model):
     price_currency: Mapped[str | None] = mapped_column(String(3))
     title: Mapped[str | None] = mapped_column(String(140))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     verification_note: Mapped[str | None] = mapped_column(Text)
@@ -88,7 +92,7 @@ class Review(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == "published" and not self.hidden_pending_report
+        return self.status == ItemStatus.PUBLISHED and not self.hidden_pending_report
 
     def ratings(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in RUBRIC if getattr(self, k) is not None}
@@ -102,6 +106,7 @@ class FollowUp(db.Model):
         CheckConstraint(
             "healing IS NULL OR (healing >= 1 AND healing <= 5)", name="healing_1_to_5"
         ),
+        check(ItemStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,7 +114,7 @@ class FollowUp(db.Model):
     healing: Mapped[int | None] = mapped_column(Integer)
     needed_correction: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -120,6 +125,7 @@ class ClinicReply(db.Model):
     """The clinic owner's one public answer to a review."""
 
     __tablename__ = "clinic_replies"
+    __table_args__ = (check(ReplyStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(
@@ -128,7 +134,7 @@ class ClinicReply(db.Model):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="published")
+    status: Mapped[str] = mapped_column(String(20), default=ReplyStatus.PUBLISHED.value)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

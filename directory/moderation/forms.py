@@ -1,4 +1,6 @@
-"""Decision forms of the moderation queues (content side)."""
+"""The one decision form of every moderation queue. Its choices come from the
+item's workflow (services.moderation.WORKFLOWS): only the actions its status
+allows, only the reasons that fit them."""
 
 from __future__ import annotations
 
@@ -6,44 +8,42 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from directory import vocab
-from directory.formkit import SingleLine, choices
+from directory.formkit import SingleLine
+from directory.services import moderation
+from directory.services.audit import MIN_STATEMENT
 
 
 class DecisionForm(FlaskForm):
     action = SelectField("Decision", validators=[DataRequired("Choose a decision.")])
-    reason_code = SelectField(
-        "Reason",
-        choices=choices(vocab.REASON_CODES.items()),
-        validators=[DataRequired("Choose a reason.")],
-    )
+    reason_code = SelectField("Reason", validators=[DataRequired("Choose a reason.")])
     statement = TextAreaField(
-        "Statement of reasons (sent to the author)",
+        "Statement of reasons (sent to the person concerned)",
         validators=[
             DataRequired("Write a statement of reasons."),
-            Length(10, 4000, "Between 10 and 4,000 characters."),
+            Length(
+                MIN_STATEMENT,
+                4000,
+                f"Write at least {MIN_STATEMENT} characters of reasons (at most 4,000).",
+            ),
         ],
     )
     proof = StringField(
-        "Proof of treatment seen (for “verify”)",
+        "Proof of treatment seen (for “Mark treatment verified”)",
         validators=[SingleLine(), Optional(), Length(max=1000)],
     )
 
-    def __init__(self, *args, actions=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.action.choices = choices(actions)
-
-
-REVIEW_ACTIONS = [
-    ("publish", "Publish"),
-    ("reject", "Reject"),
-    ("verify", "Mark treatment verified"),
-    ("remove", "Remove (published)"),
-]
-FOLLOWUP_ACTIONS = [("publish", "Publish"), ("reject", "Reject"), ("remove", "Remove (published)")]
-PHOTO_ACTIONS = [("publish", "Publish"), ("reject", "Reject / remove")]
-REPORT_ACTIONS = [
-    ("keep", "Keep the item (dismiss the report)"),
-    ("remove", "Remove the item (uphold the report)"),
-]
-APPEAL_ACTIONS = [("deny", "Deny the appeal"), ("uphold", "Uphold the appeal and restore the item")]
+    @classmethod
+    def for_item(cls, item, *, posted: bool = False) -> DecisionForm:
+        wf = moderation.workflow_of(item)
+        if posted:
+            # Any action and reason of the workflow is accepted here; whether it fits the
+            # item's state now is the service's answer (409 for a stale form, with why).
+            form = cls()
+            form.action.choices = list(wf.actions.items())
+            form.reason_code.choices = list(moderation.REASON_CODES.items())
+        else:
+            form = cls(formdata=None)
+            form.action.choices = wf.allowed(item.status)
+            form.reason_code.choices = moderation.form_reasons(item)
+        form.show_proof = moderation.item_type_of(item) == "review"
+        return form

@@ -1,15 +1,15 @@
-"""Parsing of the public pages' query strings: bad values get a 400 with a clear message."""
+"""The public pages' query strings: bad values get a 400 with a clear message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import Length, Optional, ValidationError
 
-from directory import formkit, vocab
-from directory.services.clinics import ListFilters
-from directory.services.search import PRICE_BUCKETS
+from directory import formkit, numbers, vocab
+from directory.services.search import PRICE_BUCKETS, country_code
 
 MAX_PAGE = 10_000
 MAX_TEXT = 200
@@ -38,18 +38,6 @@ def page_arg(args: MultiDict) -> int:
     return int_arg(args, "page", 1, 1, MAX_PAGE)
 
 
-def list_filters(args: MultiDict) -> ListFilters:
-    country = text_arg(args, "country", 2)
-    if country and not (len(country) == 2 and country.isalpha()):
-        abort(400, "“country” must be a two-letter country code.")
-    return ListFilters(
-        city=text_arg(args, "city", 120),
-        country=country.upper() if country else None,
-        service=choice_arg(args, "service", vocab.SERVICES),
-        text=text_arg(args, "q"),
-    )
-
-
 def result_filters(args: MultiDict) -> dict:
     return {
         "stage": choice_arg(args, "stage", vocab.STAGES),
@@ -62,66 +50,120 @@ def result_filters(args: MultiDict) -> dict:
 
 # --- /search ---------------------------------------------------------------
 
-RADII = (10, 25, 50, 100, 250, 500)
+RADII = vocab.SEARCH_RADII
 DEFAULT_RADIUS = 50
-SEARCH_SORTS = {
-    "quality": "Quality of results",
-    "reviews": "Number of testimonials",
-    "distance": "Distance",
-    "relevance": "Best match for your words",
-}
+SEARCH_SORTS = vocab.SEARCH_SORTS
 MAX_PLACE = 120
 PRICE_CHOICES = PRICE_BUCKETS
 
 
-@dataclass(frozen=True)
-class SearchArgs:
-    """The validated query string of /search (the place still as typed)."""
-
-    text: str | None = None
-    place: str | None = None
-    radius: int = DEFAULT_RADIUS
-    service: str | None = None
-    country: str | None = None
-    city: str | None = None
-    max_price: int | None = None
-    women: bool = False
-    sort: str = "quality"
-    page: int = 1
+def _clean(value):
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
-def search_args(args: MultiDict) -> SearchArgs:
-    country = text_arg(args, "country", 2)
-    if country and not (len(country) == 2 and country.isalpha()):
-        abort(400, "“country” must be a two-letter country code.")
-    place = text_arg(args, "place", MAX_PLACE)
-    radius = int_arg(args, "radius", DEFAULT_RADIUS, 1, 500)
-    if radius not in RADII:
-        abort(400, "“radius” must be one of " + ", ".join(map(str, RADII)) + " km.")
-    max_price = int_arg(args, "max_price", None, 1, 1_000_000)
-    if max_price is not None and max_price not in PRICE_CHOICES:
-        abort(400, "“max_price” must be one of " + ", ".join(map(str, PRICE_CHOICES)) + ".")
-    women = args.get("women", "")
-    if women not in ("", "0", "1", "on"):
-        abort(400, "“women” must be 1 or left out.")
-    raw_sort = args.get("sort") or "quality"
-    if raw_sort not in SEARCH_SORTS:
-        abort(
-            400,
-            f"Unknown sort “{raw_sort[:40]}”: results can be ordered by quality, number "
-            "of testimonials, distance or best match (never by price).",
-        )
-    if raw_sort == "distance" and not place:
-        abort(400, "Sorting by distance needs a place.")
-    return SearchArgs(
-        text=text_arg(args, "q"),
-        place=place,
-        radius=radius,
-        service=choice_arg(args, "service", vocab.SERVICES),
-        country=country.upper() if country else None,
-        city=text_arg(args, "city", 120),
-        max_price=max_price,
-        women=women in ("1", "on"),
-        sort=raw_sort,
-        page=page_arg(args),
+def _max(name: str, limit: int) -> Length:
+    return Length(max=limit, message=f"“{name}” is too long (at most {limit} characters).")
+
+
+class SearchForm(FlaskForm):
+    """The query string of /search (GET, no CSRF: it changes nothing).
+
+    Validation only: what the words mean is the search package's business.
+    """
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Words", filters=[_clean], validators=[Optional(), _max("q", MAX_TEXT)])
+    place = StringField(
+        "Near (town or city)", filters=[_clean], validators=[Optional(), _max("place", MAX_PLACE)]
     )
+    radius = StringField("Within")
+    service = StringField("Service")
+    country = StringField("Country", filters=[_clean], validators=[Optional(), _max("country", 60)])
+    city = StringField("City", filters=[_clean], validators=[Optional(), _max("city", 120)])
+    max_price = StringField("Maximum price")
+    women = StringField("Women's treatments")
+    sort = StringField("Order by")
+    page = StringField("Page")
+    literal = StringField("Take my words literally")
+
+    # The validated values, set by validate().
+    country_code: str | None = None
+    page_number: int = 1
+    radius_km: int = DEFAULT_RADIUS
+    max_price_usd: int | None = None
+
+    def validate_radius(self, field):
+        raw = (field.data or "").strip()
+        value = numbers.parse(raw)
+        if raw and value not in RADII:
+            raise ValidationError("“radius” must be one of " + ", ".join(map(str, RADII)) + " km.")
+        self.radius_km = value if raw else DEFAULT_RADIUS
+
+    def validate_service(self, field):
+        if field.data and field.data not in vocab.SERVICES:
+            raise ValidationError(f"Unknown service “{field.data[:40]}”.")
+
+    def validate_max_price(self, field):
+        raw = (field.data or "").strip()
+        value = numbers.parse(raw)
+        if raw and value not in PRICE_CHOICES:
+            raise ValidationError(
+                "“max_price” must be one of " + ", ".join(map(str, PRICE_CHOICES)) + "."
+            )
+        self.max_price_usd = value if raw else None
+
+    def validate_women(self, field):
+        if (field.data or "") not in ("", "0", "1", "on"):
+            raise ValidationError("“women” must be 1 or left out.")
+
+    def validate_literal(self, field):
+        if (field.data or "") not in ("", "0", "1"):
+            raise ValidationError("“literal” must be 1 or left out.")
+
+    def validate_sort(self, field):
+        field.data = field.data or "quality"
+        if field.data not in SEARCH_SORTS:
+            raise ValidationError(
+                f"Unknown sort “{(field.data or '')[:40]}”: results can be ordered by quality, "
+                "number of testimonials, distance or best match (never by price)."
+            )
+
+    def validate_country(self, field):
+        if field.data:
+            self.country_code = country_code(field.data)
+            if self.country_code is None:
+                raise ValidationError(
+                    f"We do not know the country “{field.data[:60]}”: type its name "
+                    "(e.g. United Kingdom) or its two-letter code (GB)."
+                )
+
+    def validate_page(self, field):
+        raw = (field.data or "").strip()
+        if not raw:
+            self.page_number = 1
+            return
+        value = numbers.parse(raw, 1, MAX_PAGE)  # ASCII digits only (directory/numbers.py)
+        if value is None:
+            raise ValidationError(f"“page” must be a whole number between 1 and {MAX_PAGE}.")
+        self.page_number = value
+
+    @property
+    def wants_women(self) -> bool:
+        return self.women.data in ("1", "on")
+
+    @property
+    def is_literal(self) -> bool:
+        return self.literal.data == "1"
+
+    @property
+    def errors_text(self) -> list[str]:
+        return [msg for messages in self.errors.values() for msg in messages]
+
+
+def search_form(args: MultiDict) -> SearchForm:
+    """The /search form bound to the query string, validated."""
+    form = SearchForm(formdata=args)
+    form.validate()
+    return form

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -17,16 +18,15 @@ from flask import (
 )
 from flask_login import current_user
 
-from directory.extensions import db
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
 from directory.ratelimits import limited
 from directory.services import clinics as clinic_service
 from directory.services import counters
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
-from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 bp = Blueprint("public", __name__)
 
@@ -35,12 +35,12 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
-    near = near_place = None
+    near = near_place = near_country = None
     if near_text:
-        near_place = search_service.resolve_place(near_text)
-        if near_place is not None:
+        near_place, near_country = search_service.read_place(near_text)
+        if near_place is not None or near_country is not None:
             try:
-                near = search_service.near(near_place, radius_km=100, limit=4)
+                near = search_service.near(near_place, radius_km=100, limit=4, country=near_country)
             except search_service.Unavailable:
                 near = None
     return render_template(
@@ -49,7 +49,10 @@ def home():
         cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
         near_place=near_place,
+        near_country=near_country,
+        near_country_name=search_service.country_name(near_country) if near_country else None,
         near=near,
+        jsonld=website_jsonld(),
     )
 
 
@@ -108,39 +111,48 @@ def search():
 
 
 def _search_page():
-    args = forms.search_args(request.args)
-    place = None
-    if args.place:
-        place = search_service.resolve_place(args.place)
-    query = search_service.Query(
-        text=args.text,
-        service=args.service,
-        country=args.country,
-        city=args.city,
-        max_price=args.max_price,
-        women=args.women,
-        place=place,
-        radius_km=args.radius,
-        sort=args.sort if (place or args.sort != "distance") else "quality",
-        page=args.page,
-        per_page=current_app.config["PAGE_SIZE"],
-    )
+    form = forms.search_form(request.args)
     context = {
-        "args": args,
-        "place": place,
+        "form": form,
         "radii": forms.RADII,
         "sorts": forms.SEARCH_SORTS,
         "price_buckets": forms.PRICE_CHOICES,
+        "place": None,
+        "results": None,
     }
-    if args.place and place is None:
-        return render_template("public/search.html", results=None, unknown_place=True, **context)
+    if form.errors:
+        return render_template("public/search.html", errors=form.errors_text, **context), 400
+    place = None
+    if form.place.data:
+        place = search_service.resolve_place(form.place.data)
+        if place is None:
+            return render_template("public/search.html", unknown_place=True, **context)
+    query = search_service.Query(
+        text=form.q.data or None,
+        service=form.service.data or None,
+        country=form.country_code,
+        city=form.city.data or None,
+        max_price=form.max_price_usd,
+        women=form.wants_women,
+        place=place,
+        radius_km=form.radius_km,
+        sort=form.sort.data,
+        page=form.page_number,
+        per_page=current_app.config["PAGE_SIZE"],
+        literal=form.is_literal,
+    )
     try:
         results = search_service.find(query)
     except search_service.Unavailable:
-        return render_template("public/search.html", results=None, unavailable=True, **context), 503
-    if args.page > 1 and args.page > (results.pages or 1):
+        return render_template("public/search.html", unavailable=True, **context), 503
+    if query.sort == "distance" and results.place is None:
+        errors = ["Sorting by distance needs a place."]
+        return render_template("public/search.html", errors=errors, **context), 400
+    if form.page_number > 1 and form.page_number > (results.pages or 1):
         abort(404, "There is no such page of results.")
-    return render_template("public/search.html", results=results, **context)
+    title, description = search_service.describe(results)
+    context.update(place=results.place, results=results)
+    return render_template("public/search.html", title=title, description=description, **context)
 
 
 @bp.get("/search/suggest")
@@ -155,7 +167,8 @@ def suggest():
         if item.get("slug"):
             item["url"] = url_for("public.clinic", slug=item.pop("slug"))
         else:
-            item["url"] = url_for("public.search", place=item["value"])
+            where = "country" if item["kind"] == "country" else "place"
+            item["url"] = url_for("public.search", **{where: item["label"]})
     response = jsonify({"q": prefix, "suggestions": items})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
@@ -187,7 +200,8 @@ def clinic(slug: str):
         explanation=explanation,
         reviews=page,
         results=results,
-        jsonld=clinic_jsonld(clinic),
+        jsonld=clinic_jsonld(clinic, page.items, results),
+        breadcrumb_jsonld=breadcrumb_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
     )
@@ -231,51 +245,42 @@ def robots():
 @bp.get("/sitemap.xml")
 @public
 def sitemap():
-    slugs = db.session.execute(
-        db.select(Clinic.slug).where(Clinic.status.in_(PUBLIC_CLINIC_STATUSES)).order_by(Clinic.id)
-    ).scalars()
+    """Every public page a search engine should know, with when it last changed."""
+    import os
+
+    from directory.services import opendata
+
     base = current_app.config["CANONICAL_URL"].rstrip("/")
-    xml = render_template("public/sitemap.xml", base=base, slugs=slugs)
+    clinics = opendata.sitemap_clinics()
+    newest = max((c.updated for c in clinics), default=None)
+
+    def template_time(name: str):
+        path = os.path.join(current_app.root_path, current_app.template_folder, name)
+        return datetime.fromtimestamp(os.path.getmtime(path), UTC)
+
+    pages = [(url_for("public.home"), newest), (url_for("public.search"), newest)]
+    for endpoint, when in (
+        ("public.guide", lambda: template_time("public/guide.html")),
+        ("public.cost", lambda: newest),
+        ("reviews.how_we_rank", opendata.last_decision_time),
+    ):
+        if endpoint in current_app.view_functions:
+            pages.append((url_for(endpoint), when() or newest))
+    for c in clinics:
+        pages.append(
+            (url_for("public.clinic", slug=c.slug), opendata.latest(c.updated, c.reviews_updated))
+        )
+        pages.append(
+            (url_for("public.clinic_results", slug=c.slug), c.results_updated or c.updated)
+        )
+        pages.append(
+            (url_for("public.clinic_reviews", slug=c.slug), c.reviews_updated or c.updated)
+        )
+    xml = render_template(
+        "public/sitemap.xml",
+        urls=[(base + path, opendata.iso(when) if when else None) for path, when in pages],
+    )
     return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
-
-
-def clinic_jsonld(clinic: Clinic) -> dict:
-    base = current_app.config["CANONICAL_URL"].rstrip("/")
-    data: dict = {
-        "@context": "https://schema.org",
-        "@type": "MedicalBusiness",
-        "name": clinic.name,
-        "url": base + url_for("public.clinic", slug=clinic.slug),
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": clinic.address or "",
-            "addressLocality": clinic.city,
-            "addressRegion": clinic.region or "",
-            "postalCode": clinic.postal_code or "",
-            "addressCountry": clinic.country,
-        },
-    }
-    if clinic.latitude is not None and clinic.longitude is not None:
-        data["geo"] = {
-            "@type": "GeoCoordinates",
-            "latitude": clinic.latitude,
-            "longitude": clinic.longitude,
-        }
-    if clinic.price_min is not None or clinic.price_max is not None:
-        from directory.templating import format_price_range
-
-        data["priceRange"] = format_price_range(clinic)
-    if clinic.phone:
-        data["telephone"] = clinic.phone
-    if clinic.quality_score is not None and clinic.review_count:
-        data["aggregateRating"] = {
-            "@type": "AggregateRating",
-            "ratingValue": round(clinic.quality_score, 2),
-            "ratingCount": clinic.review_count,
-            "bestRating": 5,
-            "worstRating": 1,
-        }
-    return data
 
 
 from directory.public import guides  # noqa: E402,F401  (guide, cost and compare pages)

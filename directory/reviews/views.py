@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import services
+from directory import requestorigin, services
 from directory.extensions import db
 from directory.guards import login_required, public
 from directory.models import Review
 from directory.ratelimits import limited
 from directory.reviews import forms
-from directory.services import NotAllowed, ServiceError, moderation, reports
+from directory.services import Invalid, InvalidState, NotAllowed, ServiceError, moderation, reports
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 
@@ -81,9 +81,7 @@ def write(slug: str):
             data=data,
             photos=photos,
             consent=form.consent.data,
-            origin=review_service.origin_hash(
-                request.remote_addr, current_app.config["SECRET_KEY"]
-            ),
+            origin=requestorigin.current(),
         )
     except review_service.DuplicateReview as exc:
         db.session.rollback()
@@ -132,6 +130,7 @@ def followup(review_id: int):
                 text=form.text.data,
                 healing=form.healing.data,
                 needed_correction=form.needed_correction.data,
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -186,6 +185,7 @@ def report(target_type: str, target_id: int):
                 by=current_user,
                 reason=form.reason.data,
                 text=form.text.data or "",
+                origin=requestorigin.current(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -198,19 +198,18 @@ def report(target_type: str, target_id: int):
 
 
 @bp.route(
-    "/appeal/<any(review, followup, photo, result_case):item_type>/<int:item_id>",
+    "/appeal/<any(review, followup, photo, result_case, claim, clinic):item_type>/<int:item_id>",
     methods=["GET", "POST"],
 )
 @limited("RATELIMIT_APPEAL")
 @login_required
 def appeal(item_type: str, item_id: int):
-    try:
-        target = moderation.target_of(item_type, item_id)
-    except ServiceError:
-        abort(404)
+    target = moderation.target_of(item_type, item_id)  # NotFound: the handler's 404
     if target.author_id != current_user.id:
         abort(404)
-    decision = moderation.last_adverse_decision(item_type, item_id)
+    decision = moderation.appealable_decision(target) or moderation.last_adverse_decision(
+        item_type, item_id
+    )
     form = forms.AppealForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -219,7 +218,7 @@ def appeal(item_type: str, item_id: int):
             ), 400
         try:
             moderation.file_appeal(item_type, item_id, by=current_user, text=form.text.data)
-        except ServiceError as exc:
+        except (Invalid, InvalidState) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
             return render_template(
@@ -230,11 +229,7 @@ def appeal(item_type: str, item_id: int):
             "Your appeal was sent. A moderator other than the one who decided will answer.",
             "success",
         )
-        return redirect(
-            url_for("public.clinic", slug=target.clinic.slug)
-            if target.clinic and target.clinic.is_public
-            else url_for("public.home")
-        )
+        return redirect(url_for("account.index") + "#appeals-heading")
     return render_template("reviews/appeal.html", target=target, decision=decision, form=form)
 
 

@@ -1,8 +1,9 @@
 """The only package that touches Whoosh (see STYLE.md, "Search index in step").
 
 The rest of the application uses this facade: `mark_dirty` (services, in the
-transaction), `after_commit` (services.commit), `engine()` (the search
-service) and the index commands in `indexer`.
+transaction), `after_commit` (services.commit), `engine()`, `generation()`,
+`catch_up()`, the place look-ups (`resolve_place`, `read_place`, `country_code`,
+`coordinates`) for the search service and the index commands in `indexer`.
 """
 
 from __future__ import annotations
@@ -14,31 +15,41 @@ from functools import lru_cache
 from flask import current_app
 from markupsafe import Markup, escape
 
-from . import indexer
-from .gazetteer import Place, haversine_km
+from . import gazetteer, indexer, understand
+from .engine import Engine
+from .gazetteer import Place, coordinates, country_code, country_name, haversine_km
 from .gazetteer import resolve as resolve_place
 from .gazetteer import suggest as suggest_places
 from .indexer import Unavailable
 from .outbox import mark_dirty
-from .queries import SORTS, Engine, Hits, Query, Snapshot
+from .queries import SORTS, Chip, Hits, Note, Query, Snapshot
 
 __all__ = [
     "SORTS",
+    "Chip",
     "Engine",
     "Hits",
+    "Note",
     "Place",
     "Query",
     "Unavailable",
     "after_commit",
+    "catch_up",
+    "coordinates",
+    "country_code",
+    "country_name",
     "engine",
+    "generation",
     "haversine_km",
     "highlight",
     "mark_dirty",
+    "read_place",
     "resolve_place",
     "suggest_places",
 ]
 
 log = logging.getLogger("directory.search")
+MAX_PLACE_CHARS = 120
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 
@@ -65,6 +76,40 @@ def catch_up() -> None:
             indexer.try_drain(_index_dir())
     except Exception:  # noqa: BLE001
         log.exception("draining the search outbox failed; it will be retried")
+
+
+def generation() -> int | None:
+    """A token for the index generation this process searches, or None when
+    pages built from it must not be reused (outbox rows still pending: the
+    index may lag the database, so results must be re-read from SQL)."""
+    catch_up()
+    try:
+        if indexer.has_pending():
+            return None
+        return engine().s.serial
+    except Unavailable:
+        return None
+
+
+def read_place(text: str | None) -> tuple[Place | None, str | None]:
+    """A place box's words as (city, country code): "smp in london" -> London;
+    "uk" -> (None, "GB"); a misspelt city through the gazetteer's typo
+    tolerance. (None, None) when no place is named."""
+    text = (text or "")[:MAX_PLACE_CHARS]
+    reading = understand.read(text)
+    country = None
+    for pr in reading.places:
+        if pr.country is not None:
+            country = country or pr.country
+    for pr in reading.places:
+        if pr.places:
+            found = gazetteer.in_country(pr.places, country)
+            if found is not None:
+                return found, None
+    if country is not None:
+        return None, country
+    rest = " ".join(c.words for c in reading.concepts)
+    return (resolve_place(rest) if rest else None), None
 
 
 def engine() -> Engine:

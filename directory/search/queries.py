@@ -1,4 +1,5 @@
-"""Running a visitor's search against the index.
+"""The index side of a search: the query, its answer and one index generation's
+cached columns and posting sets (the steps of a search are in engine.py).
 
 Queries are never parsed: the user's words go through the index's analyser,
 are capped in length and number, and become plain term look-ups, so no field
@@ -13,18 +14,14 @@ SEARCH_TIME_LIMIT_S deadline; past it, the page says results may be incomplete.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
-import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from directory import vocab
-
-from .documents import GEO_LEVELS, SERVICE_BITS, geo_cell
-from .gazetteer import Place, haversine_km
-from .schema import ANALYZER, NO_COORD, SPELL_ANALYZER
+from .documents import GEO_LEVELS, geo_cell
+from .gazetteer import Place
+from .schema import ANALYZER, SPELL_ANALYZER
 
 MAX_TERMS = 8
 MAX_TOKEN_CHARS = 40
@@ -48,6 +45,26 @@ class Query:
     sort: str = "quality"
     page: int = 1
     per_page: int = 20
+    # Take the words as words: no place or country is read from them.
+    literal: bool = False
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A filter read from the words, shown as a removable chip."""
+
+    label: str  # "near London, GB", "in United Kingdom"
+    words: str  # the words it was read from
+    text_without: str  # the query's words without them (the chip's removal)
+
+
+@dataclass(frozen=True)
+class Note:
+    """How an ambiguous word was read, with the other reading."""
+
+    message: str
+    other_text: str | None = None  # search these words literally instead
+    other_place: str | None = None  # or near this place instead
 
 
 @dataclass
@@ -61,6 +78,13 @@ class Hits:
     suggestion: str | None = None  # "did you mean"
     partial: bool = False  # the time limit cut the search short
     elapsed_ms: float = 0.0
+    place: Place | None = None  # the place searched around (given or read from the words)
+    country: str | None = None  # the country filter (given or read from the words)
+    chips: list[Chip] = field(default_factory=list)  # filters read from the words
+    notes: list[Note] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # words that never restrict
+    matching: int = 0  # results matching at least one of the remaining words
+    words: str = ""  # the words searched for, without places and ignored words
 
 
 def tokens(text: str | None) -> list[str]:
@@ -154,6 +178,8 @@ class Snapshot:
         self._orders: dict[str, list[int]] = {}
         self.facet_key = list(zip(self.country, self.svcmask, strict=True))
         self.all_facets: dict | None = None
+        # Folded names of the cities and countries with clinics (engine._index_places).
+        self.index_places: dict | None = None
 
     def postings(self, fieldname: str, text: str) -> frozenset[int]:
         key = (fieldname, text)
@@ -260,253 +286,3 @@ def _cells(place: Place, radius_km: float) -> tuple[float, list[str]] | None:
                     cells.append(geo_cell(level, a * level, math.floor(b_wrapped) * level))
             return level, cells
     return None
-
-
-class Engine:
-    def __init__(self, snapshot: Snapshot, time_limit_s: float = 0.5):
-        self.s = snapshot
-        self.time_limit_s = time_limit_s
-
-    def _filter_set(self, q: Query) -> set[int] | frozenset[int]:
-        s = self.s
-        sets: list[frozenset[int]] = []
-        if q.service:
-            sets.append(s.postings("service", q.service))
-        if q.country:
-            sets.append(s.postings("country", q.country.upper()))
-        if q.city:
-            sets.append(s.postings("city", q.city.casefold()))
-        if q.max_price:
-            sets.append(s.postings("price", f"le{q.max_price}"))
-        if q.women:
-            sets.append(s.postings("women", "1"))
-        if q.place is not None:
-            cover = _cells(q.place, q.radius_km)
-            if cover is not None:
-                _, cells = cover
-                union: set[int] = set()
-                for cell in cells:
-                    union |= s.postings("geo", cell)
-                sets.append(frozenset(union))
-        if not sets:
-            return s.live
-        sets.sort(key=len)
-        result = set(sets[0])
-        for other in sets[1:]:
-            result &= other
-        return result
-
-    def _text_set(self, words: list[list[str]], deadline: float) -> set[int] | None:
-        """Documents holding every word (any of its alternatives); None for no words."""
-        if not words:
-            return None
-        result: frozenset[int] | set[int] | None = None
-        for alternatives in words:
-            if len(alternatives) == 1:
-                union = self.s.postings("text", alternatives[0])
-            else:
-                union = set()
-                for term in alternatives:
-                    union |= self.s.postings("text", term)
-                    if time.perf_counter() > deadline:
-                        break
-            result = union if result is None else result & union
-            if not result:
-                return set()
-        return result
-
-    def run(self, q: Query) -> Hits:
-        started = time.perf_counter()
-        deadline = started + self.time_limit_s
-        s = self.s
-        toks = tokens(q.text)
-        base = self._filter_set(q)
-        words = [[t] for t in toks]
-        text_set = self._text_set(words, deadline)
-        # Posting sets are cached without deleted documents; so are filter sets.
-        if text_set is None:  # noqa: SIM108 - clearer as two cases
-            matched = base
-        else:
-            matched = text_set if base is s.live else text_set & base
-        hits = Hits([], 0, terms=list(toks))
-        exact: set[int] | frozenset[int] = matched
-        if toks and len(matched) < FEW:
-            # Few strict matches: add near spellings (one edit, first letter
-            # kept); the strict matches stay first in every order.
-            hits.suggestion = self._did_you_mean(q.text)
-            fuzzy_words = [s.expand(t) for t in toks]
-            corrected = tokens(hits.suggestion)
-            if len(corrected) == len(toks):
-                # The corrected word's stem may be further than one edit away.
-                for alts, better in zip(fuzzy_words, corrected, strict=True):
-                    if better not in alts:
-                        alts.append(better)
-            fuzzy_set = self._text_set(fuzzy_words, deadline) or set()
-            fuzzy_matched = fuzzy_set if base is s.live else fuzzy_set & base
-            if len(fuzzy_matched) > len(matched):
-                matched, words, hits.fuzzy = fuzzy_matched | matched, fuzzy_words, True
-                hits.terms = [t for alts in fuzzy_words for t in alts]
-
-        distances: dict[int, float] = {}
-        if q.place is not None:
-            within = set()
-            plat, plon = q.place.latitude, q.place.longitude
-            for d in matched:
-                if s.lat[d] == NO_COORD:
-                    continue
-                km = haversine_km(plat, plon, s.lat[d] / 1e6, s.lon[d] / 1e6)
-                if km <= q.radius_km:
-                    within.add(d)
-                    distances[d] = km
-            matched = within
-
-        hits.total = len(matched)
-        hits.facets = self._facets(matched)
-        offset = (q.page - 1) * q.per_page
-        need = offset + q.per_page
-        if q.sort == "relevance" and words:
-            order = self._scored(
-                words, matched, exact if hits.fuzzy else set(), need, hits, deadline
-            )
-        else:
-            if q.sort == "distance" and q.place is not None:
-
-                def key(d):
-                    return (distances[d], -s.rank[d], s.namekey[d], s.cid[d])
-            elif q.sort == "reviews":
-                key = s.reviews_key
-            else:
-                key = s.quality_key
-            if hits.fuzzy and exact:
-                inner = key
-
-                def key(d):
-                    return (d not in exact, inner(d))
-
-            global_order = None
-            if (
-                len(matched) > GLOBAL_ORDER_MIN
-                and not (hits.fuzzy and exact)
-                and q.sort != "distance"
-            ):
-                global_order = s.order("reviews" if q.sort == "reviews" else "quality")
-            if global_order is not None:
-                # A large result set: walk the generation's precomputed order.
-                order = []
-                for d in global_order:
-                    if d in matched:
-                        order.append(d)
-                        if len(order) >= need:
-                            break
-            elif need < len(matched) // 2:
-                order = heapq.nsmallest(need, matched, key=key)
-            else:
-                order = sorted(matched, key=key)
-        page = order[offset:need]
-        hits.ids = [s.cid[d] for d in page]
-        hits.distances = {s.cid[d]: distances[d] for d in page if d in distances}
-        hits.partial = hits.partial or time.perf_counter() > deadline
-        hits.elapsed_ms = (time.perf_counter() - started) * 1000
-        return hits
-
-    def _scored(
-        self, words: list[list[str]], matched, exact, need: int, hits: Hits, deadline: float
-    ):
-        """Best text match first: BM25F over the boosted name and the text.
-
-        Scores come from per-term weight vectors cached for the index generation,
-        so a broad word costs one pass over its postings per generation instead
-        of a scoring pass per query (PERFORMANCE.md: Whoosh's own scorer took
-        60-120 ms for a common word at 2,000 clinics).
-        """
-        s = self.s
-        if not matched:
-            return []
-        score: dict[int, float] = dict.fromkeys(matched, 0.0)
-        for alts in words:
-            for term in alts:
-                for fieldname in ("name", "text"):
-                    for d, w in s.term_weights(fieldname, term).items():
-                        if d in score:
-                            score[d] += w
-                if time.perf_counter() > deadline:
-                    hits.partial = True
-                    break
-        return heapq.nsmallest(
-            need, matched, key=lambda d: (d not in exact, -score[d], -s.rank[d], s.cid[d])
-        )
-
-    def _facets(self, matched) -> dict[str, dict[str, int]]:
-        s = self.s
-        if matched is s.live and s.all_facets is not None:
-            return s.all_facets
-        # One pass in C over a (country, services) key per document, then a
-        # pass over the few distinct keys.
-        combos = Counter(map(s.facet_key.__getitem__, matched))
-        countries: Counter[str] = Counter()
-        services: Counter[str] = Counter()
-        for (country, mask), n in combos.items():
-            countries[country] += n
-            for key, bit in SERVICE_BITS.items():
-                if mask & bit:
-                    services[key] += n
-        facets = {
-            "service": {k: services[k] for k in vocab.SERVICES if services.get(k)},
-            "country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
-        }
-        if matched is s.live:
-            s.all_facets = facets
-        return facets
-
-    def _did_you_mean(self, text: str | None) -> str | None:
-        words = raw_words(text)
-        if not words:
-            return None
-        s = self.s
-        changed = False
-        out = []
-        for w in words:
-            if len(w) >= 3 and not s.has_term("spell", w):
-                best = self._closest_word(w)
-                if best and best != w:
-                    out.append(best)
-                    changed = True
-                    continue
-            out.append(w)
-        return " ".join(out) if changed else None
-
-    def _closest_word(self, word: str) -> str | None:
-        """The most frequent known word one edit away, else two (first letter kept)."""
-        reader = self.s.reader
-        for dist in (1, 2):
-            try:
-                found = []
-                for term in reader.terms_within("spell", word, dist, prefix=1):
-                    found.append(term)
-                    if len(found) >= 50:
-                        break
-            except Exception:  # noqa: BLE001
-                return None
-            if found:
-                return max(found, key=lambda t: (reader.doc_frequency("spell", t), t))
-        return None
-
-    def suggest_names(self, prefix: str, limit: int = 5) -> list[int]:
-        """Clinic ids whose name has a word starting with the prefix, best first."""
-        toks = tokens(prefix)
-        if not toks:
-            return []
-        s = self.s
-        *full, last = toks
-        found: set[int] | None = None
-        for t in full:
-            ids = s.postings("name", t)
-            found = set(ids) if found is None else found & ids
-        expansions: set[int] = set()
-        for n, term in enumerate(s.reader.expand_prefix("name", last)):
-            expansions |= s.postings("name", term if isinstance(term, str) else term.decode())
-            if n >= 49:
-                break
-        found = expansions if found is None else found & expansions
-        found &= s.live
-        return [s.cid[d] for d in heapq.nsmallest(limit, found, key=s.quality_key)]

@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from directory import numbers
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -427,7 +428,8 @@ def totp_uri(user: User) -> str:
 def check_totp(user: User, code: str) -> bool:
     code = "".join((code or "").split())
     totp = totp_for(user)
-    if totp is None or not code.isdigit() or len(code) != 6:
+    # ASCII digits only: str.isdigit() also takes "١٢٣٤٥٦", which compare_digest refuses.
+    if totp is None or numbers.parse(code) is None or len(code) != 6:
         return False
     # One step either side for clock drift; a step already used is refused, so an
     # observed code cannot be replayed within its validity window.

@@ -6,25 +6,23 @@ Claiming never changes a clinic's rank: it only changes who keeps its profile.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
 
+from flask import current_app, render_template
 from sqlalchemy import select
 
-from directory import search
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, User
-from directory.services import Invalid, InvalidState, NotAllowed, audit, mail
-from directory.services.profiles import (
-    _text,
-    check_reason,
-    email_matches_website,
-    ensure_may_decide,
-)
-from directory.vocab import PUBLIC_CLINIC_STATUSES, REASON_CODES
+from directory.models.statuses import PUBLIC_CLINIC, ClaimStatus
+from directory.services import Invalid, InvalidState, NotAllowed, mail, moderation
+from directory.services.fields import email_matches_website, text, website_ok
 
 
 def claimable(clinic: Clinic) -> bool:
-    return clinic.status in PUBLIC_CLINIC_STATUSES and clinic.owner_id is None
+    return clinic.status in PUBLIC_CLINIC and clinic.owner_id is None
 
 
 def open_claim(clinic: Clinic, user: User) -> ClinicClaim | None:
@@ -32,7 +30,7 @@ def open_claim(clinic: Clinic, user: User) -> ClinicClaim | None:
         select(ClinicClaim).where(
             ClinicClaim.clinic_id == clinic.id,
             ClinicClaim.user_id == user.id,
-            ClinicClaim.status == "pending",
+            ClinicClaim.status == ClaimStatus.PENDING,
         )
     ).scalar_one_or_none()
 
@@ -55,14 +53,12 @@ def submit(
         raise InvalidState("This clinic is already managed by its owner or cannot be claimed.")
     if open_claim(clinic, by) is not None:
         raise InvalidState("You already have a claim on this clinic waiting for a moderator.")
-    role = _text(role_at_clinic, 120, "Your role at the clinic", required=True)
-    email = _text(business_email, 254, "Business e-mail")
+    role = text(role_at_clinic, 120, "Your role at the clinic", required=True)
+    email = text(business_email, 254, "Business e-mail")
     if email and ("@" not in email or " " in email):
         raise Invalid("Enter a valid business e-mail address.")
-    links = _text(evidence_links, 2000, "Links")
+    links = text(evidence_links, 2000, "Links")
     if links:
-        from directory.services.profiles import website_ok
-
         for line in links.split():
             if not website_ok(line):
                 raise Invalid(
@@ -74,10 +70,10 @@ def submit(
         user_id=by.id,
         role_at_clinic=role,
         business_email=email.lower() if email else None,
-        phone=_text(phone, 40, "Phone"),
+        phone=text(phone, 40, "Phone"),
         evidence_links=links,
-        evidence=_text(evidence, 5000, "Evidence") or "",
-        status="pending",
+        evidence=text(evidence, 5000, "Evidence") or "",
+        status=ClaimStatus.PENDING.value,
     )
     if not (claim.business_email or claim.phone or claim.evidence_links or claim.evidence):
         raise Invalid(
@@ -86,7 +82,79 @@ def submit(
         )
     db.session.add(claim)
     db.session.flush()
+    if claim.business_email:
+        send_code(claim)
     return claim
+
+
+# --- proving control of the business e-mail ----------------------------------------------
+
+CODE_HOURS = 48
+CODE_ATTEMPTS = 5
+RESEND_MINUTES = 5
+
+
+def _code_hash(claim: ClinicClaim, code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"claim-{claim.id}-{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_code(claim: ClinicClaim) -> None:
+    """Mail a one-time code to the business address; only its keyed hash is kept."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    claim.email_code_hash = _code_hash(claim, code)
+    claim.email_code_sent_at = datetime.now(UTC)
+    claim.email_code_attempts = 0
+    clinic = claim.clinic or db.session.get(Clinic, claim.clinic_id)
+    body = render_template(
+        "email/claim_code.txt",
+        claim=claim,
+        clinic=clinic,
+        code=code,
+        hours=CODE_HOURS,
+        confirm_url=mail.external_url(f"/manage/claims/{claim.id}/confirm"),
+    )
+    mail.send(claim.business_email, f"Your code to claim {clinic.name}", body)
+
+
+def _own_pending(claim: ClinicClaim, by: User) -> None:
+    if claim.user_id != by.id:
+        raise NotAllowed("This is not your claim.")
+    if claim.status != ClaimStatus.PENDING or not claim.business_email:
+        raise InvalidState("There is no business e-mail to confirm on this claim.")
+
+
+def resend_code(claim: ClinicClaim, *, by: User) -> None:
+    """A new code (the old one stops working), at most one every RESEND_MINUTES."""
+    _own_pending(claim, by)
+    if claim.email_confirmed_at is not None:
+        raise InvalidState("You have already confirmed this address.")
+    sent = claim.email_code_sent_at
+    if sent is not None and datetime.now(UTC) - sent < timedelta(minutes=RESEND_MINUTES):
+        raise InvalidState(
+            f"We sent a code less than {RESEND_MINUTES} minutes ago; check that mailbox."
+        )
+    send_code(claim)
+
+
+def confirm_code(claim: ClinicClaim, *, by: User, code: str) -> bool:
+    """The claimant types back the code mailed to the business address: True when it
+    is right. A wrong code counts as a try (the caller commits either way). Raises
+    NotAllowed (not their claim) or InvalidState (expired, too many tries)."""
+    _own_pending(claim, by)
+    if claim.email_confirmed_at is not None:
+        raise InvalidState("You have already confirmed this address.")
+    sent = claim.email_code_sent_at
+    if sent is None or datetime.now(UTC) - sent > timedelta(hours=CODE_HOURS):
+        raise InvalidState("The code has expired: ask for a new one.")
+    if claim.email_code_attempts >= CODE_ATTEMPTS:
+        raise InvalidState("Too many wrong codes: ask for a new one.")
+    code = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
+    claim.email_code_attempts += 1
+    if not hmac.compare_digest(_code_hash(claim, code), claim.email_code_hash or ""):
+        return False
+    claim.email_confirmed_at = datetime.now(UTC)
+    return True
 
 
 def email_matches(claim: ClinicClaim) -> bool:
@@ -94,77 +162,13 @@ def email_matches(claim: ClinicClaim) -> bool:
     return email_matches_website(claim.business_email, claim.clinic.website)
 
 
-def pending() -> list[ClinicClaim]:
-    stmt = (
-        select(ClinicClaim)
-        .where(ClinicClaim.status == "pending")
-        .order_by(ClinicClaim.created_at, ClinicClaim.id)
-    )
-    return list(db.session.execute(stmt).scalars())
-
-
-def _decide(
-    claim: ClinicClaim, *, by: User, approve: bool, reason_code: str, statement: str
-) -> None:
-    clinic = claim.clinic
-    ensure_may_decide(by, clinic, claim.user_id)
-    if claim.status != "pending":
-        raise InvalidState("This claim has already been decided.")
-    if approve and clinic.owner_id is not None:
-        raise InvalidState("This clinic already has an owner.")
-    check_reason(reason_code, statement)
-    claimant = claim.user
-    previous = claim.status
-    claim.status = "approved" if approve else "rejected"
-    claim.decided_at = datetime.now(UTC)
-    if approve:
-        if claimant is None:
-            raise InvalidState("The claimant's account no longer exists.")
-        clinic.owner_id = claimant.id
-        if clinic.status == "listed":
-            clinic.status = "claimed"
-        if claimant.role == "consumer":
-            claimant.role = "clinic_owner"
-        search.mark_dirty(clinic.id)
-    audit.record(
-        by=by,
-        item_type="claim",
-        item_id=claim.id,
-        action="approve" if approve else "reject",
-        reason_code=reason_code,
-        statement=statement,
-        previous_status=previous,
-        new_status=claim.status,
-        clinic_id=clinic.id,
-        subject_user_id=claimant.id if claimant else None,
-        item_submitted_at=claim.created_at,
-    )
-    if claimant is not None:
-        outcome = "approved" if approve else "not approved"
-        body = (
-            f"Hello {claimant.display_name},\n\n"
-            f"Your claim to manage {clinic.name} ({clinic.city}) was {outcome}.\n\n"
-            f"Reason: {REASON_CODES[reason_code]}\nStatement of reasons: {statement.strip()}\n\n"
-            "This decision was taken by a moderator, not automatically.\n"
-        )
-        if approve:
-            body += (
-                "You can now edit the profile, publish results and reply to testimonials "
-                "from " + mail.external_url("/manage") + ".\n"
-                "Claiming a listing never changes its place in the ranking.\n"
-            )
-        else:
-            body += "If you disagree, you may claim again with more evidence.\n"
-        mail.send(claimant.email, f"Your claim for {clinic.name} was {outcome}", body)
-
-
 def approve(claim: ClinicClaim, *, by: User, reason_code: str, statement: str) -> None:
     """The claimant becomes the clinic's owner. Raises NotAllowed, InvalidState, Invalid."""
-    _decide(claim, by=by, approve=True, reason_code=reason_code, statement=statement)
+    moderation.decide(claim, "approve", by=by, reason_code=reason_code, statement=statement)
 
 
 def reject(claim: ClinicClaim, *, by: User, reason_code: str, statement: str) -> None:
-    _decide(claim, by=by, approve=False, reason_code=reason_code, statement=statement)
+    moderation.decide(claim, "reject", by=by, reason_code=reason_code, statement=statement)
 
 
 def ensure_claimant_is(claim: ClinicClaim, user: User) -> None:

@@ -145,7 +145,7 @@ def public_results_query(clinic_id: int):
     )
 
 
-def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[ResultCase]:
+def _filtered_results(clinic: Clinic, filters: dict):
     stmt = public_results_query(clinic.id)
     for key in ("stage", "skin_type", "hair_colour", "goal"):
         if filters.get(key) is not None:
@@ -157,9 +157,21 @@ def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[
         stmt = stmt.where(ResultCase.months_since_last_session.between(1, 11))
     elif age == "long_term":
         stmt = stmt.where(ResultCase.months_since_last_session >= 12)
+    return stmt
+
+
+def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[ResultCase]:
+    stmt = _filtered_results(clinic, filters)
     if limit:
         stmt = stmt.limit(limit)
     return list(db.session.execute(stmt).scalars())
+
+
+def public_results_page(clinic: Clinic, page: int, per_page: int, **filters):
+    """A page of the clinic's published result cases (the same filters as the list)."""
+    return db.paginate(
+        _filtered_results(clinic, filters), page=page, per_page=per_page, error_out=False
+    )
 
 
 def public_photo_ids(photos: list[Photo | None]) -> list[Photo]:

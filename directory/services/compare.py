@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ResultCase
+from directory.services import search as search_service
 from directory.services.clinics import by_quality, is_public_clinic
 from directory.services.scores import cached_explanation
 
@@ -44,7 +45,13 @@ def columns(slugs: list[str]) -> list[Column]:
 
 
 def find_by_name(name: str) -> Clinic | None:
-    """The best public clinic whose name contains `name` (case-insensitive)."""
+    """The public clinic whose name best matches `name`, typos tolerated, through
+    the search index; while search is unavailable, the best public clinic whose
+    name contains `name` (case-insensitive)."""
+    try:
+        return search_service.find_by_name(name)
+    except search_service.Unavailable:
+        pass
     name = name.strip().lower()[:120]
     if not name:
         return None

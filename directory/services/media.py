@@ -16,7 +16,6 @@ import secrets
 import warnings
 from dataclasses import dataclass
 
-import imagehash
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from directory.extensions import db
 from directory.models import Photo
-from directory.services import Invalid
+from directory.services import Invalid, similarity
 
 try:  # HEIC from phones
     import pillow_heif
@@ -154,9 +153,9 @@ def store_image(
         width=width,
         height=height,
         byte_size=len(web),
-        phash=str(imagehash.phash(im)),
         consent_confirmed=consent,
         status="pending",
+        **similarity.photo_hashes(im),
     )
     _write(photo.storage_name, web)
     _write(photo.thumb_name, thumb)
@@ -177,7 +176,7 @@ def ingest(
     if not consent:
         raise InvalidUpload("Confirm that the person shown agreed to the photo being published.")
     im = decode(data, Limits.from_config())
-    return store_image(
+    photo = store_image(
         im,
         uploader_id=uploader_id,
         kind=kind,
@@ -185,6 +184,10 @@ def ingest(
         review_id=review_id,
         clinic_id=clinic_id,
     )
+    # Compared once, now, with every photo already on the site; pages read the result.
+    db.session.flush()
+    similarity.match_photo(photo, im, _media_dir())
+    return photo
 
 
 def delete_photo(photo: Photo) -> None:
@@ -200,11 +203,9 @@ def file_path(photo: Photo, size: str) -> str:
     return os.path.join(_media_dir(), name)
 
 
-def similar_photos(photo: Photo, max_distance: int = 6) -> list[Photo]:
-    """Other photos on the site whose perceptual hash is within max_distance bits."""
-    target = imagehash.hex_to_hash(photo.phash)
-    others = db.session.execute(db.select(Photo).where(Photo.id != photo.id)).scalars()
-    return [p for p in others if (imagehash.hex_to_hash(p.phash) - target) <= max_distance]
+def similar_photos(photo: Photo) -> list[Photo]:
+    """Other photos on the site that match this one (stored at upload, best first)."""
+    return [m.photo for m in similarity.photo_matches([photo.id]).get(photo.id, [])]
 
 
 def _unlink_all(paths: list[str]) -> None:

@@ -1,23 +1,35 @@
-"""Reports of published content by logged-in users.
+"""Reports of published content by logged-in users with a confirmed address.
 
 A reported item stays visible while a moderator examines it, unless the reason
 is one of vocab.HIDING_REPORT_REASONS (illegal content, personal data): then a
-testimonial is hidden at once and the clinic's score recomputed. A report filed
-by a clinic's owner is counted against that clinic, and how many were upheld is
-public.
+testimonial is hidden from the public at once (DSA-style), but the score keeps
+counting it — only a moderator's decision on the report changes a score or a
+rank, so a flood of reports moves nothing. An account may have at most
+MAX_OPEN_PER_ACCOUNT reports open at once (the route also limits reports per
+account and per address). A report filed by a clinic's owner is counted against
+that clinic, and how many were upheld is public. The moderator sees who reports
+(`reporter_profiles`): account age, reports filed and upheld, and links to the
+reported clinic or its rivals.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from sqlalchemy import case, func, select
 
+from directory import search
 from directory.extensions import db
-from directory.models import Clinic, Report, User
-from directory.services import Invalid, InvalidState, NotAllowed, NotFound, scores
+from directory.models import Clinic, Report, Review, User
+from directory.services import Invalid, InvalidState, NotAllowed, NotFound, signals
 from directory.services.moderation import target_of
+from directory.services.origin import Origin
+from directory.services.origin import record as record_origin
 from directory.vocab import HIDING_REPORT_REASONS, REPORT_REASONS
 
 REPORTABLE = ("review", "photo", "result_case")
+MAX_OPEN_PER_ACCOUNT = 10
 
 
 def is_public_target(target) -> bool:
@@ -33,9 +45,23 @@ def is_public_target(target) -> bool:
     return item.status == "published"
 
 
-def file(target_type: str, target_id: int, *, by: User, reason: str, text: str = "") -> Report:
-    """Stage a report. Raises NotFound (unknown or not public), Invalid, InvalidState
-    (already reported by this user and still open), NotAllowed (own item)."""
+def file(
+    target_type: str,
+    target_id: int,
+    *,
+    by: User,
+    reason: str,
+    text: str = "",
+    origin: Origin | None = None,
+) -> Report:
+    """Stage a report. Raises NotAllowed (unconfirmed address, own item), NotFound
+    (unknown or not public), Invalid, InvalidState (already reported by this user and
+    still open, or too many open reports). Never changes a score."""
+    if not by.email_verified:
+        raise NotAllowed(
+            "Please confirm your e-mail address before reporting: follow the link in the "
+            "message we sent you."
+        )
     if target_type not in REPORTABLE:
         raise NotFound("Unknown kind of item.")
     target = target_of(target_type, target_id)
@@ -58,6 +84,14 @@ def file(target_type: str, target_id: int, *, by: User, reason: str, text: str =
     ).first()
     if dup is not None:
         raise InvalidState("You have already reported this; a moderator is looking at it.")
+    open_count = db.session.execute(
+        select(func.count(Report.id)).where(Report.reporter_id == by.id, Report.status == "open")
+    ).scalar_one()
+    if open_count >= MAX_OPEN_PER_ACCOUNT:
+        raise InvalidState(
+            f"You have {open_count} reports waiting for a moderator; please wait for "
+            "their decisions before reporting more."
+        )
     own_clinic = db.session.execute(
         select(Clinic.id).where(Clinic.owner_id == by.id).order_by(Clinic.id).limit(1)
     ).scalar_one_or_none()
@@ -72,9 +106,11 @@ def file(target_type: str, target_id: int, *, by: User, reason: str, text: str =
     )
     db.session.add(report)
     if reason in HIDING_REPORT_REASONS and target_type == "review":
+        # Hidden from the public while examined; the score still counts it.
         target.item.hidden_pending_report = True
-        scores.recompute_clinic(target.clinic)
+        search.mark_dirty(target.clinic.id)
     db.session.flush()
+    record_origin(by, "report", item_type="report", item_id=report.id, origin=origin)
     return report
 
 
@@ -87,3 +123,101 @@ def counts_for_clinic(clinic: Clinic) -> tuple[int, int]:
         ).where(Report.by_clinic_id == clinic.id)
     ).one()
     return int(filed), int(upheld)
+
+
+@dataclass(frozen=True)
+class ReporterProfile:
+    """What a moderator sees of who filed a report."""
+
+    user_id: int | None
+    account_days: int | None
+    email_verified: bool
+    filed: int
+    upheld: int
+    dismissed: int
+    owns_reported_clinic: bool
+    owns_rival: str | None  # name of a rival clinic the reporter owns
+    reviewed_rivals: int  # testimonials the reporter (or linked accounts) wrote on rivals
+    linked_accounts: int
+    reports_on_clinic: int  # open reports on this clinic by the reporter or linked accounts
+
+
+def reporter_profiles(items: list[Report], targets: dict) -> dict[int, ReporterProfile]:
+    """For each report, the reporter's signals (one batch of queries per page)."""
+    reporter_ids = {r.reporter_id for r in items if r.reporter_id is not None}
+    if not items:
+        return {}
+    users = {
+        u.id: u for u in db.session.execute(select(User).where(User.id.in_(reporter_ids))).scalars()
+    }
+    counts = {
+        uid: (filed, upheld, dismissed)
+        for uid, filed, upheld, dismissed in db.session.execute(
+            select(
+                Report.reporter_id,
+                func.count(Report.id),
+                func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Report.status == "dismissed", 1), else_=0)), 0),
+            )
+            .where(Report.reporter_id.in_(reporter_ids))
+            .group_by(Report.reporter_id)
+        )
+    }
+    links = signals.linked_accounts(reporter_ids)
+    now = datetime.now(UTC)
+    out = {}
+    rival_cache: dict[int, set[int]] = {}
+    for r in items:
+        user = users.get(r.reporter_id) if r.reporter_id else None
+        target = targets.get(r.id)
+        clinic = target.clinic if target is not None else None
+        people = {r.reporter_id} | set(links.get(r.reporter_id, {})) if r.reporter_id else set()
+        rivals: set[int] = set()
+        if clinic is not None:
+            if clinic.id not in rival_cache:
+                rival_cache[clinic.id] = signals.rivals_of(clinic)
+            rivals = rival_cache[clinic.id]
+        owned = (
+            list(
+                db.session.execute(
+                    select(Clinic.id, Clinic.name).where(Clinic.owner_id.in_(people))
+                ).all()
+            )
+            if people
+            else []
+        )
+        reviewed_rivals = (
+            db.session.execute(
+                select(func.count(Review.id)).where(
+                    Review.author_id.in_(people), Review.clinic_id.in_(rivals)
+                )
+            ).scalar_one()
+            if people and rivals
+            else 0
+        )
+        on_clinic = 0
+        if people and clinic is not None:
+            same = [
+                x
+                for x in items
+                if x.reporter_id in people
+                and targets.get(x.id) is not None
+                and targets[x.id].clinic is not None
+                and targets[x.id].clinic.id == clinic.id
+            ]
+            on_clinic = len(same)
+        filed, upheld, dismissed = counts.get(r.reporter_id, (0, 0, 0))
+        out[r.id] = ReporterProfile(
+            user_id=r.reporter_id,
+            account_days=(now - user.created_at).days if user else None,
+            email_verified=bool(user and user.email_verified),
+            filed=int(filed),
+            upheld=int(upheld),
+            dismissed=int(dismissed),
+            owns_reported_clinic=any(cid == (clinic.id if clinic else None) for cid, _ in owned),
+            owns_rival=next((name for cid, name in owned if cid in rivals), None),
+            reviewed_rivals=int(reviewed_rivals),
+            linked_accounts=len(links.get(r.reporter_id, {})) if r.reporter_id else 0,
+            reports_on_clinic=on_clinic,
+        )
+    return out

@@ -6,9 +6,6 @@ start as "pending" and only services.moderation publishes them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
@@ -20,7 +17,9 @@ from sqlalchemy.orm import selectinload
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, Review, User
-from directory.services import Invalid, InvalidState, NotAllowed, media, scores
+from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
+from directory.services.origin import Origin
+from directory.services.origin import record as record_origin
 from directory.vocab import CURRENCIES, DIMENSIONS, HEALING_MIN_MONTHS, RUBRIC, SERVICES
 
 MIN_TEXT = 80
@@ -69,33 +68,6 @@ class ReviewInput:
     price_paid: int | None = None
     price_currency: str | None = None
     title: str | None = None
-
-
-# --- network origin -----------------------------------------------------------------
-
-
-def network_of(address: str | None) -> str | None:
-    """The /24 (IPv4) or /48 (IPv6) network of an address, or None if unparsable."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def origin_hash(address: str | None, secret_key: str | bytes) -> str | None:
-    """Keyed hash of the client's network; the address itself is never stored."""
-    net = network_of(address)
-    if net is None:
-        return None
-    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    key = hmac.new(secret, b"directory/origin-hash/v1", hashlib.sha256).digest()
-    return hmac.new(key, net.encode(), hashlib.sha256).hexdigest()
 
 
 # --- who may review -------------------------------------------------------------------
@@ -211,16 +183,19 @@ def submit(
     data: ReviewInput,
     photos: list[bytes] | None = None,
     consent: bool = False,
-    origin: str | None = None,
+    origin: Origin | str | None = None,
     today: date | None = None,
 ) -> Review:
-    """Stage a pending testimonial with its photos.
+    """Stage a pending testimonial with its photos, the origin it was sent from
+    (services.origin) and its text's near-duplicates (services.similarity).
 
     Raises NotAllowed (unverified, linked to the clinic), DuplicateReview (one per
     user per clinic, also under a race: the database constraint decides),
     Invalid / media.InvalidUpload (bad fields or photos; nothing is left staged).
     """
     today = today or datetime.now(UTC).date()
+    if isinstance(origin, str):  # a network hash alone (tests, imports)
+        origin = Origin(address_hash=None, network_hash=origin)
     if not clinic.is_public:
         raise NotAllowed("This clinic does not accept testimonials.")
     check_can_review(by, clinic)
@@ -244,7 +219,7 @@ def submit(
         title=(data.title or "").strip()[:140] or None,
         text=data.text.strip(),
         status="pending",
-        origin_hash=origin,
+        origin_hash=origin.network_hash if origin else None,
         **{k: data.ratings.get(k) for k in DIMENSIONS},
     )
     try:
@@ -264,6 +239,8 @@ def submit(
             review_id=review.id,
             clinic_id=clinic.id,
         )
+    record_origin(by, "review", item_type="review", item_id=review.id, origin=origin)
+    similarity.index_text("review", review.id, similarity.text_of(review))
     db.session.flush()
     return review
 
@@ -281,6 +258,7 @@ def add_followup(
     healing: int | None = None,
     needed_correction: bool = False,
     today: date | None = None,
+    origin: Origin | None = None,
 ) -> FollowUp:
     """Stage a pending follow-up by the review's author, 6+ months after the last session."""
     today = today or datetime.now(UTC).date()
@@ -311,6 +289,7 @@ def add_followup(
     )
     db.session.add(fu)
     db.session.flush()
+    record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)
     return fu
 
 

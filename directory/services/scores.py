@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from directory import quality, search
 from directory.extensions import db
 from directory.models import Clinic, ClinicScoreMonth, Practitioner, Review
+from directory.services import signals
+from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 
 def public_reviews_query(clinic_id: int):
@@ -30,9 +32,19 @@ def public_reviews_query(clinic_id: int):
     )
 
 
-def facts_for(review: Review) -> quality.ReviewFacts:
+def scored_reviews_query(clinic_id: int):
+    """Reviews the score counts: every published one, including one hidden while a
+    report is examined — only a moderator's decision changes a score."""
+    return (
+        select(Review)
+        .where(Review.clinic_id == clinic_id, Review.status == "published")
+        .options(selectinload(Review.followups), selectinload(Review.photos))
+    )
+
+
+def facts_for(review: Review, down_weighted: tuple[str, ...] = ()) -> quality.ReviewFacts:
     """A published review as the score sees it; published follow-ups update healing
-    and can report a later correction."""
+    and can report a later correction; `down_weighted` comes from services.signals."""
     ratings = {k: v for k, v in review.ratings().items() if k != "overall"}
     corrected = review.needed_correction
     for fu in review.followups:
@@ -49,12 +61,21 @@ def facts_for(review: Review) -> quality.ReviewFacts:
         has_published_photos=any(p.status == "published" for p in review.photos),
         written_at=review.created_at,
         last_session=review.last_session_month,
+        down_weighted=down_weighted,
     )
 
 
-def explain_reviews(reviews: list[Review], now: datetime | None = None) -> quality.Explanation:
+def explain_reviews(
+    reviews: list[Review],
+    now: datetime | None = None,
+    down_weighted: dict[int, tuple[str, ...]] | None = None,
+) -> quality.Explanation:
+    """The explanation over these published reviews; without `down_weighted` the
+    trust rules are applied (services.signals.down_weights)."""
     now = now or datetime.now(UTC)
-    return quality.explain([facts_for(r) for r in reviews], now)
+    if down_weighted is None:
+        down_weighted = signals.down_weights(reviews)
+    return quality.explain([facts_for(r, down_weighted.get(r.id, ())) for r in reviews], now)
 
 
 def cached_explanation(clinic: Clinic) -> quality.Explanation:
@@ -67,17 +88,34 @@ def cached_explanation(clinic: Clinic) -> quality.Explanation:
         dimension_means=dict(clinic.dimension_means or {}),
         corrections=clinic.correction_count,
         healed=clinic.healed_count,
+        down_weighted=dict(clinic.down_weighted or {}),
+        capped_at=clinic.score_cap,
     )
 
 
+def established_median(exclude: int | None = None) -> float | None:
+    """The median score of public clinics with ESTABLISHED_MIN or more testimonials."""
+    stmt = select(Clinic.quality_score).where(
+        Clinic.review_count >= quality.ESTABLISHED_MIN,
+        Clinic.quality_score.is_not(None),
+        Clinic.status.in_(sorted(PUBLIC_CLINIC_STATUSES)),
+    )
+    if exclude is not None:
+        stmt = stmt.where(Clinic.id != exclude)
+    return quality.median(db.session.execute(stmt).scalars())
+
+
 def recompute_all(now: datetime | None = None) -> int:
-    """Recompute every clinic (ages change the weights: run daily). Returns the count."""
+    """Recompute every clinic (ages change the weights: run daily), then the
+    provisional ones again so they are held at the fresh median. Returns the count."""
     now = now or datetime.now(UTC)
-    n = 0
-    for clinic in db.session.execute(select(Clinic)).scalars():
+    clinics = list(db.session.execute(select(Clinic)).scalars())
+    for clinic in clinics:
         recompute_clinic(clinic, now)
-        n += 1
-    return n
+    for clinic in clinics:
+        if 0 < clinic.review_count < quality.PROVISIONAL_UNDER:
+            recompute_clinic(clinic, now)
+    return len(clinics)
 
 
 def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Explanation:
@@ -86,9 +124,12 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
     db.session.flush()
     # populate_existing: collections loaded earlier in this session (follow-ups,
     # photos) must reflect what was just flushed.
-    stmt = public_reviews_query(clinic.id).execution_options(populate_existing=True)
+    stmt = scored_reviews_query(clinic.id).execution_options(populate_existing=True)
     reviews = list(db.session.execute(stmt).scalars())
-    exp = explain_reviews(reviews, now)
+    weights = signals.down_weights(reviews)
+    exp = explain_reviews(reviews, now, weights)
+    if exp.published < quality.PROVISIONAL_UNDER:
+        exp = quality.provisional_cap(exp, established_median(exclude=clinic.id))
     clinic.quality_score = exp.score
     clinic.effective_weight = exp.effective_weight
     clinic.review_count = exp.published
@@ -96,6 +137,8 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
     clinic.correction_count = exp.corrections
     clinic.healed_count = exp.healed
     clinic.dimension_means = exp.dimension_means
+    clinic.down_weighted = dict(exp.down_weighted)
+    clinic.score_cap = exp.capped_at
 
     by_practitioner: dict[int, list[Review]] = {}
     for r in reviews:
@@ -105,7 +148,7 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
         select(Practitioner).where(Practitioner.clinic_id == clinic.id)
     ).scalars()
     for p in practitioners:
-        pexp = explain_reviews(by_practitioner.get(p.id, []), now)
+        pexp = explain_reviews(by_practitioner.get(p.id, []), now, weights)
         p.quality_score = pexp.score
         p.effective_weight = pexp.effective_weight
         p.review_count = pexp.published

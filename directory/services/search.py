@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import select
 
-from directory import search
+from directory import search, vocab
 from directory.extensions import db
 from directory.models import Clinic
-from directory.search import Place, Query, Unavailable
+from directory.search import Chip, Note, Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -25,9 +25,14 @@ __all__ = [
     "Query",
     "ResultPage",
     "Unavailable",
+    "country_code",
+    "describe",
     "find",
+    "find_by_name",
+    "generation",
     "load_public",
     "near",
+    "read_place",
     "resolve_place",
     "suggest",
 ]
@@ -49,6 +54,12 @@ class ResultPage:
     fuzzy: bool = False
     partial: bool = False
     elapsed_ms: float = 0.0
+    place: Place | None = None  # searched around (given or read from the words)
+    country: str | None = None  # the country filter (given or read from the words)
+    chips: list[Chip] = field(default_factory=list)  # filters read from the words
+    notes: list[Note] = field(default_factory=list)
+    matching: int = 0  # results matching at least one of the remaining words
+    words: str = ""  # the words searched for, without places and ignored words
 
     @property
     def pages(self) -> int:
@@ -93,6 +104,25 @@ def resolve_place(text: str) -> Place | None:
     return search.resolve_place(text)
 
 
+def read_place(text: str) -> tuple[Place | None, str | None]:
+    """A place box's words as (city, country code); see search.read_place."""
+    return search.read_place(text)
+
+
+def country_code(text: str) -> str | None:
+    """A country typed as a code, an ISO3 code, a name or an alias; None when unknown."""
+    return search.country_code(text)
+
+
+def country_name(code: str) -> str:
+    return search.country_name(code)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(code, name) of every country, by name, for forms."""
+    return search.gazetteer.countries()
+
+
 def load_public(ids: list[int]) -> list[Clinic]:
     """The clinics in the given order, dropping any that are not (or no longer) public."""
     if not ids:
@@ -129,32 +159,77 @@ def find(query: Query) -> ResultPage:
         fuzzy=hits.fuzzy,
         partial=hits.partial,
         elapsed_ms=hits.elapsed_ms,
+        place=hits.place,
+        country=hits.country,
+        chips=hits.chips,
+        notes=hits.notes,
+        matching=hits.matching,
+        words=hits.words,
     )
+
+
+def describe(page: ResultPage) -> tuple[str, str]:
+    """The title and description of a results page: what was searched."""
+    what = "SMP clinics"
+    if page.words:
+        what += f" for “{page.words}”"
+    service = page.query.service
+    if service:
+        what += f" offering {vocab.SERVICES[service].lower()}"
+    if page.place is not None:
+        what += f" near {page.place.label}"
+    elif page.country:
+        what += f" in {search.country_name(page.country)}"
+    title = what + (f" — page {page.page}" if page.page > 1 else "")
+    description = (
+        f"{page.total:,} {what}, ordered by the quality of their verified results, never by price."
+    )
+    return title, description
 
 
 def generation() -> int | None:
     """A token for the index generation this process searches, or None when
-    cached pages must not be used (outbox rows still pending: the index may
-    lag the database, so results must be re-read from SQL)."""
+    cached pages must not be used (see search.generation)."""
+    return search.generation()
+
+
+def near(
+    place: Place | None, radius_km: int = 100, limit: int = 4, country: str | None = None
+) -> ResultPage:
+    """Best-rated public clinics within radius_km of a place, or in a country."""
+    return find(
+        Query(
+            place=place,
+            country=country,
+            radius_km=radius_km,
+            sort="quality",
+            per_page=limit,
+            literal=True,
+        )
+    )
+
+
+def find_by_name(name: str) -> Clinic | None:
+    """The public clinic whose name best matches the words, typos tolerated
+    (the "add a clinic" box of the comparison page); raises Unavailable."""
+    name = (name or "").strip()[:120]
+    if not name:
+        return None
     search.catch_up()
-    if search.indexer.has_pending():
-        return None
-    try:
-        return search.engine().s.serial
-    except Unavailable:
-        return None
-
-
-def near(place: Place, radius_km: int = 100, limit: int = 4) -> ResultPage:
-    """Best-rated public clinics within radius_km of a place (rated ones first)."""
-    return find(Query(place=place, radius_km=radius_km, sort="quality", per_page=limit))
+    found = search.engine().find_name(name)
+    clinics = load_public([found]) if found is not None else []
+    return clinics[0] if clinics else None
 
 
 def suggest(prefix: str, limit: int = 5) -> list[dict]:
-    """Clinic names and places for the search box, as the user types."""
+    """Clinic names and places for the search box, as the user types; each
+    offered once. The treatment's own words ("smp clinic lon") are skipped."""
     out: list[dict] = []
+    words = search.understand.strip_ignored(prefix)
+    if len(words) < 2:
+        return out
     try:
-        ids = search.engine().suggest_names(prefix, limit)
+        ids = search.engine().suggest_names(words, limit)
     except Unavailable:
         ids = []
     for c in load_public(ids):
@@ -167,6 +242,13 @@ def suggest(prefix: str, limit: int = 5) -> list[dict]:
                 "slug": c.slug,
             }
         )
-    for p in search.suggest_places(prefix, limit=limit):
-        out.append({"kind": "place", "label": p.label, "value": p.name, "detail": p.country})
+    code = search.country_code(words) if len(words) > 2 else None
+    if code is not None:
+        name = search.country_name(code)
+        out.append({"kind": "country", "label": name, "value": name, "detail": code})
+    seen = set()
+    for p in search.suggest_places(words, limit=limit):
+        if p.label not in seen:
+            seen.add(p.label)
+            out.append({"kind": "place", "label": p.label, "value": p.name, "detail": p.country})
     return out

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URI
 
+BROWSER_TIMEOUT_MS = 45_000
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -132,8 +134,9 @@ def live_server(tmp_path_factory, worker_id):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -144,7 +147,9 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(10_000)
+    # Generous: on a busy 2-core machine a page can take seconds. Tests wait for what
+    # the user sees (an element, a URL), never for a fixed time.
+    pg.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield pg
     context.close()
 

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from directory.demo import DEMO_PASSWORD, DEMO_TOTP
-from tests.browser.conftest import screenshot, serious_violations
+from tests.browser.conftest import BROWSER_TIMEOUT_MS, screenshot, serious_violations
 from tests.conftest import totp_now
 from tests.factories import image_bytes
 
@@ -29,7 +29,7 @@ def _login_page_exists(url: str) -> bool:
 def new_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
     return context, page
 
 
@@ -50,11 +50,11 @@ def score_text(page) -> str:
     return page.locator("section.explanation").inner_text()
 
 
-def decide(page, queue_url: str, heading_text: str, statement: str) -> None:
-    page.goto(queue_url)
+def decide(page, queue_url: str, heading_text: str, statement: str, action: str) -> None:
+    page.goto(queue_url + "?order=newest")
     assert serious_violations(page) == []
-    item = page.locator("article.queue-item").filter(has_text=heading_text).first
-    item.get_by_label("Decision", exact=True).select_option("approve")
+    item = page.locator("article.moderation-item").filter(has_text=heading_text).first
+    item.get_by_label("Decision", exact=True).select_option(action)
     item.get_by_label("Reason", exact=True).select_option("meets_guidelines")
     item.get_by_label("Statement of reasons").fill(statement)
     screenshot(page, "queue-" + queue_url.rsplit("/", 1)[1])
@@ -101,7 +101,7 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
 
         # A moderator approves it.
         log_in(mod, "moderator@example.com", DEMO_TOTP["moderator"])
-        decide(mod, "/moderation/claims", name, "Role and evidence checked by phone.")
+        decide(mod, "/moderation/claims", name, "Role and evidence checked by phone.", "approve")
         screenshot(mod, "moderation-claims")
 
         # The owner edits the price.
@@ -144,7 +144,7 @@ def test_owner_claims_edits_price_adds_result_and_visitor_finds_it(browser, live
         visitor.goto(f"/clinics/{slug}/results")
         assert CASE_NOTE not in visitor.content()
 
-        decide(mod, "/moderation/results", name, "Consent form and photos checked.")
+        decide(mod, "/moderation/results", name, "Consent form and photos checked.", "publish")
 
         # A visitor finds it in the gallery, filtered by stage.
         visitor.goto(f"/clinics/{slug}/results")

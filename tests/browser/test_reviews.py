@@ -94,9 +94,13 @@ def _session_cookie(page, live_app, email: str, mfa: bool) -> None:
 def pick(live_app) -> tuple[str, str, str | None]:
     """A demo reviewer and a rated public clinic they have not reviewed."""
     with live_app.app_context():
-        for i in range(1, 60):
-            email = f"reviewer{i}@example.com"
-            user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        reviewers = db.session.execute(
+            select(User)
+            .where(User.role == "consumer", User.email != "consumer@example.com")
+            .order_by(User.id)
+            .limit(60)
+        ).scalars()
+        for user in reviewers:
             done = set(
                 db.session.execute(
                     select(Review.clinic_id).where(Review.author_id == user.id)
@@ -111,7 +115,7 @@ def pick(live_app) -> tuple[str, str, str | None]:
                 .order_by(Clinic.id)
             ).scalars():
                 if clinic.id not in done and clinic.owner_id != user.id:
-                    return email, clinic.slug, clinic.name
+                    return user.email, clinic.slug, clinic.name
     raise AssertionError("no reviewer/clinic pair left in the demo data")
 
 

@@ -76,3 +76,37 @@ def test_near_you_on_the_home_page(page):
     assert section.locator(".clinic-card").count() >= 1
     assert serious_violations(page) == []
     screenshot(page, "home-near-you")
+
+
+def test_visitor_types_smp_london_and_sees_every_london_clinic_best_first(page):
+    # What the place box alone finds within 500 km of London, best first.
+    page.goto("/search?place=London&radius=500")
+    page.get_by_role("status").first.wait_for()
+    reference = page.locator(".clinic-card .card-title a").all_inner_texts()
+    assert len(reference) >= 3
+
+    page.goto("/")
+    box = page.get_by_label("Clinic, city or treatment")
+    box.fill("smp london")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?.*q=smp\+london"))
+    chip = page.locator(".place-chip")
+    assert chip.inner_text().startswith("near London, GB")
+    assert "near London, GB" in page.title()
+    # Atelier Follicle's own text never says "smp": it is still there, first.
+    assert page.locator(".clinic-card .card-title a").first.inner_text() == "Atelier Follicle"
+
+    page.get_by_label("Within").select_option("500")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"radius=500"))
+    names = page.locator(".clinic-card .card-title a").all_inner_texts()
+    assert names == reference
+    rated = [s for s in _scores(page) if s is not None]
+    assert rated == sorted(rated, reverse=True)
+    assert serious_violations(page) == []
+    screenshot(page, "search-smp-london")
+
+    chip.click()
+    page.wait_for_url(re.compile(r"q=smp(&|$)"))
+    assert page.locator(".place-chip").count() == 0
+    assert page.locator(".clinic-card").count() > len(reference) or len(reference) == 16

@@ -64,3 +64,49 @@ def test_place_suggestions_by_prefix_most_populous_first():
     names = [p.name for p in gazetteer.suggest("manc")]
     assert names[0] == "Manchester"
     assert gazetteer.suggest("m") == []
+
+
+def test_coordinates_of_a_clinic_address_prefer_the_country_given():
+    assert gazetteer.coordinates("London", "GB")[0] == pytest.approx(51.5, abs=0.1)
+    assert gazetteer.coordinates("London", "CA")[0] == pytest.approx(42.98, abs=0.1)
+    assert gazetteer.coordinates("Paris", "US") is not None
+    assert gazetteer.coordinates("München", "DE")[0] == pytest.approx(48.1, abs=0.1)
+    assert gazetteer.coordinates("Atlantis", "GB") is None
+    assert gazetteer.coordinates("", "GB") is None
+
+
+@pytest.mark.parametrize(
+    "typed,code",
+    [
+        ("GB", "GB"),
+        ("gb", "GB"),
+        ("GBR", "GB"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("england", "GB"),
+        ("Deutschland", "DE"),
+        ("germany", "DE"),
+        ("USA", "US"),
+        ("the Netherlands", "NL"),
+        ("Brasil", "BR"),
+        ("Narnia", None),
+        ("", None),
+        ("XX", None),
+    ],
+)
+def test_country_names_codes_and_aliases(typed, code):
+    assert gazetteer.country_code(typed) == code
+
+
+def test_every_place_alias_of_the_vocabulary_names_a_known_city():
+    aliases = gazetteer._aliases()
+    assert aliases["nyc"].name == "New York City"
+    assert aliases["cdmx"].country == "MX"
+    for alias, place in aliases.items():
+        assert not place.approximate, alias
+
+
+def test_suggested_places_are_offered_once():
+    found = gazetteer.suggest("mil", limit=10)
+    labels = [p.label for p in found]
+    assert len(labels) == len(set(labels))

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, ModerationDecision, SearchOutbox, User
 from directory.services import Invalid, InvalidState, NotAllowed, claims
-from directory.services.profiles import email_matches_website
+from directory.services.fields import email_matches_website
 from tests.factories import ClinicFactory, UserFactory
 from tests.manage_support import mail_texts
 
@@ -14,7 +14,8 @@ REASON = dict(reason_code="meets_guidelines", statement="Business e-mail at the 
 
 
 def mails(app):
-    return mail_texts(app)
+    """Mail about decisions (the code mailed to the business address is not one)."""
+    return [m for m in mail_texts(app) if "Subject: Your code to claim" not in m]
 
 
 def submit(clinic, user, **over):
@@ -156,7 +157,7 @@ def test_a_decided_claim_cannot_be_decided_again(app, setup):
     with app.app_context():
         claim = db.session.get(ClinicClaim, setup["claim"])
         mod = db.session.get(User, setup["mod"])
-        claims.reject(claim, by=mod, **REASON)
+        claims.reject(claim, by=mod, **dict(REASON, reason_code="insufficient_evidence"))
         with pytest.raises(InvalidState):
             claims.approve(claim, by=mod, **REASON)
 
@@ -219,3 +220,53 @@ def test_a_decision_needs_a_known_reason_and_a_statement(app, setup):
 )
 def test_business_email_matches_the_website_domain(email, website, expected):
     assert email_matches_website(email, website) is expected
+
+
+# --- the business e-mail code ------------------------------------------------------------
+
+
+def _code_from_mail(app, address):
+    import re
+
+    from tests.web._mail import last_to
+
+    return re.search(r"Your code: (\d{6})", last_to(app, address).get_content()).group(1)
+
+
+def test_a_business_email_gets_a_code_and_only_the_right_code_confirms_it(app, setup):
+    with app.app_context():
+        claim = db.session.get(ClinicClaim, setup["claim"])
+        claimant = db.session.get(User, setup["claimant"])
+        assert claim.email_code_hash and claim.email_confirmed_at is None
+        code = _code_from_mail(app, claim.business_email)
+        assert code not in claim.email_code_hash  # only a keyed hash is kept
+        stranger = UserFactory()
+        with pytest.raises(NotAllowed):
+            claims.confirm_code(claim, by=stranger, code=code)
+        wrong = "000000" if code != "000000" else "111111"
+        assert claims.confirm_code(claim, by=claimant, code=wrong) is False
+        assert claim.email_confirmed_at is None and claim.email_code_attempts == 1
+        assert claims.confirm_code(claim, by=claimant, code=code) is True
+        assert claim.email_confirmed_at is not None
+        with pytest.raises(InvalidState):
+            claims.confirm_code(claim, by=claimant, code=code)
+
+
+def test_too_many_wrong_codes_lock_the_code_until_a_new_one_is_sent(app, setup):
+    from datetime import timedelta
+
+    with app.app_context():
+        claim = db.session.get(ClinicClaim, setup["claim"])
+        claimant = db.session.get(User, setup["claimant"])
+        code = _code_from_mail(app, claim.business_email)
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(claims.CODE_ATTEMPTS):
+            claims.confirm_code(claim, by=claimant, code=wrong)
+        with pytest.raises(InvalidState, match="Too many"):
+            claims.confirm_code(claim, by=claimant, code=code)
+        with pytest.raises(InvalidState, match="minutes ago"):
+            claims.resend_code(claim, by=claimant)
+        claim.email_code_sent_at -= timedelta(minutes=claims.RESEND_MINUTES + 1)
+        claims.resend_code(claim, by=claimant)
+        fresh = _code_from_mail(app, claim.business_email)
+        assert claims.confirm_code(claim, by=claimant, code=fresh) is True

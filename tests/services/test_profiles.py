@@ -22,6 +22,8 @@ from directory.services import (
     InvalidState,
     NotAllowed,
     counters,
+    dashboard,
+    moderation,
     profiles,
     replies,
     scores,
@@ -87,13 +89,6 @@ def test_unknown_city_needs_manual_coordinates(app):
         assert (clinic.latitude, clinic.longitude) == (10.5, 20.0)
 
 
-def test_resolve_city_prefers_the_country_given():
-    assert profiles.resolve_city("London", "GB")[0] == pytest.approx(51.5, abs=0.1)
-    assert profiles.resolve_city("London", "CA")[0] == pytest.approx(42.98, abs=0.1)
-    assert profiles.resolve_city("Paris", "US") is not None
-    assert profiles.resolve_city("Atlantis", "GB") is None
-
-
 @pytest.mark.parametrize(
     "name,city,dup",
     [
@@ -115,7 +110,7 @@ def test_publishing_a_new_clinic_lists_it_and_makes_the_registrant_owner(app):
     with app.app_context():
         user = UserFactory()
         clinic = profiles.create_clinic(by=user, data=NEW)
-        profiles.decide_clinic(clinic, by=UserFactory(role="moderator"), publish=True, **REASON)
+        moderation.decide(clinic, "publish", by=UserFactory(role="moderator"), **REASON)
         db.session.commit()
         assert clinic.status == "listed" and clinic.owner_id == user.id
         assert user.role == "clinic_owner"
@@ -129,17 +124,17 @@ def test_rejecting_a_new_clinic_keeps_it_hidden_with_the_reason(app):
     with app.app_context():
         user = UserFactory()
         clinic = profiles.create_clinic(by=user, data=NEW)
-        profiles.decide_clinic(
+        moderation.decide(
             clinic,
+            "reject",
             by=UserFactory(role="moderator"),
-            publish=False,
             reason_code="duplicate",
             statement="Already listed as Dot Masters.",
         )
         assert clinic.status == "rejected" and clinic.owner_id is None
         assert clinic.status_reason == "Already listed as Dot Masters."
         with pytest.raises(InvalidState):
-            profiles.decide_clinic(clinic, by=UserFactory(role="moderator"), publish=True, **REASON)
+            moderation.decide(clinic, "publish", by=UserFactory(role="moderator"), **REASON)
 
 
 def test_registrant_cannot_publish_their_own_clinic(app):
@@ -147,9 +142,9 @@ def test_registrant_cannot_publish_their_own_clinic(app):
         mod = UserFactory(role="moderator")
         clinic = profiles.create_clinic(by=mod, data=NEW)
         with pytest.raises(NotAllowed):
-            profiles.decide_clinic(clinic, by=mod, publish=True, **REASON)
+            moderation.decide(clinic, "publish", by=mod, **REASON)
         with pytest.raises(NotAllowed):
-            profiles.decide_clinic(clinic, by=UserFactory(), publish=True, **REASON)
+            moderation.decide(clinic, "publish", by=UserFactory(), **REASON)
         assert clinic.status == "pending"
 
 
@@ -393,11 +388,11 @@ def test_dashboard_figures(app, owned):
         review = replies.reviews_for_owner(answered)[0]
         replies.save(review, by=owner, text="Thank you.")
         db.session.commit()
-        board = profiles.dashboard(owner)
+        board = dashboard.dashboard(owner)
         panel = board.panels[0]
         assert panel.clinic.id == clinic.id
         assert panel.views_30d == 2 and len(panel.views_by_day) == 30
         assert (panel.reports_filed, panel.reports_upheld) == (4, 2)
         assert len(panel.unreplied) == 2 and review not in panel.unreplied
         assert panel.score_months and panel.score_months[0].review_count == 3
-        assert profiles.dashboard(UserFactory()).panels == []
+        assert dashboard.dashboard(UserFactory()).panels == []

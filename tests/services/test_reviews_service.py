@@ -210,20 +210,6 @@ def test_a_bad_photo_rolls_back_review_and_earlier_photo_files(app, world):
         assert not os.path.exists(folder) or os.listdir(folder) == []
 
 
-def test_origin_hash_is_keyed_and_per_network():
-    a = svc.origin_hash("203.0.113.7", "k1" * 20)
-    assert a == svc.origin_hash("203.0.113.250", "k1" * 20)  # same /24
-    assert a != svc.origin_hash("203.0.114.7", "k1" * 20)
-    assert a != svc.origin_hash("203.0.113.7", "k2" * 20)  # keyed
-    assert "203.0.113" not in a and len(a) == 64
-    v6 = svc.origin_hash("2001:db8:1:2::5", "k" * 40)
-    assert v6 == svc.origin_hash("2001:db8:1:ffff::9", "k" * 40)  # same /48
-    assert v6 != svc.origin_hash("2001:db8:2::5", "k" * 40)
-    assert svc.origin_hash("::ffff:203.0.113.9", "k1" * 20) == a
-    assert svc.origin_hash("not an ip", "k" * 40) is None
-    assert svc.origin_hash(None, "k" * 40) is None
-
-
 def test_for_author_lists_every_status(app, world):
     with app.app_context():
         author = db.session.get(User, world.author_id)

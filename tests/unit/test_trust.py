@@ -73,6 +73,8 @@ def test_every_signal_is_listed():
         "near_duplicate",
         "burst",
         "shared_origin",
+        "linked_accounts",
+        "rivals",
         "uniform_extreme",
         "photo_match",
     ]
@@ -96,18 +98,21 @@ def test_authors_other_reviews_are_counted():
 
 def test_near_duplicate_text_is_caught_even_with_small_edits():
     edited = TEXT.replace("natural", "very natural").upper()
-    assert "near_duplicate" in flags(facts(), [other(2, text=edited, clinic_id=99)])
-    assert "near_duplicate" not in flags(
-        facts(), [other(2, text="Completely different words about another clinic entirely.")]
+    assert trust.near_duplicates(TEXT, [other(2, text=edited, clinic_id=99)]) == [(2, 1.0)]
+    assert not trust.near_duplicates(
+        TEXT, [other(2, text="Completely different words about another clinic entirely.")]
     )
+    # The queue reads the stored matches (services.similarity) as Duplicate facts.
+    dup = trust.Duplicate("review", 2, 0.91, clinic_id=99, author_id=202)
+    assert "near_duplicate" in flags(facts(duplicates=(dup,)))
 
 
-def test_jaccard_and_shingles():
-    a = trust.shingles("one two three four five")
-    assert len(a) == 3
+def test_jaccard_and_features():
+    a = trust.features("The dots, the hairline and the colours")
+    assert a == {"dot", "hairline", "colour"}
     assert trust.jaccard(a, a) == 1.0
     assert trust.jaccard(a, frozenset()) == 0.0
-    assert trust.shingles("") == frozenset()
+    assert trust.features("") == frozenset()
 
 
 def test_burst_of_reviews_for_one_clinic():

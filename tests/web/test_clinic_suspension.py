@@ -50,7 +50,12 @@ def test_moderator_suspends_a_clinic_the_public_loses_it_and_the_owner_is_told(a
 def test_reinstating_restores_the_clinic(app, client, world):
     login(client, user(app, world["moderator"]), mfa=True)
     suspend(client, world)
-    resp = suspend(client, world, action="reinstate")
+    resp = suspend(
+        client,
+        world,
+        {"reason_code": "earlier_decision_wrong", "statement": "The replies were not abusive."},
+        action="reinstate",
+    )
     assert resp.status_code == 302
     assert status_of(app, world["owned"]) == ("claimed", None)
     assert app.test_client().get("/clinics/own").status_code == 200

@@ -12,7 +12,7 @@ from tests.factories import image_bytes
 from tests.manage_support import clinic_row, mail_texts, user
 
 DECIDE = {
-    "decision": "approve",
+    "action": "approve",
     "reason_code": "meets_guidelines",
     "statement": "Evidence checked against the website.",
 }
@@ -110,9 +110,11 @@ def test_claims_queue_shows_the_evidence_and_the_domain_signal(app, client, worl
     resp = client.get("/moderation/claims")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and html.count("<h1") == 1
-    assert "boss@free.example" in html and "matches the clinic's website domain" in html
+    assert "boss@free.example" in html and "at the clinic's website domain" in html
+    # Nobody has proved control of the address yet: the queue says so.
+    assert "code not confirmed" in html
     assert "Manager" in html and "I run it." in html
-    assert 'name="statement"' in html and 'for="claim-' in html
+    assert 'name="statement"' in html and 'for="action-claim-' in html
 
 
 def test_approving_a_claim_hands_over_the_clinic(app, client, world, queue):
@@ -135,7 +137,7 @@ def test_approving_a_claim_hands_over_the_clinic(app, client, world, queue):
             world["consumer"],
         )
     assert "was approved" in mail_texts(app)[-1]
-    assert "No claims waiting" in client.get("/moderation/claims").get_data(as_text=True)
+    assert "Nothing is waiting here" in client.get("/moderation/claims").get_data(as_text=True)
     again = post_form(
         client, f"/moderation/claims/{queue['claim']}/decide", DECIDE, form_url="/moderation/claims"
     )
@@ -148,7 +150,7 @@ def test_rejecting_needs_a_statement_and_keeps_the_form(app, client, world, queu
     resp = post_form(
         client,
         url,
-        dict(DECIDE, decision="reject", statement="short"),
+        dict(DECIDE, action="reject", statement="short"),
         form_url="/moderation/claims",
     )
     assert resp.status_code == 400 and "at least 10 characters" in resp.get_data(as_text=True)
@@ -160,7 +162,7 @@ def test_rejecting_needs_a_statement_and_keeps_the_form(app, client, world, queu
     resp = post_form(
         client,
         url,
-        dict(DECIDE, decision="reject", reason_code="insufficient_evidence"),
+        dict(DECIDE, action="reject", reason_code="insufficient_evidence"),
         form_url="/moderation/claims",
     )
     assert resp.status_code == 302
@@ -217,7 +219,7 @@ def test_new_clinic_queue_flags_duplicates_and_publishing_lists_it(app, client, 
     resp = post_form(
         client,
         f"/moderation/clinics/{queue['new']}/decide",
-        DECIDE,
+        dict(DECIDE, action="publish"),
         form_url="/moderation/clinics/new",
     )
     assert resp.status_code == 302
@@ -235,7 +237,7 @@ def test_rejected_new_clinic_stays_hidden_and_its_registrant_sees_why(app, clien
         f"/moderation/clinics/{queue['new']}/decide",
         dict(
             DECIDE,
-            decision="reject",
+            action="reject",
             reason_code="duplicate",
             statement="Already listed as Free Clinic.",
         ),
@@ -266,7 +268,7 @@ def test_results_queue_shows_photos_and_matches_and_publishing_fills_the_gallery
     resp = post_form(
         client,
         f"/moderation/results/{queue['case']}/decide",
-        DECIDE,
+        dict(DECIDE, action="publish"),
         form_url="/moderation/results",
     )
     assert resp.status_code == 302
@@ -299,7 +301,7 @@ def test_moderator_who_owns_the_clinic_cannot_publish_its_result(app, client, wo
     resp = post_form(
         client,
         f"/moderation/results/{queue['case']}/decide",
-        DECIDE,
+        dict(DECIDE, action="publish"),
         form_url="/moderation/results",
     )
     assert resp.status_code == 403
@@ -328,8 +330,41 @@ def test_admin_can_moderate_too(app, client, world, queue):
         post_form(
             client,
             f"/moderation/results/{queue['case']}/decide",
-            DECIDE,
+            dict(DECIDE, action="publish"),
             form_url="/moderation/results",
         ).status_code
         == 302
     )
+
+
+def test_the_claimant_confirms_the_business_email_and_the_queue_says_so(app, client, world, queue):
+    import re
+
+    from tests.web._mail import last_to, link_in, path_of
+
+    msg = last_to(app, "boss@free.example")
+    code = re.search(r"Your code: (\d{6})", msg.get_content()).group(1)
+    url = path_of(link_in(msg, "/confirm"))
+    as_(client, app, world, "consumer")
+    assert "enter the code sent to boss@free.example" in client.get("/manage").get_data(
+        as_text=True
+    )
+    wrong = "000000" if code != "000000" else "111111"
+    resp = post_form(client, url, {"code": wrong, "action": "confirm"})
+    assert resp.status_code == 400 and "not the code we sent" in resp.get_data(as_text=True)
+    assert post_form(client, url, {"code": code, "action": "confirm"}).status_code == 302
+    as_(client, app, world, "moderator")
+    assert client.get(url).status_code == 404  # only the claimant's page
+    html = client.get("/moderation/claims").get_data(as_text=True)
+    assert "code confirmed" in html and "code not confirmed" not in html
+
+
+def test_every_clinic_queue_item_has_its_own_page(app, client, world, queue):
+    as_(client, app, world, "moderator")
+    for kind, key in (("claim", "claim"), ("clinic", "new"), ("result_case", "case")):
+        resp = client.get(f"/moderation/items/{kind}/{queue[key]}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and html.count("<h1") == 1, kind
+        assert "Record decision" in html and "No decision yet." in html, kind
+    assert client.get("/moderation/items/claim/99999").status_code == 404
+    assert client.get("/moderation/items/nonsense/1").status_code == 404

@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 import pyotp
 import pytest
-from flask import request, url_for
+from flask import url_for
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
 
-from directory import formkit, numbers
+from directory import numbers
 from directory.extensions import db
 from directory.search import indexer
 from tests.conftest import csrf_from, login
@@ -28,35 +29,69 @@ HOSTILE = [
     "²",
     "①",
     "--5",
-    "-5",
     "-1",
     "0",
     "+5",
     " 5",
-    "5\n",
     "1_0",
     "٣",  # Arabic-Indic three
+    "١٢٣٤٥٦",  # six Arabic-Indic digits (a second-factor code's length)
     "３",  # full-width three
     "1e3",
     "0x10",
-    "1.5",
     "NaN",
-    "∞",
     str(2**31 - 1),  # the largest id the database holds: valid syntax, no such row
     str(2**31),  # PostgreSQL's INTEGER ends here
     str(2**63 - 1),
     str(2**63),  # SQLite's integers end here
-    str(2**64),
     str(10**20),
-    "9" * 400,
     "9" * 5000,
     "\x00",
 ]
 NOT_ASCII_NUMBERS = {h for h in HOSTILE if numbers.parse(h) is None}
 PLACEHOLDER = 7_654_321  # stands for an int argument while a URL is built
-# Names a view might read a number under; each route gets those it reads (recorded
-# through formkit.int_arg) and always `page`, which pagination helpers like to read.
+# Names a view might read a number under. A first pass sends all of them and records
+# which ones each view reads (from request.args, whatever parses them); the walk then
+# tries each of those, and always `page`, which pagination helpers like to read.
+CANDIDATES = (
+    "page",
+    "radius",
+    "max_price",
+    "skin_type",
+    "moderator",
+    "clinic",
+    "author",
+    "older_than",
+    "per_page",
+    "limit",
+    "offset",
+    "id",
+    "user",
+    "year",
+)
 ALWAYS = ("page",)
+
+
+class RecordingArgs(ImmutableMultiDict):
+    """request.args that notes every name a view looks up (the first pass only)."""
+
+    read: set[str] = set()
+
+    def get(self, key, default=None, type=None):  # noqa: A002
+        RecordingArgs.read.add(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        RecordingArgs.read.add(key)
+        return super().getlist(key, type)
+
+    def __getitem__(self, key):
+        RecordingArgs.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        RecordingArgs.read.add(key)
+        return super().__contains__(key)
 
 
 def all_form_field_names() -> set[str]:
@@ -159,13 +194,6 @@ def test_hostile_query_numbers_get_a_400_naming_the_parameter(app, world):
 def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, monkeypatch):
     admin, slug = world
     reads: dict[str, set[str]] = defaultdict(set)
-    real_int_arg = formkit.int_arg
-
-    def recording_int_arg(args, name, *a, **kw):
-        reads[request.endpoint].add(name)
-        return real_int_arg(args, name, *a, **kw)
-
-    monkeypatch.setattr(formkit, "int_arg", recording_int_arg)
     fields = all_form_field_names()
     urls = build_urls(app, slug)
 
@@ -176,10 +204,21 @@ def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, 
         "anonymous": (anonymous, csrf_from(anonymous, "/auth/login")),
         "admin": (staff, csrf_from(staff, "/account")),
     }
-    # Discovery: one plain GET per route tells which query numbers the view reads.
+
+    # Discovery: one GET per route with every candidate set to 1 tells which query
+    # numbers the view reads.
+    class RecordingRequest(app.request_class):
+        parameter_storage_class = RecordingArgs
+
+    monkeypatch.setattr(app, "request_class", RecordingRequest)
     for endpoint, rule, url in urls:
         if "GET" in rule.methods:
-            staff.get(url.replace(str(PLACEHOLDER), "1"))
+            RecordingArgs.read = set()
+            staff.get(
+                url.replace(str(PLACEHOLDER), "1"), query_string=dict.fromkeys(CANDIDATES, "1")
+            )
+            reads[endpoint] = RecordingArgs.read & set(CANDIDATES)
+    monkeypatch.undo()
 
     failures: list[tuple] = []
     wrong_status: list[tuple] = []
@@ -191,6 +230,7 @@ def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, 
         if method == "POST":
             kw["data"] = {"csrf_token": token, **{f: raw for f in fields}}
         resp = client.open(url, method=method, **kw)
+        resp.close()  # file responses (photos, icons) hold their file open until closed
         requests += 1
         if resp.status_code >= 500:
             failures.append((actor, method, url, what, raw, resp.status_code))
@@ -199,6 +239,7 @@ def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, 
     routes_with_ids = routes_with_query = 0
     for endpoint, rule, url in urls:
         has_id = str(PLACEHOLDER) in url
+        access = getattr(app.view_functions[endpoint], "access", None)
         routes_with_ids += has_id
         names = sorted(reads.get(endpoint, set()) | set(ALWAYS))
         routes_with_query += bool(reads.get(endpoint))
@@ -214,13 +255,16 @@ def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, 
                     if method == "POST":
                         check(actor, method, base, "form fields", raw)
                         continue
+                    if actor == "anonymous" and access != "public":
+                        continue  # the login page answers; the admin walks these
                     for name in names:
                         resp = check(actor, method, base, f"?{name}", raw, query_string={name: raw})
                         if (
                             actor == "admin"
+                            and not endpoint.startswith("api.")  # its own schema layer
                             and name in reads.get(endpoint, ())
                             and raw in NOT_ASCII_NUMBERS
-                            and resp.status_code != 400
+                            and resp.status_code not in (400, 404)
                         ):
                             wrong_status.append((endpoint, name, raw, resp.status_code))
         # the walker must still be logged in, or the rest of the walk proves little

@@ -385,7 +385,8 @@ def test_how_we_rank_is_public_and_explains_the_rule(client, app, world):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Price, advertising and claiming a profile are never inputs" in html
-    assert "4 × 3.5" in html and "36 months" in html
+    assert "4 × 3.0" in html and "36 months" in html
+    assert "down-weighted: coordinated" in html and "provisional" in html
     assert 'id="fig-decided">0<' in html and "no decisions yet" in html
     assert html.count("<h1") == 1
 
@@ -399,7 +400,7 @@ def test_how_we_rank_publishes_live_figures(client, app, world):
                 r,
                 by=mod,
                 action=action,
-                reason_code="meets_guidelines",
+                reason_code="meets_guidelines" if action == "publish" else "spam",
                 statement="Checked against the rules.",
             )
         db.session.commit()

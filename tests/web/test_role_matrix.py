@@ -324,6 +324,12 @@ TABLE: dict[str, Row] = {
     ),
     # --- clinic self-service: any logged-in user may claim a listed, unowned clinic or
     # register a new one; only a clinic's owner manages it (owner2, staff: 403 on owner1's).
+    # Only the claimant (consumer2 made every queued claim) may type the code back.
+    "manage.confirm_claim_email": Row(
+        queue_url("/manage/claims/{}/confirm", "claim"),
+        lambda a, w, r: {"code": "000000", "action": "confirm"},
+        frozenset({"consumer2"}),
+    ),
     "manage.claim": Row(
         lambda a, w: f"/manage/claim/{w.ids['claimable']}",
         lambda a, w, r: {"role_at_clinic": "Manager", "phone": "12345"},
@@ -419,22 +425,32 @@ TABLE: dict[str, Row] = {
     ),
     "moderation.decide_claim": Row(
         queue_url("/moderation/claims/{}/decide", "claim"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="approve"),
         STAFF,
     ),
     "moderation.decide_clinic": Row(
         queue_url("/moderation/clinics/{}/decide", "new_clinic"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="publish"),
+        STAFF,
+    ),
+    "moderation.take": Row(
+        queue_url("/moderation/items/review/{}/take", "pending_review"),
+        lambda a, w, r: {},
+        STAFF,
+    ),
+    "moderation.release": Row(
+        queue_url("/moderation/items/review/{}/release", "pending_review"),
+        lambda a, w, r: {},
         STAFF,
     ),
     "moderation.set_clinic_status": Row(
         lambda a, w: f"/moderation/clinics/{w.ids['suspendable']}/status",
-        lambda a, w, r: dict(DECISION, action="suspend"),
+        lambda a, w, r: dict(DECISION, action="suspend", reason_code="offensive"),
         STAFF,
     ),
     "moderation.decide_result": Row(
         queue_url("/moderation/results/{}/decide", "result"),
-        lambda a, w, r: dict(DECISION, decision="approve"),
+        lambda a, w, r: dict(DECISION, action="publish"),
         STAFF,
     ),
 }
@@ -576,12 +592,12 @@ def test_staff_are_refused_on_their_own_items(app):
             (
                 "moderator",
                 f"/moderation/results/{about_own_clinic.id}/decide",
-                dict(DECISION, decision="approve"),
+                dict(DECISION, action="publish"),
             ),
             (
                 "moderator",
                 f"/moderation/claims/{own_claim.id}/decide",
-                dict(DECISION, decision="approve"),
+                dict(DECISION, action="approve"),
             ),
             ("admin", f"/moderation/appeals/{appeal.id}/decide", dict(DECISION, action="uphold")),
         ]

@@ -1,0 +1,611 @@
+"""Running a visitor's search against the index, in named steps.
+
+    plan    what the words mean (understand.read), with each ambiguous place
+            word resolved by what the index supports
+    filter  keyword filters (service, country, city, price, women, geo cells)
+    match   soft matching: each remaining concept adds to a clinic's cover
+    fuzzy   near spellings (one edit) for concepts nothing matched exactly
+    geo     the exact distance for a place, keeping what lies in the radius
+    order   more of the words first, then quality (or testimonials, distance);
+            "best match" blends text relevance with quality
+    facets  service and country counts of the result
+
+Queries are never parsed: the user's words go through the vocabulary and the
+index's analyser, are capped in length and number, and become plain term
+look-ups, so no field syntax, wildcard, range or fuzzy operator typed by a
+user reaches Whoosh. Every step is bounded (terms, expansions, one pass per
+posting list) and checked against the SEARCH_TIME_LIMIT_S deadline; past it,
+the page says results may be incomplete.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from directory import vocab
+
+from . import gazetteer, understand
+from .documents import SERVICE_BITS
+from .gazetteer import Place, fold, haversine_km
+from .queries import (
+    GLOBAL_ORDER_MIN,
+    MAX_EXPANSIONS,
+    Chip,
+    Hits,
+    Note,
+    Query,
+    Snapshot,
+    _cells,
+    raw_words,
+    tokens,
+)
+from .schema import NO_COORD
+
+MAX_CONCEPTS = 8
+SERVICE_TEXT_WEIGHT = 0.5  # a service named in the text, not listed as offered
+FUZZY_WEIGHT = 0.9  # a near spelling counts a little less than the word itself
+FUZZY_PLACE_CUTOFF = 0.8  # difflib ratio for a misspelt place
+BLEND_TEXT, BLEND_QUALITY = 0.5, 0.3  # "best match": cover + text relevance + quality
+
+
+@dataclass
+class _Concept:
+    words: str
+    stems: list[str]
+    service: str | None = None
+    alternatives: list[str] = field(default_factory=list)  # fuzzy stems
+    exact: bool = True
+
+
+@dataclass
+class Plan:
+    """What is searched for, after reading the words."""
+
+    concepts: list[_Concept]
+    place: Place | None
+    country: str | None
+    keep_unmatched: bool  # a place alone identifies what the user wants
+    ignored_stems: list[str]
+    chips: list[Chip] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, snapshot: Snapshot, time_limit_s: float = 0.5):
+        self.s = snapshot
+        self.time_limit_s = time_limit_s
+
+    def run(self, q: Query) -> Hits:
+        started = time.perf_counter()
+        deadline = started + self.time_limit_s
+        plan = self.plan(q)
+        hits = Hits([], 0, place=plan.place, country=plan.country)
+        hits.chips, hits.notes, hits.ignored = plan.chips, plan.notes, plan.ignored
+        hits.words = " ".join(c.words for c in plan.concepts)
+        base = self.filter(q, plan)
+        cover = self.match(plan, base, deadline)
+        if self.fuzzy(plan, base, cover, deadline):
+            hits.fuzzy = True
+            hits.suggestion = self._did_you_mean(q.text, plan)
+        candidates = self._candidates(plan, base, cover)
+        matched, distances = self.geo(plan, q.radius_km, candidates)
+        hits.terms = [t for c in plan.concepts for t in (c.stems + c.alternatives)]
+        hits.total = len(matched)
+        hits.matching = sum(1 for d in matched if cover.get(d))
+        hits.facets = self.facets(matched)
+        offset = (q.page - 1) * q.per_page
+        need = offset + q.per_page
+        order = self.order(q, plan, matched, cover, distances, need, hits, deadline)
+        page = order[offset:need]
+        hits.ids = [self.s.cid[d] for d in page]
+        hits.distances = {self.s.cid[d]: distances[d] for d in page if d in distances}
+        hits.partial = hits.partial or time.perf_counter() > deadline
+        hits.elapsed_ms = (time.perf_counter() - started) * 1000
+        return hits
+
+    # ------------------------------------------------------------------ plan
+
+    def plan(self, q: Query) -> Plan:
+        reading = understand.read(q.text)
+        concepts = [understand.Concept(c.words, c.service, c.start) for c in reading.concepts]
+        place, country = q.place, q.country
+        chips: list[Chip] = []
+        notes: list[Note] = []
+        read_places = not q.literal and not q.city
+        for pr in reading.places:
+            if pr.country is None:
+                continue
+            if country is None and read_places:
+                country = pr.country
+                chips.append(
+                    Chip(
+                        f"in {gazetteer.country_name(country)}", pr.words, reading.text_without(pr)
+                    )
+                )
+            else:
+                concepts.append(understand.Concept(pr.words, start=pr.start))
+        for pr in reading.places:
+            if pr.country is not None:
+                continue
+            chosen = None
+            if place is None and read_places:
+                chosen = self._city_reading(pr, country, q.radius_km, reading, notes)
+            if chosen is None:
+                concepts.append(understand.Concept(pr.words, start=pr.start))
+                continue
+            place = chosen
+            chips.append(Chip(f"near {place.label}", pr.words, reading.text_without(pr)))
+        if place is None and country is None and read_places:
+            found = self._misspelt_place(concepts, reading)
+            if found is not None:
+                concepts, pr, found_place, found_country = found
+                if found_place is not None:
+                    place = found_place
+                    chips.append(Chip(f"near {place.label}", pr.words, reading.text_without(pr)))
+                else:
+                    country = found_country
+                    chips.append(
+                        Chip(
+                            f"in {gazetteer.country_name(country)}",
+                            pr.words,
+                            reading.text_without(pr),
+                        )
+                    )
+        built = self._concepts(concepts)
+        ignored_stems = [t for w in reading.ignored for t in tokens(w)]
+        return Plan(
+            concepts=built,
+            place=place,
+            country=country,
+            keep_unmatched=bool(place or country or q.city),
+            ignored_stems=ignored_stems,
+            chips=chips,
+            notes=notes,
+            ignored=list(reading.ignored),
+        )
+
+    def _concepts(self, concepts: list[understand.Concept]) -> list[_Concept]:
+        out: list[_Concept] = []
+        services_seen: set[str] = set()
+        for c in sorted(concepts, key=lambda c: c.start):
+            if c.service is not None:
+                if c.service in services_seen:
+                    continue
+                services_seen.add(c.service)
+            stems = tokens(c.words)
+            if not stems and c.service is None:
+                continue  # a stop word or a lone letter
+            out.append(_Concept(c.words, stems, c.service))
+            if len(out) >= MAX_CONCEPTS:
+                break
+        return out
+
+    def _near(self, place: Place, radius_km: float) -> set[int]:
+        s = self.s
+        cover = _cells(place, radius_km)
+        if cover is None:
+            return set(s.live)
+        found = set()
+        for cell in cover[1]:
+            for d in s.postings("geo", cell):
+                if s.lat[d] == NO_COORD:
+                    continue
+                km = haversine_km(place.latitude, place.longitude, s.lat[d] / 1e6, s.lon[d] / 1e6)
+                if km <= radius_km:
+                    found.add(d)
+        return found
+
+    def _word_docs(self, words: str) -> set[int]:
+        stems = tokens(words)
+        if not stems:
+            return set()
+        found = set(self.s.postings("text", stems[0]))
+        for t in stems[1:]:
+            found &= self.s.postings("text", t)
+        return found
+
+    def _city_reading(self, pr, country, radius_km, reading, notes) -> Place | None:
+        """The place a city reading stands for, or None to read the words as words.
+
+        An alias or a name of several words is a place. A single word that is
+        also used in clinics' text elsewhere ("Meridian", a clinic's name and a
+        town in Idaho) is read by what the index supports: the place when
+        clinics are near it, else the word; when both have clinics, the place,
+        with a note offering the other reading.
+        """
+        place = gazetteer.in_country(pr.places, country)
+        if place is None:
+            return None
+        if pr.strong:
+            return place
+        near = self._near(place, radius_km)
+        elsewhere = self._word_docs(pr.words) - near
+        if not elsewhere:
+            return place
+        typed = " ".join(reading.words[pr.start : pr.end])
+        if near:
+            notes.append(
+                Note(
+                    f"“{typed}” is read as the place {place.label}.",
+                    other_text=" ".join(reading.words),
+                )
+            )
+            return place
+        notes.append(
+            Note(
+                f"“{typed}” is read as a word: no clinic is listed near {place.label}.",
+                other_place=place.label,
+                other_text=reading.text_without(pr),
+            )
+        )
+        return None
+
+    def _index_places(self) -> dict[str, tuple[Place | None, str | None]]:
+        """Folded names of the cities and countries that have clinics (cached per
+        generation): the candidates for a misspelt place."""
+        s = self.s
+        if s.index_places is None:
+            found: dict[str, tuple[Place | None, str | None]] = {}
+            try:
+                cities = [t if isinstance(t, str) else t.decode() for t in s.reader.lexicon("city")]
+            except Exception:  # noqa: BLE001 - an empty index has no such field
+                cities = []
+            for city in cities[:5000]:
+                docs = s.postings("city", city)
+                if not docs:
+                    continue
+                cc = s.country[next(iter(docs))]
+                place = gazetteer.in_country(gazetteer.exact(fold(city)), cc)
+                if place is not None:
+                    found[fold(city)] = (place, None)
+            for cc in set(s.country):
+                if cc:
+                    found.setdefault(fold(gazetteer.country_name(cc)), (None, cc))
+            s.index_places = found
+        return s.index_places
+
+    def _misspelt_place(self, concepts, reading):
+        """A misspelt city or country with clinics among the plain words ("londn",
+        "los angelas"): two neighbouring words first, then one. Words the index
+        knows as they are spelt are left alone."""
+        known = self._index_places()
+        if not known:
+            return None
+        plain = [c for c in concepts if c.service is None]
+        by_start = {c.start: c for c in plain}
+        spans = [(c.start, 2) for c in plain if c.start + 1 in by_start]
+        spans += [(c.start, 1) for c in plain]
+        for start, n in spans:
+            words = " ".join(reading.words[start : start + n])
+            if len(words.replace(" ", "")) < 5:
+                continue
+            if n == 1 and self.s.has_term("spell", words):
+                continue
+            close = [
+                m
+                for m in difflib.get_close_matches(words, known, n=3, cutoff=FUZZY_PLACE_CUTOFF)
+                if m[0] == words[0]
+            ]
+            if not close:
+                continue
+            place, country = known[close[0]]
+            rest = [c for c in concepts if not start <= c.start < start + n]
+            pr = understand.PlaceReading(words, start=start, end=start + n)
+            if place is not None:
+                place = Place(
+                    place.name,
+                    place.country,
+                    place.latitude,
+                    place.longitude,
+                    place.population,
+                    approximate=True,
+                )
+            return rest, pr, place, country
+        return None
+
+    # ---------------------------------------------------------------- filter
+
+    def filter(self, q: Query, plan: Plan) -> set[int] | frozenset[int]:
+        """Documents passing every keyword filter (geo cells are a coarse cover)."""
+        s = self.s
+        sets: list[frozenset[int]] = []
+        if q.service:
+            sets.append(s.postings("service", q.service))
+        if plan.country:
+            sets.append(s.postings("country", plan.country.upper()))
+        if q.city:
+            sets.append(s.postings("city", q.city.casefold()))
+        if q.max_price:
+            sets.append(s.postings("price", f"le{q.max_price}"))
+        if q.women:
+            sets.append(s.postings("women", "1"))
+        if plan.place is not None:
+            cover = _cells(plan.place, q.radius_km)
+            if cover is not None:
+                union: set[int] = set()
+                for cell in cover[1]:
+                    union |= s.postings("geo", cell)
+                sets.append(frozenset(union))
+        if not sets:
+            return s.live
+        sets.sort(key=len)
+        result = set(sets[0])
+        for other in sets[1:]:
+            result &= other
+        return result
+
+    # ----------------------------------------------------------------- match
+
+    def _concept_weights(self, c: _Concept, stems: list[str]) -> dict[int, float]:
+        s = self.s
+        out: dict[int, float] = {}
+        if stems:
+            found = set(s.postings("text", stems[0]))
+            for t in stems[1:]:
+                found &= s.postings("text", t)
+            weight = SERVICE_TEXT_WEIGHT if c.service else 1.0
+            out = dict.fromkeys(found, weight)
+        if c.service:
+            for d in s.postings("service", c.service):
+                out[d] = 1.0
+        return out
+
+    def match(self, plan: Plan, base, deadline: float) -> dict[int, float]:
+        """Each document's cover: how much of the remaining words it matches."""
+        cover: dict[int, float] = {}
+        restrict = base is not self.s.live
+        for c in plan.concepts:
+            weights = self._concept_weights(c, c.stems)
+            hit = False
+            for d, w in weights.items():
+                if restrict and d not in base:
+                    continue
+                cover[d] = cover.get(d, 0.0) + w
+                hit = True
+            c.exact = hit
+            if time.perf_counter() > deadline:
+                break
+        return cover
+
+    def fuzzy(self, plan: Plan, base, cover: dict[int, float], deadline: float) -> bool:
+        """Near spellings for plain words nothing matched exactly; True if any helped."""
+        s = self.s
+        helped = False
+        restrict = base is not s.live
+        for c in plan.concepts:
+            if c.exact or c.service or len(c.stems) != 1 or len(c.words) < 4:
+                continue
+            stem = c.stems[0]
+            alts = [t for t in s.expand(stem) if t != stem][:MAX_EXPANSIONS]
+            better = self._closest_word(c.words)
+            if better:
+                alts.extend(t for t in tokens(better) if t not in alts and t != stem)
+            found: set[int] = set()
+            for t in alts:
+                found |= s.postings("text", t)
+                if time.perf_counter() > deadline:
+                    break
+            if restrict:
+                found &= base
+            if found:
+                c.alternatives = alts
+                helped = True
+                for d in found:
+                    cover[d] = cover.get(d, 0.0) + FUZZY_WEIGHT
+        return helped
+
+    def _candidates(self, plan: Plan, base, cover: dict[int, float]):
+        if not plan.concepts:
+            return base
+        if plan.keep_unmatched:
+            return base
+        return [d for d in cover if base is self.s.live or d in base]
+
+    # ------------------------------------------------------------------- geo
+
+    def geo(self, plan: Plan, radius_km: float, candidates):
+        """The exact distance to the place; documents outside the radius go."""
+        if plan.place is None:
+            return candidates, {}
+        s = self.s
+        distances: dict[int, float] = {}
+        plat, plon = plan.place.latitude, plan.place.longitude
+        for d in candidates:
+            if s.lat[d] == NO_COORD:
+                continue
+            km = haversine_km(plat, plon, s.lat[d] / 1e6, s.lon[d] / 1e6)
+            if km <= radius_km:
+                distances[d] = km
+        return set(distances), distances
+
+    # ----------------------------------------------------------------- order
+
+    def order(self, q, plan, matched, cover, distances, need, hits, deadline) -> list[int]:
+        s = self.s
+        if q.sort == "relevance" and plan.concepts:
+            return self._best_match(plan, matched, cover, need, hits, deadline)
+        if q.sort == "distance" and plan.place is not None:
+
+            def base_key(d):
+                return (distances[d], -s.rank[d], s.namekey[d], s.cid[d])
+        elif q.sort == "reviews":
+            base_key = s.reviews_key
+        else:
+            base_key = s.quality_key
+        if not plan.concepts:
+            if len(matched) > GLOBAL_ORDER_MIN and q.sort != "distance":
+                # A large result set: walk the generation's precomputed order.
+                order = []
+                for d in s.order("reviews" if q.sort == "reviews" else "quality"):
+                    if d in matched:
+                        order.append(d)
+                        if len(order) >= need:
+                            break
+                return order
+            key = base_key
+        else:
+            names = self._name_cover(plan, matched)
+
+            def key(d):
+                return (-cover.get(d, 0.0), -names.get(d, 0), base_key(d))
+
+        if need < len(matched) // 2:
+            return heapq.nsmallest(need, matched, key=key)
+        return sorted(matched, key=key)
+
+    def _name_cover(self, plan: Plan, matched) -> dict[int, int]:
+        """For clinics whose name holds the plain words: how many of the words
+        (ignored ones included, so "granite smp clinic" prefers Granite SMP Clinic)."""
+        s = self.s
+        plain = [c for c in plan.concepts if c.service is None]
+        if not plain:
+            return {}
+        named: Counter[int] = Counter()
+        for c in plain:
+            for t in c.stems + c.alternatives:
+                for d in s.postings("name", t):
+                    named[d] += 1
+        if not named:
+            return {}
+        for t in plan.ignored_stems:
+            for d in s.postings("name", t):
+                if d in named:
+                    named[d] += 1
+        return named
+
+    def _best_match(self, plan, matched, cover, need, hits, deadline) -> list[int]:
+        """Best text match first: cover, then BM25F over the boosted name and
+        the text (weights cached per term and index generation), blended with
+        quality."""
+        s = self.s
+        if not matched:
+            return []
+        text: dict[int, float] = dict.fromkeys(matched, 0.0)
+        for c in plan.concepts:
+            for term in c.stems + c.alternatives:
+                for fieldname in ("name", "text"):
+                    for d, w in s.term_weights(fieldname, term).items():
+                        if d in text:
+                            text[d] += w
+                if time.perf_counter() > deadline:
+                    hits.partial = True
+                    break
+        top = max(text.values()) or 1.0
+
+        def score(d):
+            quality = max(0, s.rank[d]) / 5000
+            return cover.get(d, 0.0) + BLEND_TEXT * text[d] / top + BLEND_QUALITY * quality
+
+        return heapq.nsmallest(need, matched, key=lambda d: (-score(d), s.cid[d]))
+
+    # ---------------------------------------------------------------- facets
+
+    def facets(self, matched) -> dict[str, dict[str, int]]:
+        s = self.s
+        if matched is s.live and s.all_facets is not None:
+            return s.all_facets
+        # One pass in C over a (country, services) key per document, then a
+        # pass over the few distinct keys.
+        combos = Counter(map(s.facet_key.__getitem__, matched))
+        countries: Counter[str] = Counter()
+        services: Counter[str] = Counter()
+        for (country, mask), n in combos.items():
+            countries[country] += n
+            for key, bit in SERVICE_BITS.items():
+                if mask & bit:
+                    services[key] += n
+        facets = {
+            "service": {k: services[k] for k in vocab.SERVICES if services.get(k)},
+            "country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+        if matched is s.live:
+            s.all_facets = facets
+        return facets
+
+    # ----------------------------------------------------------- did you mean
+
+    def _did_you_mean(self, text: str | None, plan: Plan) -> str | None:
+        """The typed words with each unknown plain word replaced by the closest known one."""
+        unknown = {c.words for c in plan.concepts if not c.exact and not c.service}
+        if not unknown:
+            return None
+        changed = False
+        out = []
+        for w in raw_words(text):
+            if fold(w) in unknown and len(w) >= 3 and not self.s.has_term("spell", w):
+                best = self._closest_word(w)
+                if best and best != w:
+                    out.append(best)
+                    changed = True
+                    continue
+            out.append(w)
+        return " ".join(out) if changed else None
+
+    def _closest_word(self, word: str) -> str | None:
+        """The most frequent known word one edit away, else two (first letter kept)."""
+        reader = self.s.reader
+        for dist in (1, 2):
+            try:
+                found = []
+                for term in reader.terms_within("spell", word, dist, prefix=1):
+                    found.append(term)
+                    if len(found) >= 50:
+                        break
+            except Exception:  # noqa: BLE001
+                return None
+            if found:
+                return max(found, key=lambda t: (reader.doc_frequency("spell", t), t))
+        return None
+
+    # ------------------------------------------------------------ suggestions
+
+    def suggest_names(self, prefix: str, limit: int = 5) -> list[int]:
+        """Clinic ids whose name has a word starting with the prefix, best first."""
+        toks = tokens(prefix)
+        if not toks:
+            return []
+        s = self.s
+        *full, last = toks
+        found: set[int] | None = None
+        for t in full:
+            ids = s.postings("name", t)
+            found = set(ids) if found is None else found & ids
+        expansions: set[int] = set()
+        for n, term in enumerate(s.reader.expand_prefix("name", last)):
+            expansions |= s.postings("name", term if isinstance(term, str) else term.decode())
+            if n >= 49:
+                break
+        found = expansions if found is None else found & expansions
+        found &= s.live
+        return [s.cid[d] for d in heapq.nsmallest(limit, found, key=s.quality_key)]
+
+    def find_name(self, name: str) -> int | None:
+        """The clinic whose name best matches the words, typos tolerated (one
+        edit per word, counting half). None unless the matches weigh at least
+        half the words; ties go to the better clinic."""
+        s = self.s
+        stems = tokens(name)
+        if not stems:
+            return None
+        named: Counter[int] = Counter()
+        for t in stems:
+            exact = s.postings("name", t)
+            near: set[int] = set()
+            if len(t) >= 4:
+                for alt in s.expand(t):
+                    if alt != t:
+                        near |= s.postings("name", alt)
+            for d in exact:
+                named[d] += 2
+            for d in near - exact:
+                named[d] += 1
+        good = [d for d, n in named.items() if n >= len(stems)]
+        if not good:
+            return None
+        best = min(good, key=lambda d: (-named[d], s.quality_key(d)))
+        return s.cid[best]
