@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from directory import create_app
+from directory.demo import CITIES
 from directory.extensions import db
 from directory.models import Clinic, Review, User
 
@@ -64,8 +65,9 @@ def build(app) -> User:
                 {
                     "slug": f"clinic-{i}",
                     "name": f"Clinic {i}",
-                    "city": "London",
-                    "country": "GB",
+                    # Spread over the demo's cities, as real clinics are.
+                    "city": CITIES[i % len(CITIES)][0],
+                    "country": CITIES[i % len(CITIES)][2],
                     "status": "listed",
                     "services": ["full_scalp"],
                     "languages": ["English"],

@@ -58,6 +58,8 @@ JUDGED: list[tuple[dict | str, tuple]] = [
     ("scalp micropigmentation stokholm", ("city", "Stockholm")),
     # Aliases and other spellings of places.
     ("smp nyc", ("city", "New York")),
+    ("smp ny", ("city", "New York")),
+    ("smp la", ("city", "Los Angeles")),
     ("smp sao paulo", ("city", "São Paulo")),
     ("smp são paulo", ("city", "São Paulo")),
     ("smp bombay", ("city", "Mumbai")),
@@ -227,7 +229,7 @@ def demo_app(folder: Path):
             "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(folder / "relevance.sqlite3"),
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
-            "SEARCH_PAGE_CACHE": False,
+            "PAGE_CACHE": False,
         }
     )
     with app.app_context():

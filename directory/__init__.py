@@ -13,6 +13,7 @@ from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
+from directory import pagecache
 from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger("directory")
@@ -75,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    pagecache.init_app(app)
     from directory import requestorigin
 
     requestorigin.init_app(app)
@@ -146,7 +148,7 @@ def register_request_hooks(app: Flask) -> None:
 PRIVATE_BLUEPRINTS = frozenset({"account", "auth", "manage", "moderation", "admin"})
 # Endpoints that decide their own caching (a photo's error pages follow the rule).
 STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
-OWN_CACHE_RULES = frozenset({"media.photo"})
+OWN_CACHE_RULES = frozenset({"media.photo", "media.photo_webp"})
 
 
 def _logged_in() -> bool:

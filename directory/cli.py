@@ -16,6 +16,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search_cli)
     app.cli.add_command(recompute_scores)
+    app.cli.add_command(case_top)
+    app.cli.add_command(export_open_data)
     app.cli.add_command(similarity_rebuild)
 
 
@@ -159,6 +161,81 @@ def recompute_scores() -> None:
     n = scores.recompute_all()
     services.commit()
     click.echo(f"Recomputed {n} clinics.")
+
+
+@click.command("case-top")
+@click.option("--stage", default=None, help="e.g. norwood-6 or ludwig-2")
+@click.option("--skin-type", default=None, type=int, help="Fitzpatrick 1-6")
+@click.option("--hair-colour", default=None, help="e.g. black, blond")
+@click.option("--goal", default=None, help="buzz, density or scar")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+@with_appcontext
+def case_top(stage, skin_type, hair_colour, goal, limit) -> None:
+    """The clinics best for a case (the like-for-like score), with their evidence."""
+    from directory.services import Invalid, casescores
+
+    try:
+        case = casescores.parse_case(
+            {"stage": stage, "skin_type": skin_type, "hair_colour": hair_colour, "goal": goal}
+        )
+    except Invalid as exc:
+        raise click.BadParameter(str(exc)) from None
+    if not case.is_set:
+        raise click.BadParameter("Give at least one of the case fields.")
+    click.echo(f"Best for {casescores.describe(case)}:")
+    for i, (clinic, cs) in enumerate(casescores.top(case, limit), start=1):
+        overall = "unrated" if clinic.quality_score is None else f"{clinic.quality_score:.2f}"
+        click.echo(
+            f"{i}. {clinic.name} ({clinic.city}): {cs.score:.2f} for this case from "
+            f"{cs.similar} similar testimonial{'' if cs.similar == 1 else 's'} "
+            f"({cs.exact} exact, weight {cs.weight:.2f}); "
+            f"overall {overall} from {clinic.review_count}"
+        )
+
+
+@click.command("export-open-data")
+@click.option(
+    "--out",
+    "out_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder in which the dated dump folder is written.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="ISO time the dump's scores are computed at (default: now, UTC).",
+)
+@with_appcontext
+def export_open_data(out_dir: str, as_of: str | None) -> None:
+    """Write every public clinic, score (with its inputs), testimonial and result case
+    as JSON Lines, with a README, into OUT/open-data-YYYY-MM-DD."""
+    from datetime import UTC, datetime
+
+    from flask import current_app, url_for
+
+    from directory.services import export
+
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.BadParameter(f"not an ISO time: {as_of}", param_hint="--as-of") from exc
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    else:
+        when = datetime.now(UTC)
+    base = current_app.config["CANONICAL_URL"].rstrip("/")
+    with current_app.test_request_context("/", base_url=base):
+
+        def photo_url(photo_id: int, size: str) -> str:
+            return base + url_for("media.photo", photo_id=photo_id, size=size)
+
+        summary = export.write(out_dir, when, photo_url)
+    click.echo(f"Wrote {summary.folder}")
+    for name, rows in summary.counts.items():
+        click.echo(f"  {name}: {rows} rows")
 
 
 @click.command("similarity-rebuild")

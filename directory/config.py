@@ -101,6 +101,16 @@ class Defaults:
     SEARCH_DRAIN_AFTER_COMMIT = True
     SEARCH_TIME_LIMIT_S = 0.5
 
+    # Rendered public pages for anonymous visitors (directory/pagecache.py), keyed
+    # by versions written with every change: on unless turned off. URL: a SQLite
+    # file (default instance/pagecache.sqlite3) or redis://host:port/db (production).
+    PAGE_CACHE = True
+    PAGE_CACHE_URL = None
+    PAGE_CACHE_TTL_S = 3600
+    PAGE_CACHE_MAX_ENTRIES = 20_000
+    # Profile views are added up in each worker and written every few seconds.
+    VIEW_COUNT_FLUSH_S = 5.0
+
     PHOTO_MAX_BYTES = 15 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
     PHOTO_WEB_SIZE = 1600

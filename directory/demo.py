@@ -26,7 +26,7 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import media, moderation, origin, scores, similarity
+from directory.services import audit, media, moderation, origin, scores, similarity
 from directory.services.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented demo accounts only
@@ -507,8 +507,13 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
     _record_origins([*accounts.values(), *reviewers], seed_value)
 
     plans = _plans(rng, n_clinics)
+    # Authors' cases, case-specific skill and review photos come from a second
+    # generator, seeded from the same seed.
+    crng = random.Random(seed_value * 7919 + 1)
+    moderator = accounts["moderator"]
     clinics = []
     n_reviews = n_cases = 0
+    case_deltas = [_case_deltas(crng, plan) for plan in plans]
     for idx, plan in enumerate(plans):
         city, region, country, lat, lon, currency = plan.city
         c = Clinic(
@@ -563,10 +568,14 @@ def seed(n_clinics: int = 150, seed_value: int = 2026, with_images: bool = True,
                 today,
                 pending=k >= plan.n_reviews,
                 five_star=plan.name == "Fresh Start Scalp Studio",
+                crng=crng,
+                deltas=case_deltas[idx],
+                with_images=with_images,
+                moderator=moderator,
             )
         if with_images and (plan.n_reviews >= 3 or idx < 4):
             for _ in range(rng.randint(1, 3)):
-                _add_case(rng, c, plan, practitioners, accounts["owner"].id, now)
+                _add_case(rng, c, plan, practitioners, accounts["owner"].id, now, moderator)
                 n_cases += 1
     db.session.flush()
     # Demo testimonials are written from one small pool of sentences, so many are
@@ -657,8 +666,93 @@ def _clinic_description(rng: random.Random, plan: Plan, city: str) -> str:
     return "\n".join(lines)
 
 
-def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, five_star) -> int:
-    skill = plan.skill
+# Typical Fitzpatrick types of the demo's clients by country (mean, spread).
+SKIN_BY_COUNTRY = {
+    "NG": (5.6, 0.5),
+    "KE": (5.6, 0.5),
+    "ZA": (4.3, 1.4),
+    "EG": (4.0, 0.8),
+    "IN": (4.4, 0.8),
+    "AE": (3.8, 1.0),
+    "BR": (3.6, 1.3),
+    "MX": (3.8, 0.9),
+    "TH": (3.8, 0.7),
+    "PH": (4.0, 0.7),
+    "SG": (3.3, 0.8),
+    "JP": (3.0, 0.5),
+    "KR": (3.0, 0.5),
+    "TR": (3.2, 0.8),
+    "US": (3.0, 1.5),
+    "GB": (2.5, 1.3),
+    "CA": (2.6, 1.3),
+}
+
+
+def _case_deltas(crng: random.Random, plan: Plan) -> dict[str, float]:
+    """A clinic's hidden skill for particular cases, added to its overall skill: some
+    do better on dark skin or on women's density work than others."""
+    country = plan.city[2]
+    dark_bias = 0.35 if SKIN_BY_COUNTRY.get(country, (2.5, 1))[0] >= 4 else -0.15
+    return {
+        "dark_skin": crng.gauss(dark_bias, 0.45),
+        "density": crng.gauss(0.0, 0.45),
+        "extensive": crng.gauss(0.0, 0.3),  # Norwood VI-VII
+    }
+
+
+def _author_case(crng: random.Random, clinic, treatment: str) -> dict:
+    """An author's case, typical for the clinic's country; about one in eight left empty."""
+    if crng.random() < 0.12:
+        return {}
+    mean, spread = SKIN_BY_COUNTRY.get(clinic.country, (2.5, 1.0))
+    skin = max(1, min(6, int(round(crng.gauss(mean, spread)))))
+    if skin >= 5:
+        hair = crng.choice(["black", "black", "black", "dark_brown", "grey"])
+    elif skin >= 3:
+        hair = crng.choice(["black", "dark_brown", "dark_brown", "light_brown", "grey"])
+    else:
+        hair = crng.choice(["dark_brown", "light_brown", "light_brown", "blond", "red", "grey"])
+    if treatment == "density":
+        return {
+            "stage": f"ludwig-{crng.randint(1, 3)}",
+            "skin_type": skin,
+            "hair_colour": hair,
+            "goal": "density",
+        }
+    goal = "scar" if treatment == "scar" else "buzz"
+    stage = crng.choice([2, 3, 3, 4, 4, 5, 5, 6, 6, 7])
+    return {"stage": f"norwood-{stage}", "skin_type": skin, "hair_colour": hair, "goal": goal}
+
+
+def _case_skill(skill: float, case: dict, deltas: dict[str, float]) -> float:
+    if case.get("skin_type", 0) >= 5:
+        skill += deltas["dark_skin"]
+    if case.get("goal") == "density":
+        skill += deltas["density"]
+    if case.get("stage") in ("norwood-6", "norwood-7"):
+        skill += deltas["extensive"]
+    return max(1.0, min(5.0, skill))
+
+
+def _add_review(
+    rng,
+    clinic,
+    plan,
+    author,
+    practitioners,
+    now,
+    today,
+    pending,
+    five_star,
+    crng=None,
+    deltas=None,
+    with_images=False,
+    moderator=None,
+) -> int:
+    crng = crng or random.Random(0)
+    treatment = crng.choice(clinic.services)
+    case = _author_case(crng, clinic, treatment)
+    skill = plan.skill if five_star else _case_skill(plan.skill, case, deltas or {})
     if five_star:
         ratings = {k: 5 for k in ("overall", "realism", "hairline", "pigment", "dots", "care")}
     else:
@@ -684,9 +778,10 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
         clinic_id=clinic.id,
         author_id=author.id,
         practitioner_id=rng.choice(practitioners).id if rng.random() < 0.7 else None,
-        treatment_type=rng.choice(clinic.services),
+        treatment_type=treatment,
         sessions=rng.randint(2, 5),
         last_session_month=last,
+        **case,
         needed_correction=corrected,
         price_paid=rng.randint(clinic.price_min, clinic.price_max) // 10 * 10
         if clinic.price_min and rng.random() < 0.5
@@ -705,22 +800,65 @@ def _add_review(rng, clinic, plan, author, practitioners, now, today, pending, f
         review.verification_note = "Invoice from the clinic shown to a moderator."
     db.session.add(review)
     db.session.flush()
-    if not pending and months_since >= 13 and rng.random() < 0.25:
-        db.session.add(
-            FollowUp(
+    if not pending:
+        _demo_decision(moderator, "review", review.id, "publish", clinic.id, author.id, written)
+        if review.verified_at is not None:
+            _demo_decision(moderator, "review", review.id, "verify", clinic.id, author.id, written)
+        # The same draw with or without images, so --no-images gives the same cases.
+        if case and crng.random() < 0.08 and with_images:
+            months = max(0, (written.year - last.year) * 12 + written.month - last.month)
+            hair = case["hair_colour"] if case["hair_colour"] in demo_images.HAIR else "dark_brown"
+            picture_rng = random.Random(review.id * 7919 + months)
+            im = demo_images.after(picture_rng, case["skin_type"], hair, skill, months)
+            photo = media.store_image(
+                im,
+                uploader_id=author.id,
+                kind="review",
+                consent=True,
                 review_id=review.id,
-                healing=clamp(rng.gauss(skill, 0.5)),
-                needed_correction=corrected,
-                text=FOLLOWUPS["low" if corrected else level(skill)],
-                status="published",
-                created_at=now - timedelta(days=rng.randint(1, 60)),
-                published_at=now - timedelta(days=1),
+                clinic_id=clinic.id,
             )
+            photo.status, photo.published_at = "published", written + timedelta(days=1)
+    if not pending and months_since >= 13 and rng.random() < 0.25:
+        fu = FollowUp(
+            review_id=review.id,
+            healing=clamp(rng.gauss(skill, 0.5)),
+            needed_correction=corrected,
+            text=FOLLOWUPS["low" if corrected else level(skill)],
+            status="published",
+            created_at=now - timedelta(days=rng.randint(1, 60)),
+            published_at=now - timedelta(days=1),
         )
+        db.session.add(fu)
+        db.session.flush()
+        _demo_decision(moderator, "followup", fu.id, "publish", clinic.id, author.id, fu.created_at)
     return 1
 
 
-def _add_case(rng, clinic, plan, practitioners, uploader_id, now) -> None:
+def _demo_decision(moderator, item_type, item_id, action, clinic_id, subject_id, submitted):
+    """The decision behind a demo item, in the append-only log like any other, so the
+    public moderation figures count it (decided a day after submission)."""
+    if moderator is None:
+        return
+    row = audit.record(
+        by=moderator,
+        item_type=item_type,
+        item_id=item_id,
+        action=action,
+        reason_code="verified_proof" if action == "verify" else "meets_guidelines",
+        statement="Demo data: invoice seen."
+        if action == "verify"
+        else "Demo data: meets our guidelines.",
+        previous_status="pending",
+        new_status="published",
+        clinic_id=clinic_id,
+        subject_user_id=subject_id,
+        item_submitted_at=submitted,
+    )
+    row.created_at = submitted + timedelta(days=1 if action != "verify" else 2)
+
+
+def _add_case(rng, clinic, plan, practitioners, uploader_id, now, moderator=None) -> None:
     skin = rng.randint(1, 6)
     hair = rng.choice(list(demo_images.HAIR))
     women = "density" in clinic.services and rng.random() < 0.25
@@ -738,26 +876,27 @@ def _add_case(rng, clinic, plan, practitioners, uploader_id, now) -> None:
         p.status = "published"
         p.published_at = now
     db.session.flush()
-    db.session.add(
-        ResultCase(
-            clinic_id=clinic.id,
-            practitioner_id=rng.choice(practitioners).id,
-            submitted_by_id=None,
-            before_photo_id=pb.id,
-            after_photo_id=pa.id,
-            treatment_type="density" if women else rng.choice(["full_scalp", "hairline"]),
-            sessions=rng.randint(2, 5),
-            months_since_last_session=months,
-            stage=f"ludwig-{stage_n}" if women else f"norwood-{stage_n}",
-            skin_type=skin,
-            hair_colour=hair,
-            goal="density" if women else "buzz",
-            consent_confirmed=True,
-            status="published",
-            created_at=now - timedelta(days=rng.randint(5, 400)),
-            published_at=now,
-        )
+    case = ResultCase(
+        clinic_id=clinic.id,
+        practitioner_id=rng.choice(practitioners).id,
+        submitted_by_id=None,
+        before_photo_id=pb.id,
+        after_photo_id=pa.id,
+        treatment_type="density" if women else rng.choice(["full_scalp", "hairline"]),
+        sessions=rng.randint(2, 5),
+        months_since_last_session=months,
+        stage=f"ludwig-{stage_n}" if women else f"norwood-{stage_n}",
+        skin_type=skin,
+        hair_colour=hair,
+        goal="density" if women else "buzz",
+        consent_confirmed=True,
+        status="published",
+        created_at=now - timedelta(days=rng.randint(5, 400)),
+        published_at=now,
     )
+    db.session.add(case)
+    db.session.flush()
+    _demo_decision(moderator, "result_case", case.id, "publish", clinic.id, None, case.created_at)
     clinic.result_count = (clinic.result_count or 0) + 1
 
 

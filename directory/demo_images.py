@@ -12,7 +12,8 @@ import random
 
 from PIL import Image, ImageDraw, ImageFilter
 
-SIZE = 320
+SIZE = 320  # drawing coordinates
+SCALE = 3  # pixels per coordinate: 960 px pictures, large enough to zoom in on the dots
 SKIN = {
     1: (241, 214, 196),
     2: (230, 193, 165),
@@ -31,11 +32,20 @@ HAIR = {
 }
 
 
+def _px(box) -> tuple:
+    return tuple(v * SCALE for v in box)
+
+
+def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    im = Image.new("RGB", (SIZE * SCALE, SIZE * SCALE))
+    return im, ImageDraw.Draw(im)
+
+
 def _head(draw: ImageDraw.ImageDraw, skin: tuple[int, int, int]) -> None:
-    draw.rectangle((0, 0, SIZE, SIZE), fill=(226, 230, 236))
-    draw.ellipse((30, 40, SIZE - 30, SIZE + 140), fill=skin)
+    draw.rectangle(_px((0, 0, SIZE, SIZE)), fill=(226, 230, 236))
+    draw.ellipse(_px((30, 40, SIZE - 30, SIZE + 140)), fill=skin)
     shade = tuple(max(0, c - 18) for c in skin)
-    draw.ellipse((40, SIZE - 40, SIZE - 40, SIZE + 160), fill=shade)
+    draw.ellipse(_px((40, SIZE - 40, SIZE - 40, SIZE + 160)), fill=shade)
 
 
 def _inside(x: float, y: float) -> bool:
@@ -44,8 +54,7 @@ def _inside(x: float, y: float) -> bool:
 
 
 def before(rng: random.Random, skin_type: int, hair_colour: str, stage_level: int) -> Image.Image:
-    im = Image.new("RGB", (SIZE, SIZE))
-    d = ImageDraw.Draw(im)
+    im, d = _canvas()
     _head(d, SKIN[skin_type])
     hair = HAIR[hair_colour]
     bald_top = 60 + stage_level * 22  # more hair loss: hair starts lower
@@ -56,7 +65,7 @@ def before(rng: random.Random, skin_type: int, hair_colour: str, stage_level: in
         crown = abs(x - SIZE / 2) < 40 + stage_level * 12 and y < bald_top + 60
         if y < bald_top or (crown and rng.random() < 0.85):
             continue
-        d.line((x, y, x + rng.uniform(-2, 2), y + rng.uniform(2, 5)), fill=hair, width=1)
+        d.line(_px((x, y, x + rng.uniform(-2, 2), y + rng.uniform(2, 5))), fill=hair, width=SCALE)
     return im.filter(ImageFilter.SMOOTH)
 
 
@@ -64,8 +73,7 @@ def after(
     rng: random.Random, skin_type: int, hair_colour: str, skill: float, months: int
 ) -> Image.Image:
     """skill: 1 (poor) to 5 (excellent); months since the last session (fresh dots are crisper)."""
-    im = Image.new("RGB", (SIZE, SIZE))
-    d = ImageDraw.Draw(im)
+    im, d = _canvas()
     skin = SKIN[skin_type]
     _head(d, skin)
     q = max(0.0, min(1.0, (skill - 1) / 4))
@@ -95,7 +103,7 @@ def after(
         mix = 0.55 + 0.35 * q * rng.random() if months >= 1 else 0.9
         col = tuple(int(pigment[i] * f * mix + skin[i] * (1 - mix)) for i in range(3))
         r = radius * (0.7 + 0.6 * rng.random()) if q > 0.5 else radius
-        d.ellipse((x - r, y - r, x + r, y + r), fill=col)
+        d.ellipse(_px((x - r, y - r, x + r, y + r)), fill=col)
     if months >= 12 and q < 0.5:
-        im = im.filter(ImageFilter.GaussianBlur(1.2))  # pigment too deep: blurred dots
+        im = im.filter(ImageFilter.GaussianBlur(1.2 * SCALE))  # pigment too deep: blurred dots
     return im

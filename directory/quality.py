@@ -204,3 +204,204 @@ def median(values: Iterable[float]) -> float | None:
 def ranking_key(score: float | None, review_count: int, name: str) -> tuple:
     """Sort key for "by quality": rated first, best first, then more reviews, then name."""
     return (score is None, -(score or 0.0), -review_count, name.lower())
+
+
+# --- like-for-like: "for cases like yours" ----------------------------------------------
+#
+# A visitor may set their own case (hair-loss stage, skin type, hair colour, goal).
+# Each published testimonial whose author gave their case counts towards the
+# clinic's case score in proportion to how similar the two cases are:
+#
+#     sim_r = product, over the fields the visitor set, of the field's similarity
+#             (same value 1, a neighbouring value 0.5, otherwise 0; a field the
+#             author left empty counts 0: unknown is not similar)
+#     L     = (K * Q + sum(sim_r * w_r * s_r)) / (K + sum(sim_r * w_r))
+#
+# with w_r and s_r the review's weight and score above, Q the clinic's overall
+# score (the prior mean when unrated) and K = CASE_SHRINK_WEIGHT. With no similar
+# testimonial L equals Q; each similar testimonial moves it by its trust, age and
+# similarity, so one matching testimonial cannot outweigh many. Result cases do
+# not move L: clinics choose which results to publish and they carry no rating;
+# pages count them beside the score. Price is not an input here either.
+
+CASE_SHRINK_WEIGHT = 3.0
+NEIGHBOUR_SIMILARITY = 0.5
+# Hair colours in order of shade; neighbours count half. Red and grey match only themselves.
+HAIR_SHADES = ("black", "dark_brown", "light_brown", "blond")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A person's case, in the vocabulary of result cases (vocab.STAGES keys such as
+    "norwood-5", Fitzpatrick skin type 1-6, vocab.HAIR_COLOURS and vocab.GOALS keys)."""
+
+    stage: str | None = None
+    skin_type: int | None = None
+    hair_colour: str | None = None
+    goal: str | None = None
+
+    @property
+    def is_set(self) -> bool:
+        return any(v is not None for v in (self.stage, self.skin_type, self.hair_colour, self.goal))
+
+
+@dataclass(frozen=True)
+class CaseScore:
+    """A clinic's like-for-like score for one case, with the evidence behind it."""
+
+    score: float | None  # None: the clinic is not rated at all
+    overall: float | None  # the clinic's overall score it is shrunk towards
+    similar: int  # testimonials with any similarity
+    exact: int  # testimonials of exactly this case (similarity 1)
+    weight: float  # sum of similarity x weight
+
+
+def _stage_parts(stage: str) -> tuple[str, int] | None:
+    scale, _, n = stage.partition("-")
+    return (scale, int(n)) if n.isdigit() else None
+
+
+def stage_similarity(a: str, b: str) -> float:
+    """1 for the same stage, 0.5 for the next stage on the same scale, else 0.
+
+    >>> stage_similarity("norwood-5", "norwood-5"), stage_similarity("norwood-5", "norwood-6")
+    (1.0, 0.5)
+    >>> stage_similarity("norwood-3", "norwood-5"), stage_similarity("norwood-2", "ludwig-2")
+    (0.0, 0.0)
+    """
+    if a == b:
+        return 1.0
+    pa, pb = _stage_parts(a), _stage_parts(b)
+    if pa and pb and pa[0] == pb[0] and abs(pa[1] - pb[1]) == 1:
+        return NEIGHBOUR_SIMILARITY
+    return 0.0
+
+
+def skin_similarity(a: int, b: int) -> float:
+    """Fitzpatrick types: 1 for the same type, 0.5 for a neighbour, else 0.
+
+    >>> skin_similarity(5, 5), skin_similarity(5, 6), skin_similarity(2, 5)
+    (1.0, 0.5, 0.0)
+    """
+    d = abs(int(a) - int(b))
+    return 1.0 if d == 0 else NEIGHBOUR_SIMILARITY if d == 1 else 0.0
+
+
+def hair_similarity(a: str, b: str) -> float:
+    """1 for the same colour, 0.5 for a neighbouring shade, else 0.
+
+    >>> hair_similarity("black", "dark_brown"), hair_similarity("black", "blond")
+    (0.5, 0.0)
+    >>> hair_similarity("grey", "grey"), hair_similarity("grey", "blond")
+    (1.0, 0.0)
+    """
+    if a == b:
+        return 1.0
+    if (
+        a in HAIR_SHADES
+        and b in HAIR_SHADES
+        and abs(HAIR_SHADES.index(a) - HAIR_SHADES.index(b)) == 1
+    ):
+        return NEIGHBOUR_SIMILARITY
+    return 0.0
+
+
+def case_similarity(wanted: Case, theirs: Case) -> float:
+    """How alike an author's case is to the visitor's, from 0 to 1.
+
+    Only the fields the visitor set count; an author's empty field counts 0.
+
+    >>> me = Case(stage="norwood-5", skin_type=5)
+    >>> case_similarity(me, Case(stage="norwood-5", skin_type=5, hair_colour="black"))
+    1.0
+    >>> case_similarity(me, Case(stage="norwood-6", skin_type=6, goal="buzz"))
+    0.25
+    >>> case_similarity(me, Case(stage="norwood-5"))  # skin type not given
+    0.0
+    >>> case_similarity(Case(), Case(stage="norwood-5"))  # no case set: nothing is similar
+    0.0
+    """
+    if not wanted.is_set:
+        return 0.0
+    sim = 1.0
+    pairs = (
+        (wanted.stage, theirs.stage, stage_similarity),
+        (wanted.skin_type, theirs.skin_type, skin_similarity),
+        (wanted.hair_colour, theirs.hair_colour, hair_similarity),
+        (wanted.goal, theirs.goal, lambda a, b: 1.0 if a == b else 0.0),
+    )
+    for mine, their, fn in pairs:
+        if mine is None:
+            continue
+        if their is None:
+            return 0.0
+        sim *= fn(mine, their)
+        if sim == 0.0:
+            return 0.0
+    return sim
+
+
+def case_score(overall: float | None, evidence: Iterable[tuple[float, float, float]]) -> CaseScore:
+    """L from the clinic's overall score and (similarity, weight, score) triples.
+
+    Worked example: a clinic rated 4.0 overall has two testimonials from people
+    like the visitor, a verified one (w = 1.0) scoring 5.0 with the same case
+    (sim 1), and an unverified one (w = 0.6) scoring 3.0 with a neighbouring
+    stage (sim 0.5):
+
+        L = (3 x 4.0 + 1 x 1.0 x 5.0 + 0.5 x 0.6 x 3.0) / (3 + 1.0 + 0.3)
+          = (12 + 5 + 0.9) / 4.3 = 4.163
+
+    >>> case_score(4.0, [(1.0, 1.0, 5.0), (0.5, 0.6, 3.0)]).score
+    4.163
+
+    No similar testimonial: the overall score stands (and is said to).
+
+    >>> r = case_score(4.0, [(0.0, 1.0, 1.0)]); (r.score, r.similar)
+    (4.0, 0)
+
+    One matching 5.0 testimonial at a clinic rated 3.8 overall (that testimonial
+    and the prior) stays below twelve matching 4.6 testimonials (w = 0.6 each) at
+    a clinic rated 4.21 overall:
+
+    >>> case_score(3.8, [(1.0, 1.0, 5.0)]).score
+    4.1
+    >>> case_score(4.21, [(1.0, 0.6, 4.6)] * 12).score
+    4.485
+    """
+    base = PRIOR_MEAN if overall is None else overall
+    total_w = 0.0
+    total_ws = 0.0
+    similar = exact = 0
+    for sim, w, s in evidence:
+        if sim <= 0.0:
+            continue
+        similar += 1
+        exact += sim >= 1.0
+        total_w += sim * w
+        total_ws += sim * w * s
+    if overall is None and similar == 0:
+        return CaseScore(None, None, 0, 0, 0.0)
+    score = (CASE_SHRINK_WEIGHT * base + total_ws) / (CASE_SHRINK_WEIGHT + total_w)
+    return CaseScore(round(score, 3), overall, similar, exact, round(total_w, 3))
+
+
+def case_ranking_key(cs: CaseScore, review_count: int, name: str) -> tuple:
+    """Sort key for "best for my case". As unrated clinics come after rated ones, clinics
+    with no testimonial from a similar case come after those with at least one (their
+    number is just the overall score); then best case score, more similar testimonials,
+    more testimonials, name.
+
+    >>> with_evidence = CaseScore(4.1, 4.0, 3, 1, 0.9)
+    >>> without = CaseScore(4.6, 4.6, 0, 0, 0.0)
+    >>> case_ranking_key(with_evidence, 10, "A") < case_ranking_key(without, 30, "B")
+    True
+    """
+    return (
+        cs.score is None,
+        cs.similar == 0,
+        -(cs.score or 0.0),
+        -cs.similar,
+        -review_count,
+        name.lower(),
+    )

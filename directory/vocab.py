@@ -76,6 +76,7 @@ SEARCH_SORTS: dict[str, str] = {
     "reviews": "Number of testimonials",
     "distance": "Distance",
     "relevance": "Best match for your words",
+    "case": "Best for cases like yours",  # like-for-like (services.casescores)
 }
 
 AGE_LABELS: dict[str, str] = {

@@ -35,6 +35,8 @@ def make_config(tmp_path, worker: str = "main", **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         "CANONICAL_URL": "http://localhost",
         "TRUSTED_HOSTS": None,
+        # Profile views written at once (the site adds them up for a few seconds).
+        "VIEW_COUNT_FLUSH_S": 0,
     }
     if PG_URI:
         cfg["SQLALCHEMY_DATABASE_URI"], cfg["PG_SCHEMA"] = _pg_uri(worker)

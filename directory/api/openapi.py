@@ -110,8 +110,9 @@ def _drop_null_defaults(node) -> None:
             _drop_null_defaults(value)
 
 
-def document(spec, server: str) -> dict:
-    """The complete document for `spec` (a SpecTree), served from `server`."""
+def document(spec, how_we_rank: str) -> dict:
+    """The complete document for `spec` (a SpecTree); `how_we_rank` is the address of
+    the page that explains the ranking in plain words."""
     doc = copy.deepcopy(spec.spec)
     _drop_null_defaults(doc)
     schemas = doc.get("components", {}).get("schemas", {})
@@ -121,7 +122,7 @@ def document(spec, server: str) -> dict:
     )
     problem = {"application/problem+json": {"schema": {"$ref": problem_ref}}}
     doc["info"]["summary"] = "Clinics, results and testimonials: the public data, read-only."
-    doc["externalDocs"] = {"description": "How we rank", "url": server.rsplit("/api/", 1)[0]}
+    doc["externalDocs"] = {"description": "How clinics are ranked", "url": how_we_rank}
     for path_item in doc.get("paths", {}).values():
         for op in path_item.values():
             for param in op.get("parameters", []):

@@ -162,6 +162,12 @@ class Explanation(Strict):
     plain_mean_overall: float | None
     corrections: int
     healed: int
+    down_weighted: dict[str, int] = Field(
+        description="How many testimonials count less, per reason (trust rules)."
+    )
+    capped_at: float | None = Field(
+        description="Set when a provisional clinic's score is held at the established median."
+    )
     prior_mean: float
     prior_weight: float
     results: int
@@ -349,6 +355,9 @@ class ScoreMethod(Strict):
     half_life_months: float
     days_per_month: float
     healed_months: int
+    down_weight_factors: dict[str, float]
+    provisional_under: int
+    established_min: int
     dimensions: list[str]
     rubric: dict[str, str]
     price_is_an_input: Literal[False]

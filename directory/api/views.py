@@ -470,7 +470,7 @@ def _testimonial(review) -> dict:
 @public
 def openapi_document():
     """The OpenAPI 3.1 document, generated from the routes and models above."""
-    return openapi.document(spec, absolute(PREFIX))
+    return openapi.document(spec, absolute("/how-we-rank"))
 
 
 DOC_ASSETS = {

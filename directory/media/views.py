@@ -30,18 +30,31 @@ PRIVATE_CACHE = "private, no-store"
 @bp.get("/<int:photo_id>/<any(web, thumb):size>.jpg")
 @public  # visibility is checked per photo below
 def photo(photo_id: int, size: str):
+    return _send(photo_id, size, "jpg")
+
+
+@bp.get("/<int:photo_id>/<any(web, thumb):size>.webp")
+@public  # visibility is checked per photo below
+def photo_webp(photo_id: int, size: str):
+    """The same photo as WebP (smaller; pages offer it first in <picture>)."""
+    return _send(photo_id, size, "webp")
+
+
+def _send(photo_id: int, size: str, fmt: str):
     item = db.session.get(Photo, photo_id)
     if item is None or not media.visible_to(item, current_user):
         abort(404)
     path = media.file_path(item, size)
     if not os.path.exists(path):
         abort(404)
+    if fmt == "webp":
+        path = media.webp_path(item, size)
     # Public caching only for what anyone may see: a published photo of a pending or
     # removed testimonial, shown to its author, must not land in a shared cache.
     published = item.status == "published" and media.visible_to(item, None)
     response = send_file(
         path,
-        mimetype="image/jpeg",
+        mimetype="image/webp" if fmt == "webp" else "image/jpeg",
         max_age=PUBLISHED_MAX_AGE if published else 0,
         conditional=True,  # ETag and Last-Modified: revalidation answers 304
     )

@@ -17,6 +17,7 @@ from .moderation import (
     QueueHold,
     Report,
 )
+from .pages import PageVersion
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
@@ -36,6 +37,7 @@ __all__ = [
     "FollowUp",
     "ModerationDecision",
     "OriginEvent",
+    "PageVersion",
     "Photo",
     "Practitioner",
     "QueueHold",

@@ -58,6 +58,9 @@ class Clinic(db.Model):
     result_count: Mapped[int] = mapped_column(Integer, default=0)
     # Mean rating per rubric dimension of the published testimonials (explains the score).
     dimension_means: Mapped[dict | None] = mapped_column(JSON)
+    # Per published testimonial with an author's case: [weight, score, stage, skin
+    # type, hair colour, goal], for like-for-like scores (services.casescores).
+    case_evidence: Mapped[list | None] = mapped_column(JSON)
     # How many testimonials count less and why, e.g. {"coordinated": 2} (explains the score).
     down_weighted: Mapped[dict | None] = mapped_column(JSON)
     # The established median a provisional clinic's score is held at (quality.provisional_cap).

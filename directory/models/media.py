@@ -31,6 +31,10 @@ class Photo(db.Model):
     clinic_id: Mapped[int | None] = mapped_column(
         ForeignKey("clinics.id", ondelete="CASCADE"), index=True
     )
+    # Set for a photo sent with a follow-up (it also carries the review's id).
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followups.id", ondelete="CASCADE"), index=True
+    )
     # "review", "before", "after", "healed"
     kind: Mapped[str] = mapped_column(String(20), default="review")
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)

@@ -74,6 +74,18 @@ class Review(db.Model):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The author's own case (optional; the vocabulary of result cases): what makes
+    # "for cases like yours" possible.
+    stage: Mapped[str | None] = mapped_column(String(20))  # vocab.STAGES key
+    skin_type: Mapped[int | None] = mapped_column(Integer)  # Fitzpatrick 1-6
+    hair_colour: Mapped[str | None] = mapped_column(String(20))  # vocab.HAIR_COLOURS key
+    goal: Mapped[str | None] = mapped_column(String(20))  # vocab.GOALS key
+    # Proof of treatment (invoice, booking, aftercare sheet): a file under
+    # instance/proofs/ seen only by moderators, deleted once a moderator decided.
+    proof_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    proof_mimetype: Mapped[str | None] = mapped_column(String(40))
+    proof_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    proof_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic = relationship("Clinic")
     author = relationship("User", foreign_keys=[author_id])
@@ -93,6 +105,14 @@ class Review(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status == ItemStatus.PUBLISHED and not self.hidden_pending_report
+
+    @property
+    def has_case(self) -> bool:
+        return any(v is not None for v in (self.stage, self.skin_type, self.hair_colour, self.goal))
+
+    @property
+    def proof_pending(self) -> bool:
+        return self.proof_name is not None
 
     def ratings(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in RUBRIC if getattr(self, k) is not None}
@@ -119,6 +139,7 @@ class FollowUp(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     review = relationship("Review", back_populates="followups")
+    photos = relationship("Photo", order_by="Photo.id", viewonly=True)
 
 
 class ClinicReply(db.Model):

@@ -45,6 +45,7 @@ def result_filters(args: MultiDict) -> dict:
         "hair_colour": choice_arg(args, "hair_colour", vocab.HAIR_COLOURS),
         "goal": choice_arg(args, "goal", vocab.GOALS),
         "age": choice_arg(args, "age", vocab.AGE_LABELS),
+        "healed_only": args.get("healed") in ("1", "on"),
     }
 
 
@@ -127,7 +128,8 @@ class SearchForm(FlaskForm):
         if field.data not in SEARCH_SORTS:
             raise ValidationError(
                 f"Unknown sort “{(field.data or '')[:40]}”: results can be ordered by quality, "
-                "number of testimonials, distance or best match (never by price)."
+                "number of testimonials, distance, best match or cases like yours (never by "
+                "price)."
             )
 
     def validate_country(self, field):

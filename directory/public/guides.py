@@ -23,20 +23,27 @@ def guide():
 @public
 def cost():
     stage = forms.choice_arg(request.args, "stage", vocab.STAGES)
-    service = forms.choice_arg(request.args, "service", vocab.SERVICES)
+    service = forms.choice_arg(request.args, "service", vocab.SERVICES) or "full_scalp"
     country = forms.text_arg(request.args, "country", 2)
     if country and not (len(country) == 2 and country.isalpha()):
         abort(400, "“country” must be a two-letter country code.")
-    estimate = costs.estimate(stage, service or "full_scalp") if stage else None
-    listed = costs.listed_prices(country.upper()) if country else []
+    country = country.upper() if country else None
+    currency = forms.choice_arg(request.args, "currency", vocab.CURRENCIES)
+    asked = bool(stage or country or request.args.get("service"))
+    if currency is None:
+        currency = (costs.country_currency(country) if country else None) or "USD"
+    estimate = costs.estimate(stage, service, country, currency) if asked else None
     return render_template(
         "public/cost.html",
         estimate=estimate,
-        listed=listed,
+        listed=costs.listed_prices(country) if country else [],
         stage=stage,
-        service=service or "full_scalp",
-        country=(country or "").upper(),
+        service=service,
+        country=country or "",
+        currency=currency,
         countries=list_countries(),
+        repair=service in costs.REPAIR_SERVICES,
+        min_points=costs.MIN_POINTS,
     )
 
 

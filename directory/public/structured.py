@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
+from directory import quality
 from directory.models import Clinic, ResultCase, Review
 from directory.services import opendata
 
@@ -40,7 +41,8 @@ def _rating_description(clinic: Clinic) -> str:
     return (
         f"Quality score: a trust-weighted Bayesian mean of {clinic.review_count} published "
         "testimonials (verified treatments and photos weigh more, older ones less; it starts "
-        "from 3.5 worth 4 testimonials). Price is never an input." + plain
+        f"from {quality.PRIOR_MEAN:g} worth {quality.PRIOR_WEIGHT:g} testimonials). Price is "
+        "never an input." + plain
     )
 
 

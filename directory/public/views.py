@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from flask import (
@@ -13,18 +11,20 @@ from flask import (
     jsonify,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
 
+from directory import pagecache
 from directory.guards import public
 from directory.models import Clinic
 from directory.public import forms
+from directory.public.case import current_case
 from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
 from directory.ratelimits import limited
+from directory.services import casescores, counters, gallery, reports
 from directory.services import clinics as clinic_service
-from directory.services import counters
+from directory.services import reviews as review_service
 from directory.services import search as search_service
 from directory.services.scores import cached_explanation
 
@@ -35,6 +35,15 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
+    listings = pagecache.listings_key()
+    parts = ("home", *listings)
+    if near_text and pagecache.enabled():  # the "near you" list comes from the index
+        generation = search_service.generation()
+        parts = None if generation is None else (*parts, generation)
+    return pagecache.serve(parts, lambda: _home_page(near_text, listings))
+
+
+def _home_page(near_text: str | None, listings: tuple):
     near = near_place = near_country = None
     if near_text:
         near_place, near_country = search_service.read_place(near_text)
@@ -45,8 +54,12 @@ def home():
                 near = None
     return render_template(
         "public/home.html",
-        best=_cached("best", lambda: clinic_service.best_rated(8)),
-        cities=_cached("cities", lambda: clinic_service.popular_cities(12)),
+        # Both lists sort every public clinic: computed once per listings version
+        # in each worker, and the best-rated re-read by id (a cheap query).
+        best=search_service.load_public(
+            pagecache.memo("home.best", listings, lambda: clinic_service.best_rated_ids(8))
+        ),
+        cities=pagecache.memo("home.cities", listings, lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
         near_place=near_place,
         near_country=near_country,
@@ -56,62 +69,24 @@ def home():
     )
 
 
-_HOME_CACHE: dict[tuple[str, str], tuple[float, list]] = {}
-HOME_CACHE_S = 30
-
-
-def _cached(name: str, load):
-    """The home page's lists sort every public clinic; a per-process copy is kept
-    for HOME_CACHE_S seconds (best-rated clinics are kept by id and re-read, so a
-    clinic suspended meanwhile never shows)."""
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name)
-    now = time.monotonic()
-    hit = _HOME_CACHE.get(key)
-    if hit is None or now - hit[0] > HOME_CACHE_S or current_app.testing:
-        value = load()
-        if name == "best":
-            value = [c.id for c in value]
-        hit = (now, value)
-        _HOME_CACHE[key] = hit
-    if name == "best":
-        return search_service.load_public(hit[1])
-    return hit[1]
-
-
-# Rendered /search pages for anonymous visitors, per index generation
-# (SEARCH_PAGE_CACHE). Every change a page shows marks the clinic dirty, which
-# makes a new generation; while outbox rows are pending nothing is cached.
-_PAGE_CACHE: OrderedDict[tuple, str] = OrderedDict()
-PAGE_CACHE_SIZE = 512
-
-
 @bp.get("/search")
 @limited("RATELIMIT_SEARCH", methods=("GET",))
 @public
 def search():
-    key = None
-    if (
-        current_app.config.get("SEARCH_PAGE_CACHE", not current_app.testing)
-        and not current_user.is_authenticated
-        and not session.get("_flashes")
-    ):
-        gen = search_service.generation()
-        if gen is not None:
-            key = (current_app.config["INDEX_DIR"], gen, request.full_path)
-            cached = _PAGE_CACHE.get(key)
-            if cached is not None:
-                _PAGE_CACHE.move_to_end(key)
-                return cached
-    response = _search_page()
-    if key is not None and isinstance(response, str):
-        _PAGE_CACHE[key] = response
-        while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
-            _PAGE_CACHE.popitem(last=False)
-    return response
+    # Results come from the index and the database: cached per index generation
+    # and listings version, never while the index lags (outbox rows pending).
+    parts = None
+    if pagecache.enabled():
+        listings, pending = pagecache.listings_state()
+        generation = search_service.generation() if pending else search_service.index_token()
+        if generation is not None:
+            parts = ("search", *listings, generation)
+    return pagecache.serve(parts, _search_page)
 
 
 def _search_page():
     form = forms.search_form(request.args)
+    case = current_case(request.args)
     context = {
         "form": form,
         "radii": forms.RADII,
@@ -119,6 +94,8 @@ def _search_page():
         "price_buckets": forms.PRICE_CHOICES,
         "place": None,
         "results": None,
+        "case": case,
+        "case_text": casescores.describe(case) if case else None,
     }
     if form.errors:
         return render_template("public/search.html", errors=form.errors_text, **context), 400
@@ -142,7 +119,7 @@ def _search_page():
         literal=form.is_literal,
     )
     try:
-        results = search_service.find(query)
+        results = search_service.find(query, case=case)
     except search_service.Unavailable:
         return render_template("public/search.html", unavailable=True, **context), 503
     if query.sort == "distance" and results.place is None:
@@ -152,6 +129,7 @@ def _search_page():
         abort(404, "There is no such page of results.")
     title, description = search_service.describe(results)
     context.update(place=results.place, results=results)
+    context["case_results"] = casescores.similar_result_counts([c.id for c in results.items], case)
     return render_template("public/search.html", title=title, description=description, **context)
 
 
@@ -181,35 +159,52 @@ def _clinic_or_404(slug: str) -> Clinic:
     return clinic
 
 
+def _clinic_key(slug: str) -> tuple[int, tuple]:
+    """The clinic's id and page versions; 404 when the public may not see it."""
+    found = pagecache.public_clinic_key(slug)
+    if found is None:
+        abort(404)
+    return found
+
+
 @bp.get("/clinics/<slug>")
 @public
 def clinic(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    counters.record_view(clinic_id)  # buffered; never raises
+    return pagecache.serve(("clinic", clinic_id, *versions), lambda: _clinic_page(slug))
+
+
+def _clinic_page(slug: str):
     clinic = _clinic_or_404(slug)
-    counters.count_view(clinic.id)  # own connection, one atomic statement, never raises
-    explanation = cached_explanation(clinic)
+    case = current_case(request.args)
     page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
     results = clinic_service.public_results(clinic, limit=6)
-    from flask_login import current_user
-
-    from directory.services import reports
-    from directory.services import reviews as review_service
-
     return render_template(
         "public/clinic.html",
         clinic=clinic,
-        explanation=explanation,
+        explanation=cached_explanation(clinic),
         reviews=page,
         results=results,
         jsonld=clinic_jsonld(clinic, page.items, results),
         breadcrumb_jsonld=breadcrumb_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
         clinic_reports=reports.counts_for_clinic(clinic),
+        case=case,
+        case_text=casescores.describe(case) if case else None,
+        case_score=casescores.score_for(clinic, case) if case else None,
+        case_results=casescores.similar_result_counts([clinic.id], case).get(clinic.id, 0),
     )
 
 
 @bp.get("/clinics/<slug>/reviews")
 @public
 def clinic_reviews(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    return pagecache.serve(("reviews", clinic_id, *versions), lambda: _reviews_page(slug))
+
+
+def _reviews_page(slug: str):
     clinic = _clinic_or_404(slug)
     page_no = forms.page_arg(request.args)
     page = clinic_service.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
@@ -224,10 +219,53 @@ def clinic_reviews(slug: str):
 @bp.get("/clinics/<slug>/results")
 @public
 def clinic_results(slug: str):
+    clinic_id, versions = _clinic_key(slug)
+    return pagecache.serve(("results", clinic_id, *versions), lambda: _results_page(slug))
+
+
+def _results_page(slug: str):
     clinic = _clinic_or_404(slug)
+    return _gallery_page(clinic)
+
+
+@bp.get("/results")
+@public
+def results():
+    return _gallery_page(None)
+
+
+def _gallery_page(clinic: Clinic | None):
+    """The results gallery of one clinic or of all: filtered like the visitor's case and
+    ordered by each clinic's score for it."""
     filters = forms.result_filters(request.args)
-    cases = clinic_service.public_results(clinic, **filters)
-    return render_template("public/results.html", clinic=clinic, cases=cases, filters=filters)
+    if "case" in request.args:
+        case = current_case(request.args)  # the filter form sets (or clears) the case
+    elif any(request.args.get(k) for k in casescores.CASE_FIELDS):
+        case = casescores.parse_case(filters)  # a plain filtered link: the session stays
+    else:
+        case = current_case(request.args)
+        if case is not None:
+            for key in casescores.CASE_FIELDS:
+                filters[key] = getattr(case, key)
+    if case is not None and not case.is_set:
+        case = None
+    page_no = forms.page_arg(request.args)
+    page = gallery.gallery(
+        filters,
+        case,
+        page_no,
+        current_app.config["PAGE_SIZE"],
+        clinic_id=clinic.id if clinic is not None else None,
+    )
+    if page_no > 1 and page_no > (page.pages or 1):
+        abort(404, "There is no such page of results.")
+    return render_template(
+        "public/results.html",
+        clinic=clinic,
+        page=page,
+        filters=filters,
+        case_text=casescores.describe(case) if case else None,
+    )
 
 
 @bp.get("/robots.txt")

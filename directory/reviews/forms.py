@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     MultipleFileField,
@@ -89,6 +90,33 @@ class ReviewForm(FlaskForm):
         "consents to their publication"
     )
 
+    # The author's case (optional): lets visitors with a similar case find this testimonial.
+    stage = SelectField(
+        "Your hair-loss stage (optional)",
+        choices=choices([("", "Prefer not to say")] + list(vocab.STAGES.items())),
+        validators=[Optional()],
+    )
+    skin_type = SelectField(
+        "Your skin type (optional)",
+        choices=choices([("", "Prefer not to say")] + list(vocab.SKIN_TYPES.items())),
+        coerce=_int_or_none,
+        validators=[Optional()],
+    )
+    hair_colour = SelectField(
+        "Your natural hair colour (optional)",
+        choices=choices([("", "Prefer not to say")] + list(vocab.HAIR_COLOURS.items())),
+        validators=[Optional()],
+    )
+    goal = SelectField(
+        "Your goal (optional)",
+        choices=choices([("", "Prefer not to say")] + list(vocab.GOALS.items())),
+        validators=[Optional()],
+    )
+    proof = FileField(
+        "Proof you were treated there (optional: a PDF or photo of an invoice, a booking "
+        "or an aftercare sheet)"
+    )
+
     def __init__(self, *args, practitioners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.last_year.choices = year_choices()
@@ -101,6 +129,11 @@ class ReviewForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
+    photos = MultipleFileField("Photos now (optional, up to 4: JPEG, PNG, WebP or HEIC)")
+    consent = BooleanField(
+        "The person shown in these photos (you, or someone who agreed) "
+        "consents to their publication"
+    )
     healing = rating_field("healing", False)
     needed_correction = BooleanField("The result has since needed correction or laser removal")
     text = TextAreaField(

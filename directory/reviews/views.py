@@ -4,16 +4,33 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from directory import requestorigin, services
 from directory.extensions import db
-from directory.guards import login_required, public
+from directory.guards import login_required, moderator_required, public
 from directory.models import Review
 from directory.ratelimits import limited
 from directory.reviews import forms
-from directory.services import Invalid, InvalidState, NotAllowed, ServiceError, moderation, reports
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotAllowed,
+    ServiceError,
+    moderation,
+    proofs,
+    reports,
+)
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 
@@ -71,11 +88,17 @@ def write(slug: str):
         price_currency=form.price_currency.data,
         title=form.title.data,
         text=form.text.data,
+        stage=form.stage.data or None,
+        skin_type=form.skin_type.data,
+        hair_colour=form.hair_colour.data or None,
+        goal=form.goal.data or None,
     )
     uploads = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
     photos = [f.read() for f in uploads]
+    proof_file = form.proof.data
+    proof = proof_file.read() if proof_file and getattr(proof_file, "filename", "") else None
     try:
-        review_service.submit(
+        review = review_service.submit(
             clinic,
             by=current_user,
             data=data,
@@ -83,6 +106,8 @@ def write(slug: str):
             consent=form.consent.data,
             origin=requestorigin.current(),
         )
+        if proof is not None:
+            proofs.attach(review, proof, by=current_user)
     except review_service.DuplicateReview as exc:
         db.session.rollback()
         return render_template(
@@ -101,7 +126,13 @@ def write(slug: str):
     services.commit()
     flash(
         "Thank you. Your testimonial is waiting for a moderator; only you can see it until "
-        "it is published.",
+        "it is published."
+        + (
+            " A moderator will look at your proof of treatment, mark the treatment verified "
+            "if it checks out, and then delete the file; you will be told the decision."
+            if proof is not None
+            else ""
+        ),
         "success",
     )
     return redirect(url_for("public.clinic", slug=clinic.slug) + "#your-testimonial")
@@ -124,12 +155,15 @@ def followup(review_id: int):
         if not form.validate_on_submit():
             return render_template("reviews/followup.html", review=review, form=form), 400
         try:
+            uploads = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
             review_service.add_followup(
                 review,
                 by=current_user,
                 text=form.text.data,
                 healing=form.healing.data,
                 needed_correction=form.needed_correction.data,
+                photos=[f.read() for f in uploads],
+                consent=form.consent.data,
                 origin=requestorigin.current(),
             )
         except ServiceError as exc:
@@ -142,7 +176,31 @@ def followup(review_id: int):
         flash("Your follow-up is waiting for a moderator.", "success")
         return redirect(url_for("public.clinic", slug=review.clinic.slug) + "#your-testimonial")
     allowed = review.status == "published" and review_service.can_follow_up(review)
-    return render_template("reviews/followup.html", review=review, form=form, allowed=allowed)
+    waiting = review_service.pending_followup(review)
+    return render_template(
+        "reviews/followup.html", review=review, form=form, allowed=allowed, waiting=waiting
+    )
+
+
+@bp.get("/reviews/<int:review_id>/proof")
+@moderator_required
+def proof(review_id: int):
+    """The author's proof of treatment, for moderators only (never cached, a download)."""
+    review = db.session.get(Review, review_id)
+    path = proofs.path_of(review) if review is not None else None
+    if path is None:
+        abort(404, "No proof of treatment is waiting for this testimonial.")
+    response = send_file(
+        path,
+        mimetype=review.proof_mimetype,
+        as_attachment=review.proof_mimetype == "application/pdf",
+        download_name=f"proof-testimonial-{review.id}.{path.rsplit('.', 1)[-1]}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.post("/reviews/<int:review_id>/delete")

@@ -9,6 +9,7 @@ transaction), `after_commit` (services.commit), `engine()`, `generation()`,
 from __future__ import annotations
 
 import logging
+import os
 import re
 from functools import lru_cache
 
@@ -42,6 +43,7 @@ __all__ = [
     "generation",
     "haversine_km",
     "highlight",
+    "index_token",
     "mark_dirty",
     "read_place",
     "resolve_place",
@@ -89,6 +91,18 @@ def generation() -> int | None:
         return engine().s.serial
     except Unavailable:
         return None
+
+
+def index_token() -> str | None:
+    """The index generation this process searches, named the same in every worker
+    (the folder a rebuild swapped in and Whoosh's commit number), or None when the
+    index is unavailable. Unlike generation(), it does not look at the outbox:
+    callers that need that check it themselves."""
+    try:
+        reader = engine().s.reader
+    except Unavailable:
+        return None
+    return f"{os.path.realpath(_index_dir())}:{reader.generation()}"
 
 
 def read_place(text: str | None) -> tuple[Place | None, str | None]:

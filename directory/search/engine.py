@@ -49,6 +49,7 @@ MAX_CONCEPTS = 8
 SERVICE_TEXT_WEIGHT = 0.5  # a service named in the text, not listed as offered
 FUZZY_WEIGHT = 0.9  # a near spelling counts a little less than the word itself
 FUZZY_PLACE_CUTOFF = 0.8  # difflib ratio for a misspelt place
+MAX_PLACE_SPANS = 12  # word spans tried as a misspelt place
 BLEND_TEXT, BLEND_QUALITY = 0.5, 0.3  # "best match": cover + text relevance + quality
 
 
@@ -212,20 +213,23 @@ class Engine:
     def _city_reading(self, pr, country, radius_km, reading, notes) -> Place | None:
         """The place a city reading stands for, or None to read the words as words.
 
-        An alias or a name of several words is a place. A single word that is
-        also used in clinics' text elsewhere ("Meridian", a clinic's name and a
-        town in Idaho) is read by what the index supports: the place when
-        clinics are near it, else the word; when both have clinics, the place,
-        with a note offering the other reading.
+        An alias, a name of several words or a city with its country ("london
+        canada") is a place. A single word is read by what the index and the
+        rest of the query support: the place when clinics are near it and the
+        word describes no clinic elsewhere; the word when no clinic is near the
+        place but the word, or the rest of the query, finds clinics ("Meridian"
+        is a clinic's name and a town in Idaho; "nice hairline"); when both
+        readings find clinics, the place. A note offers the other reading.
         """
         place = gazetteer.in_country(pr.places, country)
         if place is None:
             return None
-        if pr.strong:
-            return place
+        if pr.strong or country is not None:
+            return place  # an alias, several words, or qualified by a country
         near = self._near(place, radius_km)
         elsewhere = self._word_docs(pr.words) - near
-        if not elsewhere:
+        others = len(reading.concepts) > 0
+        if not elsewhere and (near or not others):
             return place
         typed = " ".join(reading.words[pr.start : pr.end])
         if near:
@@ -280,17 +284,15 @@ class Engine:
         by_start = {c.start: c for c in plain}
         spans = [(c.start, 2) for c in plain if c.start + 1 in by_start]
         spans += [(c.start, 1) for c in plain]
-        for start, n in spans:
+        for start, n in spans[:MAX_PLACE_SPANS]:
             words = " ".join(reading.words[start : start + n])
             if len(words.replace(" ", "")) < 5:
                 continue
             if n == 1 and self.s.has_term("spell", words):
                 continue
-            close = [
-                m
-                for m in difflib.get_close_matches(words, known, n=3, cutoff=FUZZY_PLACE_CUTOFF)
-                if m[0] == words[0]
-            ]
+            # Same first letter, about the same length: a short list for difflib.
+            pool = [k for k in known if k[0] == words[0] and abs(len(k) - len(words)) <= 2]
+            close = difflib.get_close_matches(words, pool, n=3, cutoff=FUZZY_PLACE_CUTOFF)
             if not close:
                 continue
             place, country = known[close[0]]

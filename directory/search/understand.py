@@ -91,7 +91,7 @@ def _known(phrase: str, n_words: int) -> tuple[str, object] | None:
     country = gazetteer.country_by_name(phrase)
     if country is not None and (n_words > 1 or len(phrase) > 2 or phrase == "uk"):
         return "country", country
-    if len(phrase) >= 3:
+    if gazetteer.is_alias(phrase) or len(phrase) >= 3:
         places = gazetteer.exact(phrase, in_text=True)
         if places:
             return "place", places

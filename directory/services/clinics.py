@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from directory.extensions import db
-from directory.models import Clinic, Photo, Practitioner, ResultCase, Review
+from directory.models import Clinic, Photo, Practitioner, ResultCase, Review, User
 from directory.services.scores import public_reviews_query
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -63,6 +63,10 @@ def best_rated(limit: int = 8) -> list[Clinic]:
     return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
+def best_rated_ids(limit: int = 8) -> list[int]:
+    return [c.id for c in best_rated(limit)]
+
+
 def popular_cities(limit: int = 12) -> list[tuple[str, str, int]]:
     """(city, country, number of public clinics), most clinics first."""
     stmt = (
@@ -92,17 +96,19 @@ def get_public(slug: str) -> Clinic | None:
     stmt = (
         select(Clinic)
         .where(Clinic.slug == slug, is_public_clinic())
-        .options(selectinload(Clinic.practitioners))
+        .options(joinedload(Clinic.practitioners))  # a few rows: one statement, not two
     )
-    return db.session.execute(stmt).scalar_one_or_none()
+    return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
 def _reviews_for_page(clinic: Clinic):
     return (
         public_reviews_query(clinic.id)
         .options(
-            joinedload(Review.author),
-            joinedload(Review.practitioner),
+            # Cards show the author's and practitioner's names only (never load a
+            # password hash or a TOTP secret to render a public page).
+            joinedload(Review.author).load_only(User.id, User.display_name),
+            joinedload(Review.practitioner).load_only(Practitioner.id, Practitioner.name),
             joinedload(Review.reply),
         )
         .order_by(Review.created_at.desc(), Review.id.desc())
@@ -157,6 +163,8 @@ def _filtered_results(clinic: Clinic, filters: dict):
         stmt = stmt.where(ResultCase.months_since_last_session.between(1, 11))
     elif age == "long_term":
         stmt = stmt.where(ResultCase.months_since_last_session >= 12)
+    if filters.get("healed_only"):
+        stmt = stmt.where(ResultCase.months_since_last_session >= 1)
     return stmt
 
 

@@ -113,6 +113,32 @@ def _encode(im: Image.Image, box: int) -> tuple[bytes, tuple[int, int]]:
     return out.getvalue(), copy.size
 
 
+def webp_name(jpeg_name: str) -> str:
+    """The WebP twin of a stored JPEG ("x.jpg" -> "x.webp", "x.t.jpg" -> "x.t.webp")."""
+    return jpeg_name.removesuffix(".jpg") + ".webp"
+
+
+def _webp_bytes(im: Image.Image) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "WEBP", quality=80, method=2)
+    return out.getvalue()
+
+
+def webp_path(photo: Photo, size: str) -> str:
+    """The WebP file of a photo, made from its stored JPEG the first time it is asked
+    for (photos stored before WebP twins existed). Derived data: written atomically
+    and deleted with the photo."""
+    path = webp_name(file_path(photo, size))
+    if not os.path.exists(path):
+        with Image.open(file_path(photo, size)) as im:
+            data = _webp_bytes(im.convert("RGB"))
+        tmp = f"{path}.{secrets.token_hex(4)}.part"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return path
+
+
 def _media_dir() -> str:
     path = current_app.config["MEDIA_DIR"]
     os.makedirs(path, exist_ok=True)
@@ -159,6 +185,9 @@ def store_image(
     )
     _write(photo.storage_name, web)
     _write(photo.thumb_name, thumb)
+    for name, data in ((photo.storage_name, web), (photo.thumb_name, thumb)):
+        with Image.open(io.BytesIO(data)) as sized:
+            _write(webp_name(name), _webp_bytes(sized))
     db.session.add(photo)
     return photo
 
@@ -195,6 +224,7 @@ def delete_photo(photo: Photo) -> None:
     doomed = db.session.info.setdefault(_DOOMED_FILES, [])
     for name in (photo.storage_name, photo.thumb_name):
         doomed.append(os.path.join(_media_dir(), name))
+        doomed.append(os.path.join(_media_dir(), webp_name(name)))
     db.session.delete(photo)
 
 
@@ -243,6 +273,12 @@ def visible_to(photo: Photo, user) -> bool:
         review = db.session.get(Review, photo.review_id)
         if review is None or not review.is_public:
             return False
+        if photo.followup_id is not None:
+            from directory.models import FollowUp
+
+            fu = db.session.get(FollowUp, photo.followup_id)
+            if fu is None or fu.status != "published":
+                return False
         clinic = db.session.get(Clinic, review.clinic_id)
         return clinic is not None and clinic.status in PUBLIC_CLINIC_STATUSES
     case = db.session.execute(

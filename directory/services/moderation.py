@@ -435,7 +435,9 @@ def holder(item_type: str, item_id: int) -> QueueHold | None:
 def take(item, by: User) -> QueueHold:
     """Hold the item for `by` for HOLD_MINUTES, so that no other moderator decides it."""
     kind = item_type_of(item)
-    audit.ensure_may_decide(by, None, None)
+    # Only someone who may decide it can hold it (never one's own item: that would
+    # keep every other moderator from deciding it).
+    ensure_may_decide(item, by, hold=None)
     existing = db.session.execute(
         select(QueueHold).where(QueueHold.item_type == kind, QueueHold.item_id == item.id)
     ).scalar_one_or_none()
@@ -610,6 +612,14 @@ def _on_review(review: Review, action, new, *, by, now, statement, proof) -> _Re
             for p in review.photos:
                 if p.status == P:
                     _set(p, J, now)
+    # Every decision disposes of an attached proof of treatment (deleted after the commit).
+    from directory.services import proofs
+
+    if proofs.discard(review) and action != "verify":
+        statement = (
+            f"{statement} Your proof of treatment was not accepted as verification "
+            "and has been deleted."
+        )
     score = U in (previous, review.status)
     return _record(review, action, previous, statement=statement, score=score)
 
@@ -617,6 +627,13 @@ def _on_review(review: Review, action, new, *, by, now, statement, proof) -> _Re
 def _on_followup(fu: FollowUp, action, new, *, by, now, statement, proof) -> _Record:
     previous = fu.status
     _set(fu, new, now)
+    # Photos sent with the follow-up go with its decision (as a testimonial's do).
+    for p in db.session.execute(select(Photo).where(Photo.followup_id == fu.id)).scalars():
+        if p.status == P and new == U and p.consent_confirmed:
+            _set(p, U, now)
+            p.published_at = now
+        elif p.status == P and new == J:
+            _set(p, J, now)
     return _record(fu, action, previous, statement=statement, score=fu.review.status == U)
 
 
@@ -1210,14 +1227,16 @@ class Figures:
 
 
 def figures() -> Figures:
-    """Moderation figures for /how-we-rank: decisions by outcome (automated and
-    appeal rows excluded), median time to decision, appeals and reversals."""
+    """Moderation figures for /how-we-rank: every decision by outcome (appeal rows
+    counted apart), median time to decision, appeals and reversals."""
     rows = db.session.execute(
         select(
             ModerationDecision.action,
             ModerationDecision.created_at,
             ModerationDecision.item_submitted_at,
-        ).where(ModerationDecision.item_type.in_(("review", "followup", "photo")))
+            # Every moderation decision (testimonials, follow-ups, photos, result cases,
+            # claims, clinics, the demo data's too); admins' role changes are not moderation.
+        ).where(ModerationDecision.item_type != "user")
     ).all()
     by_outcome: dict[str, int] = {}
     waits = []

@@ -20,7 +20,7 @@ from directory import quality, vocab
 from directory.extensions import db
 from directory.models import Clinic, ClinicReply, FollowUp, Photo, Practitioner, ResultCase, Review
 from directory.services import clinics as clinic_service
-from directory.services.scores import cached_explanation, facts_for, public_reviews_query
+from directory.services.scores import cached_explanation, facts_for, scored_reviews_query
 
 PHOTO_SIZES = ("web", "thumb")
 FORMER_MEMBER = "a former member"
@@ -193,6 +193,8 @@ def explanation(clinic: Clinic) -> dict:
         "plain_mean_overall": exp.dimension_means.get("overall"),
         "corrections": exp.corrections,
         "healed": exp.healed,
+        "down_weighted": dict(exp.down_weighted),
+        "capped_at": exp.capped_at,
         "prior_mean": exp.prior_mean,
         "prior_weight": exp.prior_weight,
         "results": clinic.result_count,
@@ -353,11 +355,16 @@ def score_method() -> dict:
             ),
             "review_weight": (
                 "w_r = trust_r * decay_r; trust_r = verified_trust if a moderator verified the "
-                "treatment else unverified_trust, times photo_bonus with published photos; "
-                "decay_r = 0.5 ** (age_in_months / half_life_months), age from the day it was "
-                "written, months of days_per_month days"
+                "treatment else unverified_trust, times photo_bonus with published photos "
+                "(unless a photo matches another on the site), times the factor of each "
+                "down-weight reason; decay_r = 0.5 ** (age_in_months / half_life_months), age "
+                "from the day it was written, months of days_per_month days"
             ),
-            "clinic_score": "Q = (C * mu + sum(w_r * s_r)) / (C + sum(w_r)), rounded to 3 places",
+            "clinic_score": (
+                "Q = (C * mu + sum(w_r * s_r)) / (C + sum(w_r)), rounded to 3 places; a clinic "
+                "with fewer than provisional_under testimonials scores at most the median "
+                "score of public clinics with established_min or more"
+            ),
         },
         "prior_mean": quality.PRIOR_MEAN,
         "prior_weight": quality.PRIOR_WEIGHT,
@@ -368,6 +375,9 @@ def score_method() -> dict:
         "half_life_months": quality.HALF_LIFE_MONTHS,
         "days_per_month": quality.DAYS_PER_MONTH,
         "healed_months": quality.HEALED_MONTHS,
+        "down_weight_factors": dict(quality.DOWN_WEIGHT_FACTORS),
+        "provisional_under": quality.PROVISIONAL_UNDER,
+        "established_min": quality.ESTABLISHED_MIN,
         "dimensions": list(quality.DIMENSIONS),
         "rubric": dict(vocab.RUBRIC),
         "price_is_an_input": False,
@@ -380,7 +390,8 @@ def score_method() -> dict:
 
 @dataclass(frozen=True)
 class ScoreInput:
-    """One published testimonial as the score reads it."""
+    """One published testimonial as the score reads it (a testimonial hidden while a
+    report is examined still counts: only a moderator's decision changes a score)."""
 
     review_id: int
     clinic_id: int
@@ -389,8 +400,16 @@ class ScoreInput:
 
 
 def score_inputs(clinic: Clinic) -> list[ScoreInput]:
-    reviews = db.session.execute(public_reviews_query(clinic.id)).scalars()
-    return [ScoreInput(r.id, r.clinic_id, r.practitioner_id, facts_for(r)) for r in reviews]
+    """The inputs of the clinic's score, with the trust rules' down-weights applied
+    exactly as services.scores.recompute_clinic applies them."""
+    from directory.services import signals
+
+    reviews = list(db.session.execute(scored_reviews_query(clinic.id)).scalars())
+    weights = signals.down_weights(reviews)
+    return [
+        ScoreInput(r.id, r.clinic_id, r.practitioner_id, facts_for(r, weights.get(r.id, ())))
+        for r in reviews
+    ]
 
 
 def public_counts() -> dict:

@@ -20,11 +20,22 @@ from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, 
 from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
 from directory.services.origin import Origin
 from directory.services.origin import record as record_origin
-from directory.vocab import CURRENCIES, DIMENSIONS, HEALING_MIN_MONTHS, RUBRIC, SERVICES
+from directory.vocab import (
+    CURRENCIES,
+    DIMENSIONS,
+    GOALS,
+    HAIR_COLOURS,
+    HEALING_MIN_MONTHS,
+    RUBRIC,
+    SERVICES,
+    SKIN_TYPES,
+    STAGES,
+)
 
 MIN_TEXT = 80
 MAX_TEXT = 5000
 MAX_PHOTOS = 6
+MAX_FOLLOWUP_PHOTOS = 4
 MAX_SESSIONS = 30
 MAX_PRICE = 1_000_000
 # Mail providers shared by millions: a shared domain says nothing about a link to a clinic.
@@ -68,6 +79,11 @@ class ReviewInput:
     price_paid: int | None = None
     price_currency: str | None = None
     title: str | None = None
+    # The author's own case (optional), in the vocabulary of result cases.
+    stage: str | None = None
+    skin_type: int | None = None
+    hair_colour: str | None = None
+    goal: str | None = None
 
 
 # --- who may review -------------------------------------------------------------------
@@ -170,6 +186,14 @@ def _validate(data: ReviewInput, clinic: Clinic, today: date) -> None:
             raise Invalid("The price paid must be a whole amount between 0 and 1,000,000.")
         if data.price_currency not in CURRENCIES:
             raise Invalid("Choose the currency of the price paid.")
+    if data.stage is not None and data.stage not in STAGES:
+        raise Invalid("Choose your hair-loss stage from the list, or leave it empty.")
+    if data.skin_type is not None and data.skin_type not in SKIN_TYPES:
+        raise Invalid("Choose your skin type from the list, or leave it empty.")
+    if data.hair_colour is not None and data.hair_colour not in HAIR_COLOURS:
+        raise Invalid("Choose your hair colour from the list, or leave it empty.")
+    if data.goal is not None and data.goal not in GOALS:
+        raise Invalid("Choose your goal from the list, or leave it empty.")
     if data.practitioner_id is not None and data.practitioner_id not in {
         p.id for p in clinic.active_practitioners
     }:
@@ -220,6 +244,10 @@ def submit(
         text=data.text.strip(),
         status="pending",
         origin_hash=origin.network_hash if origin else None,
+        stage=data.stage,
+        skin_type=data.skin_type,
+        hair_colour=data.hair_colour,
+        goal=data.goal,
         **{k: data.ratings.get(k) for k in DIMENSIONS},
     )
     try:
@@ -258,9 +286,13 @@ def add_followup(
     healing: int | None = None,
     needed_correction: bool = False,
     today: date | None = None,
+    photos: list[bytes] | None = None,
+    consent: bool = False,
     origin: Origin | None = None,
 ) -> FollowUp:
-    """Stage a pending follow-up by the review's author, 6+ months after the last session."""
+    """Stage a pending follow-up by the review's author, 6+ months after the last session,
+    with optional photos (healed, long-term) through the same photo intake; they are
+    published with the follow-up."""
     today = today or datetime.now(UTC).date()
     if review.author_id is None or review.author_id != by.id:
         raise NotAllowed("Only the author can add a follow-up to a testimonial.")
@@ -280,6 +312,11 @@ def add_followup(
     text = (text or "").strip()
     if not 20 <= len(text) <= MAX_TEXT:
         raise Invalid(f"The follow-up must be between 20 and {MAX_TEXT} characters.")
+    photos = [p for p in (photos or []) if p]
+    if len(photos) > MAX_FOLLOWUP_PHOTOS:
+        raise Invalid(f"Add at most {MAX_FOLLOWUP_PHOTOS} photos to a follow-up.")
+    if photos and not consent:
+        raise Invalid("Confirm that the person shown agreed to the photos being published.")
     fu = FollowUp(
         review_id=review.id,
         healing=healing,
@@ -289,8 +326,26 @@ def add_followup(
     )
     db.session.add(fu)
     db.session.flush()
+    for data in photos:
+        photo = media.ingest(
+            data,
+            uploader_id=by.id,
+            kind="review",
+            consent=consent,
+            review_id=review.id,
+            clinic_id=review.clinic_id,
+        )
+        photo.followup_id = fu.id
+    db.session.flush()
     record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)
     return fu
+
+
+def pending_followup(review: Review) -> FollowUp | None:
+    """The author's follow-up still waiting for a moderator, if any."""
+    return db.session.execute(
+        select(FollowUp).where(FollowUp.review_id == review.id, FollowUp.status == "pending")
+    ).scalar_one_or_none()
 
 
 def delete(review: Review, *, by: User) -> None:

@@ -78,6 +78,35 @@ def explain_reviews(
     return quality.explain([facts_for(r, down_weighted.get(r.id, ())) for r in reviews], now)
 
 
+def case_evidence(
+    reviews: list[Review],
+    now: datetime,
+    down_weighted: dict[int, tuple[str, ...]] | None = None,
+) -> list[list]:
+    """[weight, score, stage, skin type, hair colour, goal] of each published review
+    whose author gave their case: what like-for-like scores are computed from
+    (services.casescores), stored on the clinic at each recompute. The same weights
+    as the clinic's score (trust down-weights included). No price."""
+    if down_weighted is None:
+        down_weighted = signals.down_weights(reviews)
+    out = []
+    for r in reviews:
+        if not r.has_case:
+            continue
+        facts = facts_for(r, down_weighted.get(r.id, ()))
+        out.append(
+            [
+                round(quality.review_weight(facts, now), 4),
+                round(quality.review_score(facts), 4),
+                r.stage,
+                r.skin_type,
+                r.hair_colour,
+                r.goal,
+            ]
+        )
+    return out
+
+
 def cached_explanation(clinic: Clinic) -> quality.Explanation:
     """The explanation stored by the last recompute (no testimonial is read)."""
     return quality.Explanation(
@@ -139,6 +168,7 @@ def recompute_clinic(clinic: Clinic, now: datetime | None = None) -> quality.Exp
     clinic.dimension_means = exp.dimension_means
     clinic.down_weighted = dict(exp.down_weighted)
     clinic.score_cap = exp.capped_at
+    clinic.case_evidence = case_evidence(reviews, now, weights)
 
     by_practitioner: dict[int, list[Review]] = {}
     for r in reviews:

@@ -8,7 +8,7 @@ suspended or deleted clinic (SECURITY.md 29).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -60,6 +60,11 @@ class ResultPage:
     notes: list[Note] = field(default_factory=list)
     matching: int = 0  # results matching at least one of the remaining words
     words: str = ""  # the words searched for, without places and ignored words
+    case_scores: dict = field(default_factory=dict)  # clinic id -> quality.CaseScore
+
+    @property
+    def country_label(self) -> str | None:
+        return search.country_name(self.country) if self.country else None
 
     @property
     def pages(self) -> int:
@@ -134,10 +139,33 @@ def load_public(ids: list[int]) -> list[Clinic]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def find(query: Query) -> ResultPage:
-    """Run a search; raises Unavailable when the index cannot be used."""
+# "Best for cases like yours" re-orders at most this many matches (best by quality first).
+CASE_SORT_MAX = 5000
+
+
+def find(query: Query, case=None) -> ResultPage:
+    """Run a search; raises Unavailable when the index cannot be used.
+
+    `case` (a quality.Case) adds each clinic's like-for-like score to the page;
+    with `query.sort == "case"` the matches are ordered by it (services.casescores).
+    Without a case, "case" falls back to the quality order.
+    """
+    from directory.services import casescores
+
     search.catch_up()
-    hits = search.engine().run(query)
+    if query.sort == "case" and (case is None or not case.is_set):
+        query = replace(query, sort="quality")
+    if query.sort == "case":
+        wide = replace(query, sort="quality", page=1, per_page=CASE_SORT_MAX)
+        hits = search.engine().run(wide)
+        dropped_before = hits.total - len(hits.ids)  # beyond CASE_SORT_MAX: not re-ordered
+        ordered = casescores.order_ids(hits.ids, case)
+        offset = (query.page - 1) * query.per_page
+        hits.ids = ordered[offset : offset + query.per_page]
+        hits.total = len(ordered) + dropped_before
+        hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
+    else:
+        hits = search.engine().run(query)
     clinics = load_public(hits.ids)
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
@@ -165,6 +193,7 @@ def find(query: Query) -> ResultPage:
         notes=hits.notes,
         matching=hits.matching,
         words=hits.words,
+        case_scores=casescores.scores_for(clinics, case),
     )
 
 
@@ -181,16 +210,25 @@ def describe(page: ResultPage) -> tuple[str, str]:
     elif page.country:
         what += f" in {search.country_name(page.country)}"
     title = what + (f" — page {page.page}" if page.page > 1 else "")
-    description = (
-        f"{page.total:,} {what}, ordered by the quality of their verified results, never by price."
-    )
+    count = f"{page.total:,} {what}"
+    if page.total == 1:
+        count = "1 " + what.replace("clinics", "clinic", 1)
+    description = f"{count}, ordered by the quality of their verified results, never by price."
     return title, description
 
 
-def generation() -> int | None:
-    """A token for the index generation this process searches, or None when
-    cached pages must not be used (see search.generation)."""
-    return search.generation()
+def generation() -> str | None:
+    """A token for the index generation this process searches, named the same in
+    every worker (the page cache is shared), or None when cached pages must not
+    be used (see search.generation: outbox rows pending)."""
+    if search.generation() is None:
+        return None
+    return index_token()
+
+
+def index_token() -> str | None:
+    """The index generation this process searches (see search.index_token)."""
+    return search.index_token()
 
 
 def near(

@@ -230,8 +230,8 @@ class PhotoMatch:
 
 
 def photo_matches(photo_ids: list[int]) -> dict[int, list[PhotoMatch]]:
-    """Stored matches of these photos, either way round, best first (one query each
-    for the matches and the matched photos)."""
+    """Stored matches of these photos, either way round, the best MAX_PHOTO_MATCHES
+    first (one query each for the matches and the matched photos)."""
     if not photo_ids:
         return {}
     rows = list(
@@ -265,7 +265,7 @@ def photo_matches(photo_ids: list[int]) -> dict[int, list[PhotoMatch]]:
         pid: sorted(
             (PhotoMatch(photos[o], s, how) for o, (s, how) in d.items() if o in photos),
             key=lambda m: (-m.score, m.photo.id),
-        )
+        )[:MAX_PHOTO_MATCHES]
         for pid, d in pairs.items()
     }
 

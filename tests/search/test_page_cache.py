@@ -12,7 +12,7 @@ from tests.search.conftest import card_names, index_dir, rebuild
 
 
 def test_cached_pages_follow_every_index_change(app_factory):
-    app = app_factory(SEARCH_PAGE_CACHE=True)
+    app = app_factory(PAGE_CACHE=True)
     with app.app_context():
         cid = ClinicFactory(name="Cached Studio", description="Cacheword.").id
     rebuild(app)
@@ -30,7 +30,7 @@ def test_cached_pages_follow_every_index_change(app_factory):
 
 
 def test_no_cached_page_while_the_index_lags(app_factory):
-    app = app_factory(SEARCH_PAGE_CACHE=True)
+    app = app_factory(PAGE_CACHE=True)
     with app.app_context():
         cid = ClinicFactory(name="Lagging Studio", description="Lagword.").id
     rebuild(app)

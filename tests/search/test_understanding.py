@@ -132,6 +132,20 @@ def test_an_ambiguous_word_is_read_by_what_the_index_supports(site, client):
     assert "near Reading, GB" in html
 
 
+def test_a_place_without_clinics_gives_way_to_the_rest_of_the_query(site, client):
+    # No clinic near Nice, FR, but "scar" finds clinics: "nice" is read as a word.
+    html = client.get("/search?q=nice+scar").get_data(as_text=True)
+    assert card_names(html) == ["Marais SMP", "Camden SMP"]
+    assert "“nice” is read as a word: no clinic is listed near Nice, FR." in html
+    assert "Search near Nice, FR instead" in html
+    # A place alone, or qualified by its country, stays a place: an honest empty
+    # page offering a larger distance.
+    html = client.get("/search?q=smp+london+canada").get_data(as_text=True)
+    assert "near London, CA" in html and card_names(html) == []
+    assert "No clinic matches within 50 km of London, CA yet" in html
+    assert "search within 500 km" in html
+
+
 def test_literal_words_are_not_read_as_places(site, client):
     html = client.get("/search?q=smp+london&literal=1").get_data(as_text=True)
     assert "place-chip" not in html

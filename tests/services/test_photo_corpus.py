@@ -339,7 +339,7 @@ def test_rolled_back_transaction_leaves_no_rows_or_files(app):
         media.ingest(image_bytes(seed=1), uploader_id=None, kind="review", consent=True)
         media.ingest(image_bytes(seed=2), uploader_id=None, kind="review", consent=True)
         db.session.flush()
-        assert len(media_files(app)) == 4
+        assert len(media_files(app)) == 8  # JPEG and WebP, large and thumbnail
         db.session.rollback()
         assert count(Photo) == 0 and media_files(app) == []
 

@@ -255,6 +255,10 @@ def test_a_held_item_is_decided_only_by_its_holder(app, people):
             moderation.decide(review, "publish", by=u(people["mod2"]), **reason())
         moderation.decide(review, "publish", by=u(people["mod1"]), **reason())
         db.session.commit()
+        # Nobody can hold their own item, which would lock the others out.
+        own = ReviewFactory(status="pending", author=u(people["mod2"]))
+        with pytest.raises(NotAllowed):
+            moderation.take(own, u(people["mod2"]))
         # Deciding releases the hold.
         assert moderation.holds("review", [review.id]) == {}
 

@@ -19,7 +19,7 @@ from directory.services import moderation as mod
 from tests.conftest import login
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory, image_bytes
 
-OWN_RULES = {"static", "bootstrap.static", "media.photo"}
+OWN_RULES = {"static", "bootstrap.static", "media.photo", "media.photo_webp"}
 PRIVATE_BLUEPRINTS = ("account.", "auth.", "manage.", "moderation.", "admin.")
 
 

@@ -71,7 +71,7 @@ def test_four_formats_in_one_testimonial(client, app, world):
         ("misnamed.gif", image_bytes("PNG", seed=5)),
     ]  # the name never decides
     assert upload(client, world, files).status_code == 302
-    assert counts(app) == (1, 5, 10)
+    assert counts(app) == (1, 5, 20)  # JPEG and WebP, large and thumbnail
 
 
 def test_seven_photos_are_refused(client, app, world):
@@ -138,7 +138,7 @@ def test_media_view_enforces_visibility_and_safe_headers(client, app, world):
 def test_deleting_a_review_removes_every_derivative(client, app, world):
     as_user(client, app, world.author_id)
     upload(client, world, [("a.jpg", image_bytes(seed=1)), ("b.png", image_bytes("PNG", seed=2))])
-    assert counts(app) == (1, 2, 4)
+    assert counts(app) == (1, 2, 8)
     with app.app_context():
         rid = db.session.execute(select(Review.id)).scalar_one()
     client.get(f"/reviews/{rid}/followup")
@@ -167,4 +167,4 @@ def test_service_delete_after_rollback_keeps_files(app, world):
         db.session.commit()
         review_service.delete(r, by=author)
         db.session.rollback()
-    assert counts(app) == (1, 1, 2)
+    assert counts(app) == (1, 1, 4)

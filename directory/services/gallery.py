@@ -1,0 +1,221 @@
+"""/results: every published result case and testimonial photo across clinics,
+filtered like the visitor's own case and ordered by each clinic's score for
+that kind of case (its overall score when no case is set).
+
+Ordering reads light rows (ids, case facts, dates); only the page shown is
+loaded with its photos and clinic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from directory import quality
+from directory.extensions import db
+from directory.models import Clinic, FollowUp, Photo, ResultCase, Review
+from directory.services import casescores
+from directory.vocab import PUBLIC_CLINIC_STATUSES
+
+CASE_FILTERS = ("stage", "skin_type", "hair_colour", "goal")
+
+
+def age_label(months: int) -> str:
+    """fresh (< 1 month), healed (1-11 months) or long_term (12+), as for result cases."""
+    if months < 1:
+        return "fresh"
+    if months < 12:
+        return "healed"
+    return "long_term"
+
+
+def months_after(last_session: date, taken: datetime | date) -> int:
+    taken = taken.date() if isinstance(taken, datetime) else taken
+    return max(0, (taken.year - last_session.year) * 12 + taken.month - last_session.month)
+
+
+@dataclass
+class Item:
+    """One gallery entry: a clinic's result case or a testimonial's photos."""
+
+    kind: str  # "result" or "testimonial"
+    id: int
+    clinic: Clinic
+    months: int
+    case: ResultCase | None = None
+    review: Review | None = None
+
+    @property
+    def age_label(self) -> str:
+        return age_label(self.months)
+
+    @property
+    def facts(self):
+        return self.case if self.case is not None else self.review
+
+
+@dataclass
+class Page:
+    items: list[Item]
+    total: int
+    page: int
+    per_page: int
+    case_scores: dict  # clinic id -> quality.CaseScore (empty without a case)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
+        last = None
+        for n in range(1, self.pages + 1):
+            if (
+                n <= left_edge
+                or self.page - left_current <= n <= self.page + right_current
+                or n > self.pages - right_edge
+            ):
+                yield n
+                last = n
+            elif last is not None:
+                yield None
+                last = None
+
+
+def _age_ok(months: int, age: str | None, healed_only: bool) -> bool:
+    if healed_only and months < 1:
+        return False
+    return age is None or age_label(months) == age
+
+
+def gallery(
+    filters: dict,
+    case: quality.Case | None,
+    page: int,
+    per_page: int,
+    clinic_id: int | None = None,
+) -> Page:
+    """A page of the gallery, across clinics or of one clinic. `filters`: stage,
+    skin_type, hair_colour, goal (exact), age (fresh/healed/long_term), healed_only."""
+    public = Clinic.status.in_(PUBLIC_CLINIC_STATUSES)
+    rc = (
+        select(ResultCase.id, ResultCase.clinic_id, ResultCase.months_since_last_session)
+        .join(Clinic, Clinic.id == ResultCase.clinic_id)
+        .where(ResultCase.status == "published", public)
+    )
+    photo_public = exists().where(
+        Photo.review_id == Review.id,
+        Photo.status == "published",
+        Photo.followup_id.is_(None),
+    )
+    rv = (
+        select(Review.id, Review.clinic_id, Review.last_session_month, Review.created_at)
+        .join(Clinic, Clinic.id == Review.clinic_id)
+        .where(
+            Review.status == "published",
+            Review.hidden_pending_report.is_(False),
+            public,
+            photo_public,
+        )
+    )
+    if clinic_id is not None:
+        rc = rc.where(ResultCase.clinic_id == clinic_id)
+        rv = rv.where(Review.clinic_id == clinic_id)
+    for key in CASE_FILTERS:
+        value = filters.get(key)
+        if value is not None:
+            rc = rc.where(getattr(ResultCase, key) == value)
+            rv = rv.where(getattr(Review, key) == value)
+    age, healed_only = filters.get("age"), bool(filters.get("healed_only"))
+    light: list[tuple[str, int, int, int]] = []  # kind, id, clinic id, months
+    for cid, clinic_id, months in db.session.execute(rc):
+        if _age_ok(months, age, healed_only):
+            light.append(("result", cid, clinic_id, months))
+    for rid, clinic_id, last, written in db.session.execute(rv):
+        months = months_after(last, written)
+        if _age_ok(months, age, healed_only):
+            light.append(("testimonial", rid, clinic_id, months))
+
+    clinic_ids = {row[2] for row in light}
+    clinics = {
+        c.id: c
+        for c in db.session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
+    }
+    case_scores = casescores.scores_for(clinics.values(), case)
+
+    def clinic_key(clinic: Clinic) -> tuple:
+        if case_scores:
+            cs = case_scores[clinic.id]
+            return quality.case_ranking_key(cs, clinic.review_count, clinic.name)
+        return quality.ranking_key(clinic.quality_score, clinic.review_count, clinic.name)
+
+    keys = {cid: clinic_key(c) for cid, c in clinics.items()}
+    # Best clinic for the case first; within a clinic, healed and long-term results
+    # before fresh ones, result cases before testimonial photos, newest id first.
+    light.sort(key=lambda r: (keys[r[2]], r[3] < 1, r[0] != "result", -r[1]))
+    total = len(light)
+    chosen = light[(page - 1) * per_page : page * per_page]
+
+    case_ids = [r[1] for r in chosen if r[0] == "result"]
+    review_ids = [r[1] for r in chosen if r[0] == "testimonial"]
+    cases = {
+        c.id: c
+        for c in db.session.execute(
+            select(ResultCase)
+            .where(ResultCase.id.in_(case_ids))
+            .options(
+                joinedload(ResultCase.before_photo),
+                joinedload(ResultCase.after_photo),
+                joinedload(ResultCase.healed_photo),
+                joinedload(ResultCase.practitioner),
+            )
+        ).scalars()
+    }
+    reviews = {
+        r.id: r
+        for r in db.session.execute(
+            select(Review)
+            .where(Review.id.in_(review_ids))
+            .options(
+                selectinload(Review.photos),
+                selectinload(Review.author),
+                selectinload(Review.practitioner),
+            )
+        ).scalars()
+    }
+    items = []
+    for kind, iid, clinic_id, months in chosen:
+        items.append(
+            Item(
+                kind=kind,
+                id=iid,
+                clinic=clinics[clinic_id],
+                months=months,
+                case=cases.get(iid) if kind == "result" else None,
+                review=reviews.get(iid) if kind == "testimonial" else None,
+            )
+        )
+    return Page(items, total, page, per_page, case_scores)
+
+
+def public_followup_photos(fu: FollowUp) -> list[Photo]:
+    return [p for p in fu.photos if p.status == "published"] if fu.status == "published" else []
