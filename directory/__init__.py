@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_request_hooks(app)
     register_extensions(app)
     register_operations(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -137,6 +138,45 @@ def register_request_hooks(app: Flask) -> None:
         if hasattr(g, "request_id"):
             response.headers["X-Request-ID"] = g.request_id
         return response
+
+    @app.after_request
+    def _no_store_personal_pages(response):
+        """Pages with personal data are never stored by a browser or a shared cache:
+        every page of the private blueprints, and every page a logged-in user sees
+        (names, own pending items, CSRF tokens), error pages included. Static files
+        and photos set their own rules (directory/media/views.py)."""
+        if request.endpoint in STATIC_ENDPOINTS or (
+            request.endpoint in OWN_CACHE_RULES and "Cache-Control" in response.headers
+        ):
+            return response
+        if request.blueprint in PRIVATE_BLUEPRINTS or _logged_in():
+            response.headers["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response
+
+
+# Blueprints whose every page is personal (or a form bound to the visitor's session).
+PRIVATE_BLUEPRINTS = frozenset({"account", "auth", "manage", "moderation", "admin"})
+# Endpoints that decide their own caching (a photo's error pages follow the rule).
+STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+OWN_CACHE_RULES = frozenset({"media.photo", "media.photo_webp"})
+
+
+def _logged_in() -> bool:
+    from flask_login import current_user
+
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - a failed user load is "not logged in" here
+        return False
+
+
+def register_converters(app: Flask) -> None:
+    # Every `<int:...>` in a route: ASCII digits within the database's range, else 404
+    # (directory/numbers.py). Set before any blueprint adds its rules.
+    from directory.numbers import IntegerConverter
+
+    app.url_map.converters["int"] = IntegerConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -57,7 +57,7 @@ class Defaults:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "directory"
-    # Named limits (directory/ratelimits.py `limit("RATELIMIT_X")`); "5/minute;30/hour"
+    # Named limits (directory/ratelimits.py `limited("RATELIMIT_X")`); "5/minute;30/hour"
     # combines several windows.
     RATELIMIT_LOGIN_IP = "30/minute;300/hour"
     RATELIMIT_LOGIN_ACCOUNT = "5/minute;30/hour"
@@ -66,9 +66,19 @@ class Defaults:
     RATELIMIT_TOTP = "10/minute"
     RATELIMIT_REVIEW = "5/hour"
     RATELIMIT_REPORT = "10/hour"
-    RATELIMIT_CLAIM = "5/hour"
+    RATELIMIT_APPEAL = "10/day"
+    RATELIMIT_CLAIM = "5/hour;10/day"
+    RATELIMIT_NEW_CLINIC = "3/hour;5/day"
     RATELIMIT_UPLOAD = "30/hour"
     RATELIMIT_SEARCH = "60/minute"
+    RATELIMIT_SUGGEST = "120/minute"
+    # Password, e-mail and deletion forms (each checks the current password).
+    RATELIMIT_ACCOUNT = "10/hour"
+    # Every other state change of a logged-in user (profile edits, replies, deletes...).
+    RATELIMIT_WRITE = "60/hour"
+    RATELIMIT_MODERATION = "600/hour"
+    # Each limit counts per account and per origin (client address); a per-origin value
+    # of its own can be set as <NAME>_ORIGIN, e.g. RATELIMIT_SEARCH_ORIGIN = "600/minute".
     RATELIMIT_API = "120/minute"  # the public API, per client address
     # Number of web worker processes (gunicorn.conf.py passes gunicorn's real count);
     # memory rate-limit storage is refused above 1 because each worker would count

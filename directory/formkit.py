@@ -1,10 +1,18 @@
-"""Small helpers shared by the blueprints' forms (no blueprint imports another)."""
+"""Small helpers shared by the blueprints' forms and query strings (no blueprint
+imports another): choices, the password rule, numbers from the query string, and
+the single-line text rule."""
 
 from __future__ import annotations
 
+import re
+
+from flask import abort
+from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField as _WTFormsIntegerField
 from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
+from directory import numbers
 from directory.services import accounts
 
 
@@ -20,3 +28,86 @@ class NewPassword:
         problem = accounts.password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+# --- numbers --------------------------------------------------------------------------
+
+
+def int_arg(
+    args: MultiDict,
+    name: str,
+    default: int | None = None,
+    lo: int = 0,
+    hi: int = numbers.DB_INT_MAX,
+) -> int | None:
+    """A whole number from the query string (ASCII digits within [lo, hi]).
+
+    Missing or empty gives `default`; anything else that is not such a number ends
+    the request with a 400 that names the parameter. Every view that reads a
+    number from the query string uses this (directory/numbers.py says why).
+    """
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = numbers.parse(raw, lo, hi)
+    if value is None:
+        abort(400, f"“{name}” must be a whole number between {lo} and {hi}.")
+    return value
+
+
+def to_int(value) -> int | None:
+    """A `coerce` for select and radio fields: ASCII digits only (ValueError otherwise)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return value
+    number = numbers.parse(str(value))
+    if number is None:
+        raise ValueError("not a whole number")
+    return number
+
+
+class IntegerField(_WTFormsIntegerField):
+    """WTForms' IntegerField reading ASCII digits only (an optional leading minus),
+    within the database's range; other input gets WTForms' own message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0].strip() if isinstance(valuelist[0], str) else valuelist[0]
+        if raw in (None, ""):
+            self.data = None
+            return
+        negative = isinstance(raw, str) and raw.startswith("-")
+        number = numbers.parse(raw[1:] if negative else raw)
+        if number is None:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        self.data = -number if negative else number
+
+
+# --- single-line text -------------------------------------------------------------------
+
+# C0 and C1 control characters (CR, LF, TAB, NUL, ESC, DEL, ...), Unicode line and
+# paragraph separators, and the bidirectional overrides and isolates that make a name
+# display differently from how it is stored.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def control_character(text: str | None) -> str | None:
+    """The first control character in `text` as a readable code point, or None."""
+    m = _CONTROL.search(text or "")
+    return f"U+{ord(m.group()):04X}" if m else None
+
+
+class SingleLine:
+    """A WTForms validator for one-line fields (names, titles, e-mail addresses,
+    phone numbers): no line breaks, tabs or other control characters."""
+
+    message = "Use a single line of text without control characters (found {code})."
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str):
+            code = control_character(field.data)
+            if code:
+                raise ValidationError(self.message.format(code=code))

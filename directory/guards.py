@@ -21,6 +21,7 @@ from flask_login import login_required as _flask_login_required
 
 __all__ = [
     "admin_required",
+    "confirmed_required",
     "fresh_login_required",
     "login_required",
     "mfa_passed",
@@ -56,6 +57,25 @@ def fresh_login_required(view):
         return view(*args, **kwargs)
 
     wrapped.access = "login:fresh"
+    return wrapped
+
+
+def confirmed_required(view):
+    """The logged-in user has confirmed their e-mail address (accounts.ensure_confirmed):
+    for registering or claiming a clinic and sending result photos. Others get a 403
+    page that says how to confirm. Put it under the access guard, above the view."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from directory.services import NotAllowed, accounts
+
+        try:
+            accounts.ensure_confirmed(current_user)
+        except NotAllowed as exc:
+            abort(403, str(exc))
+        return view(*args, **kwargs)
+
+    wrapped.confirmed = True
     return wrapped
 
 

@@ -5,7 +5,7 @@ from wtforms import EmailField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from directory.formkit import NewPassword
+from directory.formkit import NewPassword, SingleLine
 
 
 def _strip(value):
@@ -23,7 +23,12 @@ class EmailForm(FlaskForm):
     email = EmailField(
         "New e-mail address",
         filters=[_strip],
-        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        validators=[
+            SingleLine(),
+            DataRequired(),
+            Length(max=254),
+            Email(check_deliverability=False),
+        ],
     )
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
 

@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from directory import services
 from directory.account import forms
 from directory.guards import fresh_login_required, login_required
+from directory.ratelimits import limited
 from directory.services import Invalid, InvalidState, NotAllowed, accounts, moderation
 from directory.websession import start_session
 
@@ -30,6 +31,7 @@ def index():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limited("RATELIMIT_ACCOUNT")
 @fresh_login_required
 def password():
     form = forms.PasswordForm()
@@ -51,6 +53,7 @@ def password():
 
 
 @bp.route("/email", methods=["GET", "POST"])
+@limited("RATELIMIT_ACCOUNT")
 @fresh_login_required
 def email():
     form = forms.EmailForm()
@@ -87,6 +90,7 @@ def export():
 
 
 @bp.route("/delete", methods=["GET", "POST"])
+@limited("RATELIMIT_ACCOUNT")
 @fresh_login_required
 def delete():
     form = forms.DeleteForm()

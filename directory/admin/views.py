@@ -10,10 +10,12 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from directory import services
+from directory import formkit, services
 from directory.extensions import db
+from directory.formkit import SingleLine
 from directory.guards import admin_required
 from directory.models import User
+from directory.ratelimits import limited
 from directory.services import Invalid, NotAllowed, accounts
 from directory.vocab import ROLES
 
@@ -27,7 +29,8 @@ class RoleForm(FlaskForm):
         validators=[DataRequired()],
     )
     statement = StringField(
-        "Why (kept in the audit log)", validators=[DataRequired(), Length(min=10, max=500)]
+        "Why (kept in the audit log)",
+        validators=[SingleLine(), DataRequired(), Length(min=10, max=500)],
     )
 
 
@@ -36,7 +39,8 @@ def _page(errors_for: int | None = None, form: RoleForm | None = None, status: i
     stmt = select(User).order_by(User.id)
     if q:
         stmt = stmt.where(User.email.contains(q) | User.display_name.contains(q))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    number = formkit.int_arg(request.args, "page", 1, 1, 100_000)
+    page = db.paginate(stmt, page=number, per_page=50, error_out=False)
     return render_template(
         "admin/users.html", page=page, q=q, form=form or RoleForm(), errors_for=errors_for
     ), status
@@ -49,6 +53,7 @@ def users():
 
 
 @bp.post("/users/<int:user_id>/role")
+@limited("RATELIMIT_MODERATION")
 @admin_required
 def set_role(user_id: int):
     if not login_fresh():

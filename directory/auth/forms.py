@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from directory.formkit import NewPassword
+from directory.formkit import NewPassword, SingleLine
 
 
 def _strip(value):
@@ -18,11 +18,16 @@ class RegisterForm(FlaskForm):
     email = EmailField(
         "E-mail address",
         filters=[_strip],
-        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        validators=[
+            SingleLine(),
+            DataRequired(),
+            Length(max=254),
+            Email(check_deliverability=False),
+        ],
     )
     display_name = StringField(
         "Display name (shown with your testimonials)",
-        validators=[DataRequired(), Length(min=2, max=80)],
+        validators=[SingleLine(), DataRequired(), Length(min=2, max=80)],
     )
     password = PasswordField(
         "Password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
@@ -31,7 +36,9 @@ class RegisterForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)]
+        "E-mail address",
+        filters=[_strip],
+        validators=[SingleLine(), DataRequired(), Length(max=254)],
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me logged in on this device (30 days)")
@@ -40,7 +47,9 @@ class LoginForm(FlaskForm):
 
 class ForgotForm(FlaskForm):
     email = EmailField(
-        "E-mail address", filters=[_strip], validators=[DataRequired(), Length(max=254)]
+        "E-mail address",
+        filters=[_strip],
+        validators=[SingleLine(), DataRequired(), Length(max=254)],
     )
 
 
@@ -53,7 +62,7 @@ class ResetForm(FlaskForm):
 class TotpForm(FlaskForm):
     code = StringField(
         "6-digit code from your authenticator app",
-        validators=[DataRequired(), Length(min=6, max=10)],
+        validators=[SingleLine(), DataRequired(), Length(min=6, max=10)],
     )
     next = HiddenField()
 

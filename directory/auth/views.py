@@ -16,19 +16,26 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from directory import requestorigin, services
 from directory.auth import forms
 from directory.auth.redirects import safe_next
+from directory.extensions import db
 from directory.guards import login_required, mfa_passed, public, roles_required
-from directory.ratelimits import by_account, by_address, limit
-from directory.services import Invalid, InvalidState, accounts, origin
+from directory.ratelimits import by_account, limited
+from directory.services import Invalid, accounts, origin
 from directory.websession import start_session
 
 bp = Blueprint("auth", __name__)
 
 STAFF = ("moderator", "admin")
 GENERIC_LOGIN_ERROR = "The e-mail address or the password is not correct."
+REGISTERED = (
+    "Thank you. We have sent a message to that address: open its link to confirm the "
+    "address, then log in. If the address already has an account, the message says how "
+    "to get back in."
+)
 RESET_SENT = (
     "If an account exists for that address, we have sent it a link to choose a new "
     "password. The link works for one hour."
@@ -43,7 +50,7 @@ def _after_login_target(user, next_url: str) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limit("RATELIMIT_REGISTER")
+@limited("RATELIMIT_REGISTER")
 @public
 def register():
     if current_user.is_authenticated:
@@ -58,27 +65,27 @@ def register():
                 form.password.data,
                 origin=here.network_hash if here else None,
             )
-        except InvalidState as exc:
-            form.email.errors.append(str(exc))
         except Invalid as exc:
             form.password.errors.append(str(exc))
         else:
-            origin.record(user, "signup", origin=here)
-            services.commit()
-            start_session(user)
-            flash(
-                "Welcome! We have sent you an e-mail: open its link to confirm your address "
-                "before you write a testimonial.",
-                "success",
-            )
-            return redirect(url_for("account.index"))
+            if user is not None:
+                origin.record(user, "signup", origin=here)
+            try:
+                services.commit()
+            except IntegrityError:
+                # The same address registered a moment ago by another request: an
+                # existing account, and the answer must not say so.
+                db.session.rollback()
+            # The same answer whether the address is new or already has an account;
+            # nobody is logged in by registering (that would tell the difference).
+            flash(REGISTERED, "success")
+            return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit("RATELIMIT_LOGIN_IP", key_func=by_address)
-@limit("RATELIMIT_LOGIN_ACCOUNT", key_func=by_account)
+@limited("RATELIMIT_LOGIN_ACCOUNT", origin="RATELIMIT_LOGIN_IP", account_key=by_account)
 @public
 def login():
     form = forms.LoginForm()
@@ -102,6 +109,7 @@ def login():
 
 
 @bp.post("/logout")
+@limited("RATELIMIT_WRITE")
 @login_required
 def logout():
     accounts.end_all_sessions(current_user)
@@ -123,6 +131,7 @@ def verify(token: str):
 
 
 @bp.post("/verify/<token>")
+@limited("RATELIMIT_WRITE")
 @public
 def verify_confirm(token: str):
     form = forms.ResendForm()
@@ -140,7 +149,7 @@ def verify_confirm(token: str):
 
 
 @bp.post("/verify/resend")
-@limit("RATELIMIT_RESET")
+@limited("RATELIMIT_RESET")
 @login_required
 def resend_verification():
     form = forms.ResendForm()
@@ -156,8 +165,7 @@ def resend_verification():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limit("RATELIMIT_RESET", key_func=by_address)
-@limit("RATELIMIT_RESET", key_func=by_account)
+@limited("RATELIMIT_RESET", account_key=by_account)
 @public
 def reset_request():
     form = forms.ForgotForm()
@@ -171,7 +179,7 @@ def reset_request():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limit("RATELIMIT_RESET", key_func=by_address)
+@limited("RATELIMIT_RESET")
 @public
 def reset_token(token: str):
     try:
@@ -210,7 +218,7 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/totp/setup", methods=["GET", "POST"])
-@limit("RATELIMIT_TOTP", key_func=lambda: f"user:{current_user.get_id()}")
+@limited("RATELIMIT_TOTP")
 @roles_required(*STAFF)
 def totp_setup():
     next_url = safe_next(request.values.get("next"), url_for("account.index"))
@@ -246,21 +254,35 @@ def totp_setup():
 
 
 @bp.route("/totp", methods=["GET", "POST"])
-@limit("RATELIMIT_TOTP", key_func=lambda: f"user:{current_user.get_id()}")
+@limited("RATELIMIT_TOTP")
 @roles_required(*STAFF)
 def totp_verify():
     next_url = safe_next(request.values.get("next"), url_for("account.index"))
     if current_user.totp_confirmed_at is None:
         return redirect(url_for("auth.totp_setup", next=next_url))
     form = forms.TotpForm()
-    if form.validate_on_submit():
-        if accounts.check_totp(current_user, form.code.data):
-            services.commit()  # remembers the used step, so the code cannot be replayed
-            session["mfa_ok"] = current_user.get_id()
-            return redirect(next_url)
-        form.code.errors.append(
-            "That code is not right. Check the time on your device and try again."
-        )
-    form.next.data = next_url
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/totp_verify.html", form=form), status
+    if form.validate_on_submit():
+        try:
+            right = accounts.verify_second_factor(current_user, form.code.data)
+        except accounts.SecondFactorLocked as exc:
+            form.code.errors.append(str(exc))
+            status = exc.status_code
+        else:
+            # Commit either way: a right code's step (no replay), a wrong code's count.
+            services.commit()
+            if right:
+                session["mfa_ok"] = current_user.get_id()
+                return redirect(next_url)
+            until = accounts.second_factor_locked_until(current_user)
+            if until is not None:
+                form.code.errors.append(str(accounts.SecondFactorLocked(until)))
+                status = 429
+            else:
+                form.code.errors.append(
+                    "That code is not right. Check the time on your device and try again."
+                )
+    until = accounts.second_factor_locked_until(current_user)
+    locked = str(accounts.SecondFactorLocked(until)) if until and request.method == "GET" else None
+    form.next.data = next_url
+    return render_template("auth/totp_verify.html", form=form, locked=locked), status

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
+from directory.formkit import IntegerField, SingleLine, to_int
 from directory.services import search as search_service
 
 
@@ -39,17 +39,26 @@ def country_choices() -> list[tuple[str, str]]:
 class ClaimForm(FlaskForm):
     role_at_clinic = StringField(
         "Your role at the clinic",
-        validators=[DataRequired("Say what your role at the clinic is."), Length(max=120)],
+        validators=[
+            SingleLine(),
+            DataRequired("Say what your role at the clinic is."),
+            Length(max=120),
+        ],
         description="For example owner, manager or lead practitioner.",
     )
     business_email = StringField(
         "Business e-mail",
-        validators=[Optional(), Email("Enter a valid e-mail address."), Length(max=254)],
+        validators=[
+            SingleLine(),
+            Optional(),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
         description="An address at the clinic's own website domain is the quickest proof.",
     )
     phone = StringField(
         "Clinic phone number",
-        validators=[Optional(), Length(max=40)],
+        validators=[SingleLine(), Optional(), Length(max=40)],
         description="A moderator may call the number listed for the clinic.",
     )
     evidence_links = TextAreaField(
@@ -64,7 +73,8 @@ class ClaimForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(
-        "Clinic name", validators=[DataRequired("Give the clinic's name."), Length(max=160)]
+        "Clinic name",
+        validators=[SingleLine(), DataRequired("Give the clinic's name."), Length(max=160)],
     )
     description = TextAreaField(
         "Description",
@@ -73,30 +83,37 @@ class ProfileForm(FlaskForm):
     )
     email = StringField(
         "Contact e-mail",
-        validators=[Optional(), Email("Enter a valid e-mail address."), Length(max=254)],
+        validators=[
+            SingleLine(),
+            Optional(),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
     )
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    phone = StringField("Phone", validators=[SingleLine(), Optional(), Length(max=40)])
     website = StringField(
         "Website",
-        validators=[Optional(), Length(max=300)],
+        validators=[SingleLine(), Optional(), Length(max=300)],
         description="The full address, starting with https:// or http://.",
     )
-    address = StringField("Street address", validators=[Optional(), Length(max=300)])
-    postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
-    city = StringField("City", validators=[DataRequired("Give the city."), Length(max=120)])
-    region = StringField("Region or state", validators=[Optional(), Length(max=120)])
+    address = StringField("Street address", validators=[SingleLine(), Optional(), Length(max=300)])
+    postal_code = StringField("Postal code", validators=[SingleLine(), Optional(), Length(max=20)])
+    city = StringField(
+        "City", validators=[SingleLine(), DataRequired("Give the city."), Length(max=120)]
+    )
+    region = StringField("Region or state", validators=[SingleLine(), Optional(), Length(max=120)])
     country = SelectField("Country", validators=[DataRequired("Choose the country.")])
     manual_coordinates = BooleanField(
         "Set the map position by hand", description="Otherwise it is taken from the city."
     )
     latitude = StringField(
         "Latitude",
-        validators=[Optional(), Length(max=20)],
+        validators=[SingleLine(), Optional(), Length(max=20)],
         description="Decimal degrees, for example 51.5074.",
     )
     longitude = StringField(
         "Longitude",
-        validators=[Optional(), Length(max=20)],
+        validators=[SingleLine(), Optional(), Length(max=20)],
         description="Decimal degrees, for example -0.1278.",
     )
     services = MultiCheckboxField("Services offered", choices=options(vocab.SERVICES))
@@ -109,7 +126,7 @@ class ProfileForm(FlaskForm):
     currency = SelectField("Currency", choices=options((c, c) for c in vocab.CURRENCIES))
     languages = StringField(
         "Languages spoken",
-        validators=[Optional(), Length(max=800)],
+        validators=[SingleLine(), Optional(), Length(max=800)],
         description="Separated by commas, for example English, Spanish.",
     )
     year_founded = IntegerField("Year founded", validators=[Optional(), NumberRange(1950, 2100)])
@@ -150,7 +167,8 @@ class NewClinicForm(ProfileForm):
 
 class PractitionerForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Give the practitioner's name."), Length(max=120)]
+        "Name",
+        validators=[SingleLine(), DataRequired("Give the practitioner's name."), Length(max=120)],
     )
     years_practice = IntegerField(
         "Years of SMP practice", validators=[Optional(), NumberRange(0, 70)]
@@ -179,11 +197,13 @@ class ResultForm(FlaskForm):
         choices=options(vocab.STAGES),
         description="Norwood for men, Ludwig for women.",
     )
-    skin_type = SelectField("Skin type", coerce=int, choices=options(vocab.SKIN_TYPES))
+    skin_type = SelectField("Skin type", coerce=to_int, choices=options(vocab.SKIN_TYPES))
     hair_colour = SelectField("Hair colour", choices=options(vocab.HAIR_COLOURS))
     goal = SelectField("Goal", choices=options(vocab.GOALS))
-    practitioner_id = SelectField("Practitioner", coerce=int, choices=options([(0, "Not named")]))
-    title = StringField("Title (optional)", validators=[Optional(), Length(max=160)])
+    practitioner_id = SelectField(
+        "Practitioner", coerce=to_int, choices=options([(0, "Not named")])
+    )
+    title = StringField("Title (optional)", validators=[SingleLine(), Optional(), Length(max=160)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     consent = BooleanField(
         "The person shown agreed in writing to these photos being published",
@@ -204,5 +224,5 @@ class ConfirmForm(FlaskForm):
 class ClaimCodeForm(FlaskForm):
     code = StringField(
         "The six-digit code we e-mailed to the business address",
-        validators=[Optional(), Length(max=20)],
+        validators=[SingleLine(), Optional(), Length(max=20)],
     )

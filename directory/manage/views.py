@@ -12,9 +12,10 @@ from flask_login import current_user
 
 from directory import requestorigin, services
 from directory.extensions import db
-from directory.guards import login_required
+from directory.guards import confirmed_required, login_required
 from directory.manage import forms
 from directory.models import Clinic, ClinicClaim
+from directory.ratelimits import limited
 from directory.services import (
     Invalid,
     InvalidState,
@@ -60,6 +61,7 @@ def dashboard():
 
 
 @bp.route("/claims/<int:claim_id>/confirm", methods=["GET", "POST"])
+@limited("RATELIMIT_RESET")
 @login_required
 def confirm_claim_email(claim_id: int):
     """The claimant proves they read the clinic's business mailbox."""
@@ -93,7 +95,9 @@ def confirm_claim_email(claim_id: int):
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
+@limited("RATELIMIT_CLAIM")
 @login_required
+@confirmed_required
 def claim(slug: str):
     clinic = _public_clinic(slug)
     form = forms.ClaimForm()
@@ -139,7 +143,9 @@ def claim(slug: str):
 
 
 @bp.route("/clinics/new", methods=["GET", "POST"])
+@limited("RATELIMIT_NEW_CLINIC")
 @login_required
+@confirmed_required
 def new_clinic():
     form = forms.NewClinicForm()
     status = 200
@@ -186,6 +192,7 @@ def new_clinic():
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def edit(slug: str):
     clinic = _owned(slug)
@@ -226,6 +233,7 @@ def edit(slug: str):
 
 
 @bp.route("/<slug>/practitioners", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def practitioners(slug: str):
     clinic = _owned(slug)
@@ -256,6 +264,7 @@ def practitioners(slug: str):
 
 
 @bp.route("/<slug>/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def edit_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
@@ -292,6 +301,7 @@ def edit_practitioner(slug: str, practitioner_id: int):
 
 
 @bp.post("/<slug>/practitioners/<int:practitioner_id>/retire")
+@limited("RATELIMIT_WRITE")
 @login_required
 def retire_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
@@ -309,7 +319,9 @@ def retire_practitioner(slug: str, practitioner_id: int):
 
 
 @bp.route("/<slug>/results/new", methods=["GET", "POST"])
+@limited("RATELIMIT_UPLOAD")
 @login_required
+@confirmed_required
 def new_result(slug: str):
     clinic = _owned(slug)
     form = forms.ResultForm()
@@ -373,6 +385,7 @@ def reviews(slug: str):
 
 
 @bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])
+@limited("RATELIMIT_WRITE")
 @login_required
 def reply(slug: str, review_id: int):
     clinic = _owned(slug)

@@ -39,6 +39,10 @@ class User(db.Model):
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last 30-second step whose code was accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Wrong second-factor codes since the last right one, and the end of the current
+    # lockout (accounts.verify_second_factor: back-off doubles with every lockout).
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Keyed hash of the network the account was created from (never the address).
     signup_origin: Mapped[str | None] = mapped_column(String(64))

@@ -12,6 +12,7 @@ from directory.guards import moderator_required
 from directory.models import Clinic
 from directory.moderation.decisions import _decide, entries
 from directory.moderation.views import bp
+from directory.ratelimits import limited
 from directory.services import profiles
 
 
@@ -46,6 +47,7 @@ def clinic_list():
 
 
 @bp.post("/clinics/<int:clinic_id>/status")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def set_clinic_status(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 
+from directory import formkit
 from directory.extensions import db
 from directory.guards import moderator_required
 from directory.models import Clinic, ModerationDecision, User
@@ -39,12 +40,7 @@ def dashboard():
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        abort(400, f"“{name}” must be a number.")
-    return int(raw)
+    return formkit.int_arg(request.args, name, None, 1)
 
 
 def item_link(d: ModerationDecision) -> str | None:
@@ -67,7 +63,7 @@ def log():
         abort(400, "Unknown kind of item.")
     if reason and reason not in REASON_CODES:
         abort(400, "Unknown reason.")
-    page = _int_arg("page") or 1
+    page = formkit.int_arg(request.args, "page", 1, 1, 100_000)
     stmt = select(ModerationDecision).order_by(
         ModerationDecision.created_at.desc(), ModerationDecision.id.desc()
     )

@@ -16,12 +16,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from directory import services, trust
+from directory import formkit, services, trust
 from directory.extensions import db
 from directory.guards import moderator_required
 from directory.models import ModerationDecision, Review, User
 from directory.moderation.forms import DecisionForm
 from directory.moderation.views import bp
+from directory.ratelimits import limited
 from directory.services import (
     Invalid,
     InvalidState,
@@ -189,12 +190,7 @@ def _queues():
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 9:
-        abort(400, f"“{name}” must be a whole number.")
-    return int(raw)
+    return formkit.int_arg(request.args, name, default, 0)
 
 
 def filters_from_request() -> mod.Filters:
@@ -205,7 +201,7 @@ def filters_from_request() -> mod.Filters:
         order=order,
         clinic_id=_int_arg("clinic"),
         author_id=_int_arg("author"),
-        min_age_days=_int_arg("older_than"),
+        min_age_days=formkit.int_arg(request.args, "older_than", None, 0, 36_500),
     )
 
 
@@ -272,7 +268,11 @@ def _register(key: str) -> None:
 
     show.__name__, decide.__name__ = q.endpoint.split(".")[1], decide_endpoint
     bp.add_url_rule(queue_url, view_func=moderator_required(show))
-    bp.add_url_rule(decide_url, view_func=moderator_required(decide), methods=["POST"])
+    bp.add_url_rule(
+        decide_url,
+        view_func=limited("RATELIMIT_MODERATION")(moderator_required(decide)),
+        methods=["POST"],
+    )
 
 
 for _key in ROUTES:
@@ -319,6 +319,7 @@ def review(review_id: int):
 
 
 @bp.post(ITEM_URL + "/take")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def take(item_type: str, item_id: int):
     item = _item_or_404(item_type, item_id)
@@ -333,6 +334,7 @@ def take(item_type: str, item_id: int):
 
 
 @bp.post(ITEM_URL + "/release")
+@limited("RATELIMIT_MODERATION")
 @moderator_required
 def release(item_type: str, item_id: int):
     item = _item_or_404(item_type, item_id)

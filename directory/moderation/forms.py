@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from directory.formkit import SingleLine
 from directory.services import moderation
 from directory.services.audit import MIN_STATEMENT
 
@@ -28,7 +29,7 @@ class DecisionForm(FlaskForm):
     )
     proof = StringField(
         "Proof of treatment seen (for “Mark treatment verified”)",
-        validators=[Optional(), Length(max=1000)],
+        validators=[SingleLine(), Optional(), Length(max=1000)],
     )
 
     @classmethod

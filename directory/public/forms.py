@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from directory import vocab
+from directory import formkit, numbers, vocab
 from directory.services.search import PRICE_BUCKETS, country_code
 
 MAX_PAGE = 10_000
@@ -16,15 +16,7 @@ MAX_TEXT = 200
 
 
 def int_arg(args: MultiDict, name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    if len(raw) > 12 or not raw.strip().lstrip("-").isdigit():
-        abort(400, f"“{name}” must be a whole number.")
-    value = int(raw)
-    if not lo <= value <= hi:
-        abort(400, f"“{name}” must be between {lo} and {hi}.")
-    return value
+    return formkit.int_arg(args, name, default, lo, hi)
 
 
 def text_arg(args: MultiDict, name: str, limit: int = MAX_TEXT) -> str | None:
@@ -105,9 +97,10 @@ class SearchForm(FlaskForm):
 
     def validate_radius(self, field):
         raw = (field.data or "").strip()
-        if raw and (not raw.isdigit() or len(raw) > 4 or int(raw) not in RADII):
+        value = numbers.parse(raw)
+        if raw and value not in RADII:
             raise ValidationError("“radius” must be one of " + ", ".join(map(str, RADII)) + " km.")
-        self.radius_km = int(raw) if raw else DEFAULT_RADIUS
+        self.radius_km = value if raw else DEFAULT_RADIUS
 
     def validate_service(self, field):
         if field.data and field.data not in vocab.SERVICES:
@@ -115,11 +108,12 @@ class SearchForm(FlaskForm):
 
     def validate_max_price(self, field):
         raw = (field.data or "").strip()
-        if raw and (not raw.isdigit() or len(raw) > 8 or int(raw) not in PRICE_CHOICES):
+        value = numbers.parse(raw)
+        if raw and value not in PRICE_CHOICES:
             raise ValidationError(
                 "“max_price” must be one of " + ", ".join(map(str, PRICE_CHOICES)) + "."
             )
-        self.max_price_usd = int(raw) if raw else None
+        self.max_price_usd = value if raw else None
 
     def validate_women(self, field):
         if (field.data or "") not in ("", "0", "1", "on"):
@@ -152,9 +146,10 @@ class SearchForm(FlaskForm):
         if not raw:
             self.page_number = 1
             return
-        if len(raw) > 12 or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        value = numbers.parse(raw, 1, MAX_PAGE)  # ASCII digits only (directory/numbers.py)
+        if value is None:
             raise ValidationError(f"“page” must be a whole number between 1 and {MAX_PAGE}.")
-        self.page_number = int(raw)
+        self.page_number = value
 
     @property
     def wants_women(self) -> bool:

@@ -21,6 +21,7 @@ from directory.models import Clinic
 from directory.public import forms
 from directory.public.case import current_case
 from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
+from directory.ratelimits import limited
 from directory.services import casescores, counters, gallery, reports
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
@@ -69,6 +70,7 @@ def _home_page(near_text: str | None, listings: tuple):
 
 
 @bp.get("/search")
+@limited("RATELIMIT_SEARCH", methods=("GET",))
 @public
 def search():
     # Results come from the index and the database: cached per index generation
@@ -132,6 +134,7 @@ def _search_page():
 
 
 @bp.get("/search/suggest")
+@limited("RATELIMIT_SUGGEST", methods=("GET",))
 @public
 def suggest():
     prefix = (request.args.get("q") or "").replace("\x00", "").strip()

@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -19,16 +18,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-from directory.formkit import choices
+from directory.formkit import IntegerField, SingleLine, choices, to_int
 
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
 RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
 
 
 def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
+    return to_int(value)
 
 
 def rating_field(key: str, required: bool) -> RadioField:
@@ -79,7 +76,7 @@ class ReviewForm(FlaskForm):
         ],
     )
     price_currency = SelectField("Currency", choices=choices((c, c) for c in vocab.CURRENCIES))
-    title = StringField("Title (optional)", validators=[Optional(), Length(max=140)])
+    title = StringField("Title (optional)", validators=[SingleLine(), Optional(), Length(max=140)])
     text = TextAreaField(
         "Your testimonial",
         validators=[

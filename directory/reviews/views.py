@@ -7,7 +7,6 @@ from datetime import date
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,10 +17,10 @@ from flask import (
 from flask_login import current_user
 
 from directory import requestorigin, services
-from directory.extensions import db, limiter
+from directory.extensions import db
 from directory.guards import login_required, moderator_required, public
 from directory.models import Review
-from directory.ratelimits import by_address, by_user, limit
+from directory.ratelimits import limited
 from directory.reviews import forms
 from directory.services import (
     Invalid,
@@ -38,10 +37,6 @@ from directory.services import reviews as review_service
 bp = Blueprint("reviews", __name__)
 
 
-def _write_limit() -> str:
-    return current_app.config.get("REVIEW_RATE_LIMIT", "10/hour")
-
-
 def _clinic_or_404(slug: str):
     clinic = clinic_service.get_public(slug)
     if clinic is None:
@@ -54,8 +49,8 @@ def _fail(exc: ServiceError):
 
 
 @bp.route("/clinics/<slug>/review", methods=["GET", "POST"])
+@limited("RATELIMIT_REVIEW")
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def write(slug: str):
     clinic = _clinic_or_404(slug)
     form = forms.ReviewForm(practitioners=clinic.active_practitioners)
@@ -151,8 +146,8 @@ def _own_review(review_id: int) -> Review:
 
 
 @bp.route("/reviews/<int:review_id>/followup", methods=["GET", "POST"])
+@limited("RATELIMIT_REVIEW")
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
 def followup(review_id: int):
     review = _own_review(review_id)
     form = forms.FollowUpForm()
@@ -209,6 +204,7 @@ def proof(review_id: int):
 
 
 @bp.post("/reviews/<int:review_id>/delete")
+@limited("RATELIMIT_WRITE")
 @login_required
 def delete(review_id: int):
     review = _own_review(review_id)
@@ -227,8 +223,7 @@ def delete(review_id: int):
 @bp.route(
     "/report/<any(review, photo, result_case):target_type>/<int:target_id>", methods=["GET", "POST"]
 )
-@limit("RATELIMIT_REPORT", key_func=by_user)
-@limit("RATELIMIT_REPORT", key_func=by_address)
+@limited("RATELIMIT_REPORT")
 @login_required
 def report(target_type: str, target_id: int):
     try:
@@ -264,6 +259,7 @@ def report(target_type: str, target_id: int):
     "/appeal/<any(review, followup, photo, result_case, claim, clinic):item_type>/<int:item_id>",
     methods=["GET", "POST"],
 )
+@limited("RATELIMIT_APPEAL")
 @login_required
 def appeal(item_type: str, item_id: int):
     target = moderation.target_of(item_type, item_id)  # NotFound: the handler's 404

@@ -17,14 +17,16 @@ import os
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import pyotp
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from directory import numbers
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -38,7 +40,16 @@ from directory.models import (
     Review,
     User,
 )
-from directory.services import Invalid, InvalidState, NotAllowed, NotFound, audit, mail, media
+from directory.services import (
+    Invalid,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    audit,
+    mail,
+    media,
+)
 from directory.services.passwords import hash_password, needs_rehash, verify_password
 from directory.vocab import ROLES
 
@@ -140,10 +151,16 @@ def _load(purpose: str, token: str, max_age: int) -> dict:
 # --- registration and verification ----------------------------------------------------------
 
 
-def register(email: str, display_name: str, password: str, *, origin: str | None = None) -> User:
-    """Create a consumer account and send the verification link.
+def register(
+    email: str, display_name: str, password: str, *, origin: str | None = None
+) -> User | None:
+    """Create a consumer account and send the verification link, or, when the address
+    already has an account, create nothing and tell that account's owner by mail.
 
-    Raises Invalid for a bad password and InvalidState when the address is taken.
+    Whether an address has an account is private (on this site membership itself is
+    sensitive), so both paths look the same from outside: the same checks in the same
+    order, one password hash each, one mail each. Returns the new user, or None for a
+    known address. Raises Invalid for malformed input, whoever the address belongs to.
     """
     email = normalise_email(email)
     display_name = (display_name or "").strip()
@@ -152,14 +169,31 @@ def register(email: str, display_name: str, password: str, *, origin: str | None
     if not display_name:
         raise Invalid("Enter a display name.")
     check_new_password(password, email)
-    if email_taken(email):
-        raise InvalidState("An account with this e-mail address already exists.")
+    password_hash = hash_password(password)  # the same work for a known address
+    existing = find_by_email(email)
+    if existing is not None:
+        send_registration_attempt(existing)
+        return None
     user = User(email=email, display_name=display_name[:80], role="consumer", signup_origin=origin)
-    _set_password(user, password)
+    user.password_hash = password_hash
+    user.password_changed_at = datetime.now(UTC)
     db.session.add(user)
     db.session.flush()
     send_verification(user)
     return user
+
+
+def send_registration_attempt(user: User) -> None:
+    link = mail.external_url("/auth/reset")
+    mail.send(
+        user.email,
+        "Someone tried to register with your address",
+        f"Hello {user.display_name},\n\nsomeone tried to create a new account on the SMP "
+        "Clinic Directory with this e-mail address, which already has an account. No new "
+        "account was created and nothing about yours changed.\n\nIf it was you, log in "
+        f"instead; if you forgot your password, choose a new one here:\n\n{link}\n\n"
+        "If it was not you, you can ignore this message.\n",
+    )
 
 
 def send_verification(user: User) -> None:
@@ -193,6 +227,16 @@ def user_for_verify(token: str) -> User:
     if user.email_verified_at is not None:
         raise Invalid("This link was already used: your address is confirmed.")
     return user
+
+
+def ensure_confirmed(user: User) -> None:
+    """Raises NotAllowed unless the user has confirmed their e-mail address (needed to
+    register or claim a clinic and to send result photos)."""
+    if user is None or not user.is_authenticated or not user.email_verified:
+        raise NotAllowed(
+            "Please confirm your e-mail address first: open the link in the message we "
+            "sent you, or ask for a new one on your account page."
+        )
 
 
 # --- login ----------------------------------------------------------------------------------
@@ -384,7 +428,8 @@ def totp_uri(user: User) -> str:
 def check_totp(user: User, code: str) -> bool:
     code = "".join((code or "").split())
     totp = totp_for(user)
-    if totp is None or not code.isdigit() or len(code) != 6:
+    # ASCII digits only: str.isdigit() also takes "١٢٣٤٥٦", which compare_digest refuses.
+    if totp is None or numbers.parse(code) is None or len(code) != 6:
         return False
     # One step either side for clock drift; a step already used is refused, so an
     # observed code cannot be replayed within its validity window.
@@ -395,6 +440,98 @@ def check_totp(user: User, code: str) -> bool:
         if hmac.compare_digest(totp.at(step * totp.interval), code):
             user.totp_last_step = step
             return True
+    return False
+
+
+# Second-factor lockout: after TOTP_MAX_FAILURES wrong codes in a row the factor is
+# locked for TOTP_LOCK_FIRST, doubling with each further lockout up to TOTP_LOCK_MAX.
+# A right code resets the count. Someone guessing has the password already, so the
+# owner is told by mail at every lockout, and the event goes to the audit log.
+TOTP_MAX_FAILURES = 5
+TOTP_LOCK_FIRST = timedelta(minutes=1)
+TOTP_LOCK_MAX = timedelta(hours=24)
+
+
+class SecondFactorLocked(ServiceError):
+    """Too many wrong codes: no code is checked until `until`."""
+
+    status_code = 429
+
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(
+            "Too many wrong codes: your second factor is locked until "
+            f"{until:%H:%M} UTC ({until:%d %B %Y}). We have told you by e-mail."
+        )
+
+
+def second_factor_locked_until(user: User, now: datetime | None = None) -> datetime | None:
+    until = user.totp_locked_until
+    if until is not None and until > (now or datetime.now(UTC)):
+        return until
+    return None
+
+
+def lock_duration(failures: int) -> timedelta:
+    """How long the lockout reached at `failures` wrong codes lasts (back-off)."""
+    lockouts = max(1, failures // TOTP_MAX_FAILURES)
+    return min(TOTP_LOCK_FIRST * 2 ** min(lockouts - 1, 20), TOTP_LOCK_MAX)
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Check a code for a login's second factor, counting wrong ones.
+
+    True for a right, unused code (the count resets). False for a wrong one; the
+    count rises in one atomic statement (parallel guesses cannot lose updates), and
+    every TOTP_MAX_FAILURES-th wrong code locks the factor, audits the lockout and
+    mails the owner. Raises SecondFactorLocked while locked, checking nothing.
+    """
+    now = datetime.now(UTC)
+    until = second_factor_locked_until(user, now)
+    if until is not None:
+        raise SecondFactorLocked(until)
+    if check_totp(user, code):
+        user.totp_failures = 0
+        user.totp_locked_until = None
+        return True
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(totp_failures=User.totp_failures + 1)
+        .returning(User.totp_failures)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "totp_failures", failures)
+    if failures % TOTP_MAX_FAILURES == 0:
+        lock = lock_duration(failures)
+        user.totp_locked_until = until = now + lock
+        minutes = int(lock.total_seconds() // 60)
+        audit.record(
+            by=None,
+            item_type="user",
+            item_id=user.id,
+            action="totp_lockout",
+            reason_code="other",
+            statement=(
+                f"{failures} wrong second-factor codes since the last right one; "
+                f"second factor locked for {minutes} minute{'s' if minutes != 1 else ''}."
+            ),
+            previous_status=None,
+            new_status="totp_locked",
+            subject_user_id=user.id,
+            automated=True,
+        )
+        mail.send(
+            user.email,
+            "Your second factor is locked after wrong codes",
+            f"Hello {user.display_name},\n\n{TOTP_MAX_FAILURES} wrong codes in a row were "
+            "entered for the second factor of your SMP Clinic Directory account, after a "
+            "login with your password. The second factor is locked until "
+            f"{until:%Y-%m-%d %H:%M} UTC; each further lockout lasts twice as long.\n\n"
+            "If this was you, wait and try again with the current code from your app (check "
+            "the time on your device). If it was not you, someone knows your password: "
+            "change it at once.\n",
+        )
     return False
 
 

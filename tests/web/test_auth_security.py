@@ -508,6 +508,8 @@ def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
     )
     verify_url = link_in(messages(app)[-1], "/auth/verify/")
     post_form(client, path_of(verify_url))
+    # Registering logs nobody in (the answer is the same for a taken address).
+    post_form(client, "/auth/login", {"email": "logs@example.com", "password": first})
     post_form(client, "/auth/logout", form_url="/account")
     post_form(client, "/auth/login", {"email": "logs@example.com", "password": "wrong guess!!"})
     post_form(client, "/auth/reset", {"email": "logs@example.com"})

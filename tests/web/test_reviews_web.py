@@ -221,7 +221,7 @@ def test_twenty_parallel_duplicates_make_one_row_and_no_500(app, world):
 
 
 def test_write_is_rate_limited(app_factory):
-    app = app_factory(RATELIMIT_ENABLED=True, REVIEW_RATE_LIMIT="2/hour")
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_REVIEW="2/hour")
     ensure_login_stub(app)
     world = make_world(app)
     client = app.test_client()
