@@ -60,10 +60,12 @@ from directory.models import (
     FollowUp,
     ModerationDecision,
     OriginEvent,
+    OutgoingMail,
     PageVersion,
     Photo,
     Practitioner,
     QueueHold,
+    ReminderSent,
     Report,
     ResultCase,
     Review,
@@ -82,6 +84,8 @@ LISTINGS = 0
 
 # Rows no public page shows: writing them never changes a cached page.
 NOT_SHOWN = (
+    OutgoingMail,
+    ReminderSent,
     Appeal,
     ClinicChange,
     ClinicClaim,
@@ -89,6 +93,7 @@ NOT_SHOWN = (
     ClinicViewDay,
     ModerationDecision,
     OriginEvent,
+    OutgoingMail,
     PageVersion,
     QueueHold,
     SearchOutbox,

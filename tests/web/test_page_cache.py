@@ -233,7 +233,7 @@ def test_logged_in_visitors_never_get_or_fill_cached_pages(worlds):
     member = app.test_client()
     as_user(member, app, world.author_id)
     resp = member.get("/clinics/studio")
-    assert resp.headers["Cache-Control"] == "private, no-cache"
+    assert resp.headers["Cache-Control"] == "private, no-store"  # personal: never stored
     assert "X-Page-Cache" not in resp.headers and "ETag" not in resp.headers
     assert "Log out" in resp.get_data(as_text=True)
     # ... and what they saw was not stored for anonymous visitors.
@@ -300,6 +300,7 @@ def test_workers_share_pages_through_redis(app, tmp_path, worker_id):
 
     pagecache.init_app(app)
     other = create_app(make_config(tmp_path, worker_id, PAGE_CACHE_URL=REDIS_URL))
+    pagecache.init_app(other)  # started the same way as app above: same build id
     try:
         with app.app_context():
             ClinicFactory(slug="shared", name="Shared Studio")

@@ -13,7 +13,7 @@ import directory.models._base
 
 # revision identifiers, used by Alembic.
 revision = "harden0001"
-down_revision = "7994480bc049"
+down_revision = "ops0001"
 branch_labels = None
 depends_on = None
 
