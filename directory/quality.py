@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from directory.vocab import DIMENSIONS
+
 PRIOR_MEAN = 3.0
 PRIOR_WEIGHT = 4.0
 OVERALL_SHARE = 0.4
@@ -45,7 +47,6 @@ PHOTO_COPIED = "photo matches another"
 NEW_ACCOUNT = "new account"
 DOWN_WEIGHT_FACTORS = {COORDINATED: 0.2, PHOTO_COPIED: 0.5, NEW_ACCOUNT: 0.75}
 
-DIMENSIONS = ("realism", "hairline", "pigment", "dots", "healing", "care")
 ALL_KEYS = ("overall", *DIMENSIONS)
 
 
