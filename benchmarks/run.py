@@ -1,4 +1,4 @@
-"""`make bench`: the search and page benchmark of PERFORMANCE.md.
+"""`make bench`: the search and page benchmark of docs/performance.md.
 
 Builds a synthetic database (BENCH_CLINICS clinics, BENCH_REVIEWS published
 testimonials; defaults 20,000 and 500,000) with bulk inserts, times the full

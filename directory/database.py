@@ -2,7 +2,7 @@
 
 With pysqlite's own transaction handling a read-then-write request under
 several workers loses updates, and SQLAlchemy's deferred BEGIN gives "database
-is locked" on the read-to-write upgrade (SECURITY.md). So we take over BEGIN:
+is locked" on the read-to-write upgrade (docs/security.md). So we take over BEGIN:
 requests that may write (anything but GET/HEAD/OPTIONS) and code outside a
 request (CLI, tests) begin IMMEDIATE; read-only requests begin DEFERRED and,
 under WAL, never block a writer. A GET that must write (a view counter) does

@@ -1,4 +1,4 @@
-"""The quality score of DESIGN.md section 4, as pure functions.
+"""The quality score of the score as docs/scoring.md and /how-we-rank explain it, as pure functions.
 
 No Flask, no database: callers hand in plain `ReviewFacts` and get numbers and
 an explanation back. Price is not an input to anything here, by design.

@@ -21,7 +21,7 @@ WOMENS_SERVICES = frozenset({"density"})
 PUBLIC_CLINIC_STATUSES = ("listed", "claimed", "verified")
 
 
-# The rubric of DESIGN.md section 4, in display order.
+# The rubric of the score as docs/scoring.md and /how-we-rank explain it, in display order.
 RUBRIC: dict[str, str] = {
     "overall": "How good is the result overall?",
     "realism": "Does it look like real stubble up close and from afar?",
@@ -143,5 +143,5 @@ REPORT_REASONS: dict[str, str] = {
     "illegal": "Illegal content",
     "other": "Other",
 }
-# Reports with these reasons hide the item while it is examined (DESIGN.md section 5).
+# Reports with these reasons hide the item while it is examined (docs/moderation.md and docs/trust.md).
 HIDING_REPORT_REASONS = frozenset({"illegal", "personal_data"})

@@ -1,4 +1,4 @@
-"""The import rules of STYLE.md, checked on the source."""
+"""The import rules of docs/architecture.md, checked on the source."""
 
 import ast
 from pathlib import Path

@@ -69,7 +69,7 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(app):
 
 @pytest.mark.skipif(PG_URI is not None, reason="SQLite locking")
 def test_concurrent_read_then_write_transactions_lose_no_update(app):
-    """SECURITY.md: read-then-write under several writers must not lose updates."""
+    """docs/security.md: read-then-write under several writers must not lose updates."""
     from directory.models import Clinic
     from tests.factories import ClinicFactory
 

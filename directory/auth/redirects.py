@@ -1,4 +1,4 @@
-"""Where to go after logging in: only ever a path on this site (SECURITY.md 16)."""
+"""Where to go after logging in: only ever a path on this site (docs/security.md §16)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The only package that touches Whoosh (see STYLE.md, "Search index in step").
+"""The only package that touches Whoosh (see docs/architecture.md, "Search index in step").
 
 The rest of the application uses this facade: `mark_dirty` (services, in the
 transaction), `after_commit` (services.commit), `engine()`, `generation()`,

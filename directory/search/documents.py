@@ -18,7 +18,7 @@ from .schema import NO_COORD
 
 # Maximum-price filter: the clinic's starting price, in approximate US dollars,
 # falls in one of these buckets. Each document carries a "le<N>" term for
-# every threshold it meets, so a filter is one term (PERFORMANCE.md 5).
+# every threshold it meets, so a filter is one term (docs/performance.md, Whoosh note 5).
 PRICE_BUCKETS = (1000, 1500, 2000, 2500, 3000, 4000, 5000)
 # Approximate US dollars per unit of each currency (for the price filter only;
 # prices are always shown in the clinic's own currency).
@@ -51,7 +51,7 @@ USD_PER_UNIT = {
 # Geo cells (degrees) at which coordinates are indexed as keywords.
 GEO_LEVELS = (0.25, 1.0, 4.0, 16.0)
 
-# Testimonial digest caps (PERFORMANCE.md 7): the newest reviews' first words.
+# Testimonial digest caps (docs/performance.md, Whoosh note 7): the newest reviews' first words.
 DIGEST_REVIEWS = 8
 DIGEST_CHARS = 320
 DIGEST_WORDS = 160

@@ -1,4 +1,4 @@
-"""Keeping the Whoosh index in step with the database (STYLE.md, "Search index
+"""Keeping the Whoosh index in step with the database (docs/architecture.md, "Search index
 in step with the database").
 
 - `try_drain()` runs after every commit: it takes the writer without waiting,
@@ -96,7 +96,7 @@ def _open_index(index_dir: str) -> _Open:
 
 
 def current(index_dir: str) -> _Open:
-    """The process's open index, refreshed to the latest commit (PERFORMANCE.md 1).
+    """The process's open index, refreshed to the latest commit (docs/performance.md, Whoosh note 1).
 
     Raises Unavailable when the index cannot be opened.
     """
@@ -443,7 +443,7 @@ def _build_into(path: str, echo: Callable[[str], None]) -> int:
         ).scalar_one()
         s.rollback()
     big = total > 5000
-    # PERFORMANCE.md 8: enough memory that postings are sorted without spilling.
+    # docs/performance.md, Whoosh note 8: enough memory that postings are sorted without spilling.
     writer = ix.writer(procs=2 if big else 1, multisegment=big, limitmb=384)
     count = 0
     last_id = 0

@@ -4,7 +4,7 @@ cached columns and posting sets (the steps of a search are in engine.py).
 Queries are never parsed: the user's words go through the index's analyser,
 are capped in length and number, and become plain term look-ups, so no field
 syntax, wildcard, range or fuzzy operator typed by a user reaches Whoosh
-(SECURITY.md 27-28). Filters are keyword terms; matching, filtering, facet
+(docs/security.md §27-§28). Filters are keyword terms; matching, filtering, facet
 counts and the quality/review/distance orders are computed over cached
 posting sets and column arrays of the current index generation; the
 best-match order uses BM25F weights cached per term. Every step is bounded

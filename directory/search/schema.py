@@ -1,6 +1,6 @@
 """The Whoosh schema: one document per public clinic.
 
-Lean by design (PERFORMANCE.md 4): text fields are indexed but not stored
+Lean by design (docs/performance.md, Whoosh note 4): text fields are indexed but not stored
 (snippets are built from the SQL rows), numbers used for sorting are sortable
 columns with shift_step=0, and filters are KEYWORD terms (price buckets, not
 numeric ranges; geo cells, not coordinate ranges).

@@ -76,7 +76,7 @@ def normalise_email(email: str | None) -> str:
 
 def password_problem(password: str, email: str | None = None) -> str | None:
     """Why a new password is refused, or None. Length and a common-password list only:
-    no composition rules (SECURITY.md 1)."""
+    no composition rules (docs/security.md §1)."""
     if len(password) < MIN_PASSWORD:
         return f"Use at least {MIN_PASSWORD} characters."
     if len(password) > MAX_PASSWORD:

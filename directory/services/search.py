@@ -2,7 +2,7 @@
 
 The index answers with clinic ids in order; the rows are then re-read from
 the database and re-checked for visibility, so a stale index never shows a
-suspended or deleted clinic (SECURITY.md 29).
+suspended or deleted clinic (docs/security.md §29).
 """
 
 from __future__ import annotations

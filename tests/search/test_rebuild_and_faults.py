@@ -1,4 +1,4 @@
-"""Rebuild, check, and a missing or corrupt index (SECURITY.md 30)."""
+"""Rebuild, check, and a missing or corrupt index (docs/security.md §30)."""
 
 from __future__ import annotations
 

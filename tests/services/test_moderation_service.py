@@ -691,7 +691,7 @@ def test_decisions_for_lists_the_authors_decisions_only(app, world):
 
 
 def test_same_text_rated_1_and_5_gets_the_same_signals(app, world):
-    """SECURITY.md 34 through the service: the signals beside a damning and a glowing
+    """docs/security.md §34 through the service: the signals beside a damning and a glowing
     testimonial with the same text, author profile and origin are identical."""
     with app.app_context():
         clinic_b = ClinicFactory()

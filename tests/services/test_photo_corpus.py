@@ -1,4 +1,4 @@
-"""The photo corpus of SECURITY.md 22-26, through media.ingest (the one intake every
+"""The photo corpus of docs/security.md §22-§26, through media.ingest (the one intake every
 upload uses) and the upload form. Files tried: see ACCEPTED and REFUSED below
 (4 accepted formats + 4 variants, 24 refused files, 4 over-size images)."""
 
@@ -352,7 +352,7 @@ def test_consent_is_required(app):
 
 
 def test_corpus_size():
-    """SECURITY.md 22 asks for the number of files tried."""
+    """docs/security.md §22 asks for the number of files tried."""
     tried = len(ACCEPTED) + len(REFUSED) + len(DOUBLE_EXTENSIONS) + len(OVERSIZE) + 3
     assert tried >= 40
     print(

@@ -183,7 +183,7 @@ others_st = st.lists(
 def test_automatic_treatment_does_not_depend_on_the_rating(
     text, others, ratings, age_days, verified, owner_origin, matches
 ):
-    """SECURITY.md 34: the same text rated 1 everywhere and 5 everywhere, and any rating
+    """docs/security.md §34: the same text rated 1 everywhere and 5 everywhere, and any rating
     mirrored (r -> 6 - r), get exactly the same signals and the same automatic treatment."""
 
     def treat(rs):

@@ -1,5 +1,5 @@
 """The account page, password and e-mail changes, export and deletion
-(SECURITY.md 5, 8, 11, 38, 39)."""
+(docs/security.md §5, §8, §11, §38, §39)."""
 
 from __future__ import annotations
 

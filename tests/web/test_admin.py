@@ -1,4 +1,4 @@
-"""Admin user list and role changes; the `users create` command (SECURITY.md 7, 8, 13)."""
+"""Admin user list and role changes; the `users create` command (docs/security.md §7, §8, §13)."""
 
 from __future__ import annotations
 

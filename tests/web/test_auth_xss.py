@@ -1,5 +1,5 @@
 """User text of the accounts pages (display name, e-mail) is always escaped
-(SECURITY.md 14)."""
+(docs/security.md §14)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Pages with personal data send `Cache-Control: no-store`; removed photos cannot be
-served from a shared cache (SECURITY.md 48). The outside audit: removed photos
+served from a shared cache (docs/security.md §48). The outside audit: removed photos
 stayed cacheable for an hour (`public, max-age=3600`); `/account` and other
 private pages sent no `Cache-Control: no-store`."""
 

@@ -1,5 +1,5 @@
 """Limits on every state-changing route, per account and per origin, from configured
-values (SECURITY.md 46), and no clinic work for an unconfirmed address.
+values (docs/security.md §46), and no clinic work for an unconfirmed address.
 
 The outside audit: an approved owner posted 185 result cases in 25 s with no 429;
 one account created 12 pending clinics and 10 claims; an account that never

@@ -1,4 +1,4 @@
-"""Hostile numbers and ids never give a 5xx (SECURITY.md 17, 44; the outside audit
+"""Hostile numbers and ids never give a 5xx (docs/security.md §17, §44; the outside audit
 found 43 URLs answering 500 to `²`, `①`, `--5` or ids of 2**63).
 
 Every route of the URL map is walked, GET and POST, by an anonymous visitor and by

@@ -1,4 +1,4 @@
-"""Registration answers the same for a known and an unknown address (SECURITY.md 45).
+"""Registration answers the same for a known and an unknown address (docs/security.md §45).
 
 The outside audit: an existing address got "An account with this e-mail address
 already exists" in 11-19 ms (no password hashed); a new one got a redirect after

@@ -1,4 +1,4 @@
-"""Photos through the testimonial form and the media view (SECURITY.md 22, 25, 26)."""
+"""Photos through the testimonial form and the media view (docs/security.md §22, §25, §26)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Role x route matrix over every state-changing (POST) route (SECURITY.md 10, 11).
+"""Role x route matrix over every state-changing (POST) route (docs/security.md §10, §11).
 
 A world with anonymous, two consumers, two clinic owners (each owning a clinic), a
 moderator and an admin (both past their second factor). For each POST route the

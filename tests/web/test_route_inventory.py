@@ -1,4 +1,4 @@
-"""Every endpoint carries an access rule from directory/guards.py (SECURITY.md 9)."""
+"""Every endpoint carries an access rule from directory/guards.py (docs/security.md §9)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Second-factor guessing locks out with back-off, tells the owner and is audited
-(SECURITY.md 47). The outside audit: 20 guesses a minute for someone who already
+(docs/security.md §47). The outside audit: 20 guesses a minute for someone who already
 has a staff password, no lockout and no alert."""
 
 from __future__ import annotations
