@@ -1,4 +1,4 @@
-"""Moderation signals and coordination rules (docs/moderation.md and docs/trust.md), as pure functions.
+"""Moderation signals and coordination rules (docs/trust.md), as pure functions.
 
 No Flask, no database: services.signals gathers the facts (`ItemFacts`,
 `OtherReview`, linked accounts, stored near-duplicates) and this module decides

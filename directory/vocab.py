@@ -143,5 +143,5 @@ REPORT_REASONS: dict[str, str] = {
     "illegal": "Illegal content",
     "other": "Other",
 }
-# Reports with these reasons hide the item while it is examined (docs/moderation.md and docs/trust.md).
+# Reports with these reasons hide the item while it is examined (docs/trust.md).
 HIDING_REPORT_REASONS = frozenset({"illegal", "personal_data"})

@@ -96,7 +96,8 @@ def _open_index(index_dir: str) -> _Open:
 
 
 def current(index_dir: str) -> _Open:
-    """The process's open index, refreshed to the latest commit (docs/performance.md, Whoosh note 1).
+    """The process's open index, refreshed to the latest commit
+    (docs/performance.md, Whoosh note 1).
 
     Raises Unavailable when the index cannot be opened.
     """

@@ -1198,7 +1198,7 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
 
 
 def signals_for_review(review: Review, now: datetime | None = None) -> list[trust.Signal]:
-    """The trust signals of docs/moderation.md and docs/trust.md for one testimonial (services.signals;
+    """The trust signals of docs/trust.md for one testimonial (services.signals;
     a queue page asks for all its items at once with signals.for_queue)."""
     from directory.services import signals
 

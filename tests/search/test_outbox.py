@@ -1,4 +1,4 @@
-"""The outbox keeps the index in step with the database (docs/architecture.md; docs/security.md §30)."""
+"""The outbox keeps the index in step with the database (docs/security.md §30)."""
 
 from __future__ import annotations
 

@@ -254,7 +254,7 @@ def test_resend_verification_sends_a_new_link(app, client):
     assert len(messages(app)) == before + 1
 
 
-# --- login (docs/security.md §3, §6) ---------------------------------------------------------------
+# --- login (docs/security.md §3, §6) ------------------------------------------------------------
 
 
 def test_login_with_right_password_logs_in_and_wrong_one_does_not(app, client):
@@ -331,7 +331,7 @@ def test_login_follows_a_local_next(app, client):
     assert resp.location == "/clinics/x?y=1"
 
 
-# --- logout and sessions that end (docs/security.md §5) -----------------------------------------
+# --- logout and sessions that end (docs/security.md §5) ------------------------------------------
 
 
 def test_logout_is_a_post(app, client):
@@ -367,7 +367,7 @@ def test_logout_without_csrf_token_is_refused(app, client):
     assert client.get("/account").status_code == 200
 
 
-# --- password reset (docs/security.md §4) ----------------------------------------------------------
+# --- password reset (docs/security.md §4) --------------------------------------------------------
 
 
 def forgot(client, email):
@@ -450,7 +450,7 @@ def test_a_verification_token_is_not_a_reset_token(app, client):
     assert client.get("/auth/reset/" + token).status_code == 400
 
 
-# --- the second factor for staff (docs/security.md §7) ----------------------------------------
+# --- the second factor for staff (docs/security.md §7) -------------------------------------------
 
 
 def staff(app, role="moderator", confirmed=True):

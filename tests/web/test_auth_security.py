@@ -133,7 +133,7 @@ def test_login_and_totp_pages_land_locally_for_every_off_site_next(app):
     )
 
 
-# --- brute force and rate limits (docs/security.md §3) -----------------------------------------------
+# --- brute force and rate limits (docs/security.md §3) -------------------------------------------
 
 
 def client_from(app, address: str):
@@ -287,7 +287,7 @@ def test_production_refuses_to_start_with_debug_or_a_weak_secret(tmp_path, overr
         create_app(cfg)
 
 
-# --- CSRF on every POST (docs/security.md §18) -----------------------------------------------------
+# --- CSRF on every POST (docs/security.md §18) ---------------------------------------------------
 
 
 def post_rules(app):
@@ -360,7 +360,7 @@ def test_no_get_route_of_the_accounts_blueprints_changes_the_session_token(app):
         assert db.session.get(User, user.id).session_token == user.session_token
 
 
-# --- headers (docs/security.md §19) -----------------------------------------------------------------
+# --- headers (docs/security.md §19) --------------------------------------------------------------
 
 
 def csp_parts(resp) -> dict[str, str]:
@@ -406,7 +406,7 @@ def test_hsts_in_production(app_factory):
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-# --- request bounds and hosts (docs/security.md §21) ------------------------------------------------
+# --- request bounds and hosts (docs/security.md §21) ---------------------------------------------
 
 
 def test_request_size_bounds_are_configured(app):
@@ -469,7 +469,7 @@ def test_mail_links_use_the_canonical_url_whatever_the_host_header(app):
     assert link.startswith("http://localhost/auth/reset/")
 
 
-# --- error pages (docs/security.md §20) --------------------------------------------------------------
+# --- error pages (docs/security.md §20) ----------------------------------------------------------
 
 
 def test_an_unexpected_error_shows_a_generic_page_and_logs_the_traceback_under_its_id(
@@ -494,7 +494,7 @@ def test_an_unexpected_error_shows_a_generic_page_and_logs_the_traceback_under_i
     assert "ZeroDivisionError" in caplog.text and "Traceback" in caplog.text
 
 
-# --- no secrets in logs (docs/security.md §40) -------------------------------------------------------
+# --- no secrets in logs (docs/security.md §40) ---------------------------------------------------
 
 
 def test_passwords_tokens_and_cookies_never_reach_the_logs(app, caplog):
