@@ -154,11 +154,6 @@ def features(text: str) -> frozenset[str]:
     return frozenset(words(text))
 
 
-def shingles(text: str) -> frozenset[str]:
-    """The text's comparison features (kept under its old name)."""
-    return features(text)
-
-
 def jaccard(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0

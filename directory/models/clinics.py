@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.extensions import db
-from directory.vocab import PUBLIC_CLINIC_STATUSES, SERVICES, WOMENS_SERVICES
+from directory.vocab import PUBLIC_CLINIC_STATUSES, SERVICES
 
 from ._base import UTCDateTime, created_at_column, utcnow
 from .statuses import ClaimStatus, ClinicStatus, check
@@ -78,10 +78,6 @@ class Clinic(db.Model):
     @property
     def is_rated(self) -> bool:
         return self.quality_score is not None
-
-    @property
-    def offers_womens(self) -> bool:
-        return bool(WOMENS_SERVICES.intersection(self.services or ()))
 
     @property
     def service_labels(self) -> list[str]:

@@ -99,20 +99,12 @@ class Review(db.Model):
     )
 
     @property
-    def is_verified(self) -> bool:
-        return self.verified_at is not None
-
-    @property
     def is_public(self) -> bool:
         return self.status == ItemStatus.PUBLISHED and not self.hidden_pending_report
 
     @property
     def has_case(self) -> bool:
         return any(v is not None for v in (self.stage, self.skin_type, self.hair_colour, self.goal))
-
-    @property
-    def proof_pending(self) -> bool:
-        return self.proof_name is not None
 
     def ratings(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in RUBRIC if getattr(self, k) is not None}

@@ -35,7 +35,3 @@ def current_case(args: MultiDict) -> quality.Case | None:
     if marker not in (None, ""):
         abort(400, "“case” must be “set” or “clear”.")
     return casescores.from_session(session.get(casescores.SESSION_KEY))
-
-
-def has_case_in_session() -> bool:
-    return bool(session.get(casescores.SESSION_KEY))

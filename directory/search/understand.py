@@ -77,10 +77,6 @@ def ignored_words() -> frozenset[str]:
     return _tables()[0]
 
 
-def service_words() -> dict[str, str]:
-    return _tables()[1]
-
-
 def _known(phrase: str, n_words: int) -> tuple[str, object] | None:
     """What a phrase is, if anything: ("ignore"|"service"|"country"|"place", value)."""
     ignore, services = _tables()

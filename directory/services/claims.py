@@ -169,8 +169,3 @@ def approve(claim: ClinicClaim, *, by: User, reason_code: str, statement: str) -
 
 def reject(claim: ClinicClaim, *, by: User, reason_code: str, statement: str) -> None:
     moderation.decide(claim, "reject", by=by, reason_code=reason_code, statement=statement)
-
-
-def ensure_claimant_is(claim: ClinicClaim, user: User) -> None:
-    if claim.user_id != user.id:
-        raise NotAllowed("This is not your claim.")

@@ -8,7 +8,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from directory.extensions import db
-from directory.models import Clinic, FollowUp, Photo, Practitioner, ResultCase, Review, User
+from directory.models import Clinic, FollowUp, Practitioner, ResultCase, Review, User
 from directory.services.scores import public_reviews_query
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -77,11 +77,6 @@ def popular_cities(limit: int = 12) -> list[tuple[str, str, int]]:
         .limit(limit)
     )
     return [tuple(row) for row in db.session.execute(stmt)]
-
-
-def list_cities() -> list[str]:
-    stmt = select(Clinic.city).where(is_public_clinic()).distinct().order_by(Clinic.city)
-    return list(db.session.execute(stmt).scalars())
 
 
 def list_countries() -> list[str]:
@@ -182,10 +177,6 @@ def public_results_page(clinic: Clinic, page: int, per_page: int, **filters):
     return db.paginate(
         _filtered_results(clinic, filters), page=page, per_page=per_page, error_out=False
     )
-
-
-def public_photo_ids(photos: list[Photo | None]) -> list[Photo]:
-    return [p for p in photos if p is not None and p.status == "published"]
 
 
 def active_practitioners(clinic: Clinic) -> list[Practitioner]:

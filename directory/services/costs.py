@@ -87,10 +87,6 @@ class CostEstimate:
     listed_high: int | None
     stage_matched: bool  # paid prices restricted to similar stages
 
-    @property
-    def has_data(self) -> bool:
-        return self.paid.n > 0 or self.listed.n > 0
-
 
 def convert(amount: float, from_currency: str, to_currency: str) -> float | None:
     if from_currency == to_currency:

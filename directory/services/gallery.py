@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from directory import quality
 from directory.extensions import db
-from directory.models import Clinic, FollowUp, Photo, ResultCase, Review
+from directory.models import Clinic, Photo, ResultCase, Review
 from directory.services import casescores
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -215,7 +215,3 @@ def gallery(
             )
         )
     return Page(items, total, page, per_page, case_scores)
-
-
-def public_followup_photos(fu: FollowUp) -> list[Photo]:
-    return [p for p in fu.photos if p.status == "published"] if fu.status == "published" else []

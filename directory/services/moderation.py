@@ -144,12 +144,6 @@ class Workflow:
             if (status, action) in self.transitions
         ]
 
-    def reasons_for(self, status: str) -> list[tuple[str, str]]:
-        codes: list[str] = []
-        for action, _ in self.allowed(status):
-            codes += [c for c in self.reasons[action] if c not in codes]
-        return [(c, REASON_CODES[c]) for c in codes]
-
     def next_status(self, status: str, action: str) -> str:
         if action not in self.reasons:
             raise Invalid("Unknown decision.")
@@ -1160,24 +1154,6 @@ def queue_page(
         ).scalars()
     )
     return Page(items, total, page, per_page)
-
-
-def pending_reviews(limit: int = 50) -> list[Review]:
-    return queue_page("reviews", per_page=limit).items
-
-
-def pending_followups(limit: int = 50) -> list[FollowUp]:
-    return queue_page("followups", per_page=limit).items
-
-
-def pending_photos(limit: int = 50) -> list[Photo]:
-    """Review photos waiting for a decision whose testimonial is already published
-    (photos of pending testimonials are decided with them)."""
-    return queue_page("photos", per_page=limit).items
-
-
-def open_reports(limit: int = 50) -> list[Report]:
-    return queue_page("reports", per_page=limit).items
 
 
 def open_appeals(limit: int = 50) -> list[Appeal]:

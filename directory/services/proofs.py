@@ -100,7 +100,3 @@ def discard(review: Review, *, decided: bool = True) -> bool:
     if decided:
         review.proof_decided_at = datetime.now(UTC)
     return True
-
-
-def may_see(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_moderator)

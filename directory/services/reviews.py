@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, Review, User
 from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
@@ -410,8 +409,3 @@ def decisions_for(user: User) -> list[ModerationDecision]:
             .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
         ).scalars()
     )
-
-
-def score_after(reviews: list[Review], now: datetime | None = None) -> float | None:
-    """What the clinic's score would be over these reviews (used in tests and previews)."""
-    return quality.explain([scores.facts_for(r) for r in reviews], now or datetime.now(UTC)).score

@@ -107,37 +107,6 @@ def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]
     return matches
 
 
-@dataclass(frozen=True)
-class TextMatch:
-    item_type: str
-    item_id: int
-    score: float
-
-
-def text_matches(item_type: str, item_id: int) -> list[TextMatch]:
-    """Stored near-duplicates of an item, either way round, best first."""
-    rows = db.session.execute(
-        select(SimilarityMatch).where(
-            SimilarityMatch.kind == "text",
-            or_(
-                (SimilarityMatch.item_type == item_type) & (SimilarityMatch.item_id == item_id),
-                (SimilarityMatch.other_type == item_type) & (SimilarityMatch.other_id == item_id),
-            ),
-        )
-    ).scalars()
-    out = {}
-    for m in rows:
-        key = (
-            (m.other_type, m.other_id)
-            if (m.item_type, m.item_id) == (item_type, item_id)
-            else (m.item_type, m.item_id)
-        )
-        out[key] = max(out.get(key, 0.0), m.score)
-    return sorted(
-        (TextMatch(t, i, s) for (t, i), s in out.items()), key=lambda m: (-m.score, m.item_id)
-    )
-
-
 # --- photos -----------------------------------------------------------------------------
 
 
