@@ -1,7 +1,7 @@
 """second-factor lockout: failures since the last good code, locked until
 
 Revision ID: harden0001
-Revises: 7994480bc049
+Revises: perf0001, results0001
 Create Date: 2026-12-01 22:10:00
 
 """
@@ -13,7 +13,7 @@ import directory.models._base
 
 # revision identifiers, used by Alembic.
 revision = "harden0001"
-down_revision = "7994480bc049"
+down_revision = ("perf0001", "results0001")  # also joins the two heads main has
 branch_labels = None
 depends_on = None
 
