@@ -216,7 +216,7 @@ def test_walk_every_route_with_hostile_numbers_and_ids_finds_no_5xx(app, world, 
             RecordingArgs.read = set()
             staff.get(
                 url.replace(str(PLACEHOLDER), "1"), query_string=dict.fromkeys(CANDIDATES, "1")
-            )
+            ).close()
             reads[endpoint] = RecordingArgs.read & set(CANDIDATES)
     monkeypatch.undo()
 
