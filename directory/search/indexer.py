@@ -129,9 +129,29 @@ def _refresh(st: _Open):
     if st.searcher.up_to_date():
         return st.searcher
     fresh = st.ix.searcher()
-    with contextlib.suppress(Exception):
-        st.searcher.close()
+    _retire(st.searcher)
     return fresh
+
+
+# A replaced searcher may still be in use by another thread of this worker (gunicorn
+# threads share the process's handle): closing it at once made that thread's search
+# fail with ReaderClosed. Retired searchers are closed once no search can still hold
+# them (a search is bounded by SEARCH_TIME_LIMIT_S; a request by the worker timeout).
+RETIRED_CLOSE_AFTER_S = 60.0
+RETIRED_MAX = 256
+_retired: list[tuple[float, object]] = []
+
+
+def _retire(searcher) -> None:
+    """Called under _open_lock."""
+    now = time.monotonic()
+    _retired.append((now, searcher))
+    while _retired and (
+        now - _retired[0][0] > RETIRED_CLOSE_AFTER_S or len(_retired) > RETIRED_MAX
+    ):
+        _, old = _retired.pop(0)
+        with contextlib.suppress(Exception):
+            old.close()
 
 
 def forget(index_dir: str) -> None:

@@ -11,7 +11,7 @@ from whoosh import index as whoosh_index
 from directory import search, services
 from directory.extensions import db
 from directory.models import Clinic, SearchOutbox
-from directory.search import indexer
+from directory.search import Query, indexer
 from directory.services import scores
 from tests.factories import ClinicFactory, ReviewFactory
 from tests.search.conftest import index_dir, rebuild
@@ -189,3 +189,19 @@ def test_with_draining_off_changes_wait_in_the_outbox_for_sync(app_factory):
     assert ids_for(app, "laggingword") == []
     assert app.test_cli_runner().invoke(args=["search", "sync"]).exit_code == 0
     assert ids_for(app, "laggingword") == [cid]
+
+
+def test_a_search_in_flight_survives_another_thread_refreshing_the_index(app, indexed):
+    """gunicorn threads share the worker's open index: a commit seen by one thread must
+    not close the reader another thread is still searching with."""
+    with app.app_context():
+        first = ClinicFactory(description="Studio for inflightword pigment.")
+        search.mark_dirty(first.id)
+        services.commit()
+        in_flight = search.engine()  # a search that started before the next commit
+        second = ClinicFactory(description="Another inflightword studio.")
+        search.mark_dirty(second.id)
+        services.commit()
+        search.engine()  # another thread's request sees the new commit
+        hits = in_flight.run(Query(text="inflightword"))  # ReaderClosed before the fix
+        assert hits.ids == [first.id]  # its own generation: the second is not in it yet
