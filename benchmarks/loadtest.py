@@ -641,12 +641,17 @@ def main(argv=None) -> int:
     print("checks:", json.dumps(checks))
     if args.json:
         Path(args.json).write_text(json.dumps({"phases": results, "checks": checks}, indent=1))
+    mid_delivery_kills = sum(r.get("job_kills_mid_delivery", 0) for r in results)
     ok = (
         checks.get("lost_reviews") == 0
         and checks.get("lost_registrations") == 0
         and checks.get("lost_decisions") == 0
         and checks.get("mails_lost") == 0
-        and checks.get("mails_duplicated") == 0
+        # SMTP cannot be exactly-once: a job worker killed after the server accepted a
+        # message and before its row was marked sent delivers it again on retry, with
+        # the same Message-ID (mail clients fold such copies). Each such kill may
+        # duplicate the one message in flight, and nothing else may.
+        and checks.get("mails_duplicated", 0) <= mid_delivery_kills
         and checks.get("index_equals_database")
         and checks.get("database_is_locked_in_logs") == 0
         and all(r["5xx"] == 0 for r in results if r["phase"] != "kill-web")
