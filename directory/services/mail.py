@@ -35,6 +35,7 @@ from directory.models import OutgoingMail
 
 log = logging.getLogger(__name__)
 
+_COMMITTED_KEY = "mail.committed"
 _SESSION_KEY = "directory.mail_ids"
 
 
@@ -78,6 +79,7 @@ def install_session_hooks() -> None:
     event.listen(target, "after_flush", _after_flush)
     event.listen(target, "after_commit", _after_commit)
     event.listen(target, "after_rollback", _after_rollback)
+    event.listen(target, "after_transaction_end", _after_transaction_end)
 
 
 def _after_flush(session, _ctx) -> None:
@@ -88,12 +90,23 @@ def _after_flush(session, _ctx) -> None:
 
 def _after_rollback(session) -> None:
     session.info.pop(_SESSION_KEY, None)
+    session.info.pop(_COMMITTED_KEY, None)
 
 
 def _after_commit(session) -> None:
+    # Also fired when a savepoint (begin_nested) commits, while the unit of work is
+    # still open: delivering then would wait on the write lock the session itself
+    # holds (SQLite) or miss the uncommitted row (PostgreSQL). Only note it here.
+    session.info[_COMMITTED_KEY] = True
+
+
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return  # a savepoint or a flush's subtransaction: the outer one goes on
+    committed = session.info.pop(_COMMITTED_KEY, False)
     ids = session.info.pop(_SESSION_KEY, None)
-    if ids:
-        dispatch(ids)
+    if committed and ids:
+        dispatch(ids)  # the outermost transaction committed and let its connection go
 
 
 def dispatch(ids: list[int]) -> None:

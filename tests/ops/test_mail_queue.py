@@ -188,3 +188,20 @@ def test_queue_depth_counts_committed_undelivered_mail(smtp_app):
         db.session.commit()
         assert mail.queue_depth() == 2
         assert db.session.execute(select(func.count(OutgoingMail.id))).scalar() == 2
+
+
+def test_a_savepoint_inside_the_unit_of_work_does_not_send_early(app):
+    """A service's begin_nested() commits a savepoint, not the change: mail staged in
+    the unit of work goes out once, after the real commit (before the fix, delivery
+    started at the savepoint and stalled on the session's own write lock)."""
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 500
+    with app.app_context():
+        mail.send("savepoint@example.com", "After the commit", "Body.")
+        db.session.flush()  # the unit of work is open, as in a request
+        with db.session.begin_nested():
+            mail.send("savepoint@example.com", "Also after the commit", "Body.")
+        assert [m for m in messages(app) if m["To"] == "savepoint@example.com"] == []
+        db.session.commit()
+    sent = [m for m in messages(app) if m["To"] == "savepoint@example.com"]
+    assert len(sent) == 2
+    assert [r.status for r in rows(app)] == ["sent", "sent"]
