@@ -34,6 +34,7 @@ from flask import Blueprint, Flask, current_app, g, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from directory.guards import public
+from directory.ratelimits import limited
 
 log = logging.getLogger("directory.ops")
 
@@ -250,6 +251,7 @@ def healthz():
 
 @bp.route("/reminders/unsubscribe/<token>", methods=["GET", "POST"])
 @public
+@limited("RATELIMIT_ACCOUNT")
 def unsubscribe(token: str):
     """Stop reminder mails from the link in one (no login: the signed token names
     the account). GET shows a button, POST (CSRF-checked) does it."""
