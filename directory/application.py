@@ -25,6 +25,14 @@ class DirectoryFlask(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._url_cache: dict[tuple, str] = {}
+        self._sync_funcs: dict = {}
+
+    def ensure_sync(self, func):
+        # Flask asks inspect.iscoroutinefunction of every hook on every request.
+        known = self._sync_funcs.get(func)
+        if known is None:
+            known = self._sync_funcs[func] = super().ensure_sync(func)
+        return known
 
     def url_for(
         self,
@@ -55,7 +63,12 @@ class DirectoryFlask(Flask):
                 **values,
             )
         given = dict(values)
-        self.inject_url_defaults(endpoint, values)
+        defaults = self.url_default_functions
+        if len(defaults) == 1 and None in defaults:  # the application's own only
+            for func in defaults[None]:
+                func(endpoint, values)
+        else:
+            self.inject_url_defaults(endpoint, values)
         adapter = req_ctx.url_adapter
         try:
             key = (
@@ -84,12 +97,20 @@ class DirectoryFlask(Flask):
 
 
 class CookieOnlySessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, opened only when the cookie was sent."""
+    """Flask's signed-cookie session, opened only when the cookie was sent, and
+    saved only when there is something to save."""
 
     def open_session(self, app, request):
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified:  # nothing sent, nothing to send
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def has_login_cookie(app: Flask) -> bool:

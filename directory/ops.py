@@ -311,10 +311,16 @@ def _static_path(app: Flask, endpoint: str, filename: str) -> str | None:
 
 
 def fingerprint(app: Flask, endpoint: str, filename: str) -> str | None:
+    """The file's content version; read once per process unless debugging (static
+    files change with a deploy, which starts new workers)."""
+    known = app.extensions.setdefault("static.fingerprints", {})
+    key = (endpoint, filename)
+    if key in known and not app.debug:
+        return known[key]
     path = _static_path(app, endpoint, filename)
-    if path is None:
-        return None
-    return _file_hash(path, os.path.getmtime(path))
+    version = None if path is None else _file_hash(path, os.path.getmtime(path))
+    known[key] = version
+    return version
 
 
 @lru_cache(maxsize=256)

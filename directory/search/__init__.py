@@ -35,6 +35,7 @@ __all__ = [
     "Query",
     "Unavailable",
     "after_commit",
+    "applied_through",
     "catch_up",
     "coordinates",
     "country_code",
@@ -91,6 +92,11 @@ def generation() -> int | None:
         return engine().s.serial
     except Unavailable:
         return None
+
+
+def applied_through() -> int:
+    """The outbox id up to which this node's index is in step (see indexer)."""
+    return indexer.applied_through(_index_dir())
 
 
 def index_token() -> str | None:

@@ -18,10 +18,12 @@ from directory.extensions import db
 from directory.models import Clinic
 from directory.search import Chip, Note, Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
+from directory.services import pagedata
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 __all__ = [
     "PRICE_BUCKETS",
+    "applied_through",
     "Query",
     "ResultPage",
     "Unavailable",
@@ -42,7 +44,7 @@ __all__ = [
 class ResultPage:
     """One page of results; quacks like a Flask-SQLAlchemy Pagination for the pager macro."""
 
-    items: list[Clinic]
+    items: list[pagedata.ClinicRecord]
     total: int
     page: int
     per_page: int
@@ -166,7 +168,7 @@ def find(query: Query, case=None) -> ResultPage:
         hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
     else:
         hits = search.engine().run(query)
-    clinics = load_public(hits.ids)
+    clinics = pagedata.clinic_cards(hits.ids, with_evidence=case is not None and case.is_set)
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
     if hits.terms:
@@ -226,6 +228,11 @@ def generation() -> str | None:
     return index_token()
 
 
+def applied_through() -> int:
+    """The search outbox id this node's index has applied every row up to."""
+    return search.applied_through()
+
+
 def index_token() -> str | None:
     """The index generation this process searches, named the same in every worker
     (None when the index is unavailable); see search.index_token."""
@@ -271,7 +278,7 @@ def suggest(prefix: str, limit: int = 5) -> list[dict]:
         ids = search.engine().suggest_names(words, limit)
     except Unavailable:
         ids = []
-    for c in load_public(ids):
+    for c in pagedata.clinic_cards(ids):
         out.append(
             {
                 "kind": "clinic",
