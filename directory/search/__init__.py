@@ -182,6 +182,8 @@ def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     prefixes = {t[:2] for t in wanted}
     spans = []
     for m in _WORD.finditer(text[:20_000]):
+        if spans and m.start() >= spans[0][0] + width:
+            break  # past any snippet that starts at or before the first match
         word = m.group().lower()
         if word[:2] in prefixes and _stem(word) in wanted:
             spans.append((m.start(), m.end()))

@@ -227,17 +227,46 @@ def public_clinic(slug: str, with_evidence: bool = False) -> ClinicRecord | None
     )
 
 
-_CARDS = select(*_CLINIC_COLUMNS).where(_C.c.id.in_(bindparam("ids", expanding=True)))
-_CARDS_WITH_EVIDENCE = _CARDS.add_columns(_C.c.case_evidence)
+# What a clinic card (and its search snippet) shows; `full` adds every other column
+# (the API's summaries), `with_evidence` the like-for-like evidence (case scores).
+_CARD = (
+    "id",
+    "slug",
+    "name",
+    "description",
+    "city",
+    "region",
+    "country",
+    "services",
+    "price_min",
+    "price_max",
+    "currency",
+    "status",
+    "quality_score",
+    "review_count",
+    "verified_count",
+    "correction_count",
+)
+_BY_IDS = _C.c.id.in_(bindparam("ids", expanding=True))
+_CARDS = {
+    (full, evidence): select(
+        *(_CLINIC_COLUMNS if full else [_C.c[k] for k in _CARD]),
+        *([_C.c.case_evidence] if evidence else []),
+    ).where(_BY_IDS)
+    for full in (False, True)
+    for evidence in (False, True)
+}
 
 
-def clinic_cards(ids: list[int], with_evidence: bool = False) -> list[ClinicRecord]:
-    """Each public clinic's columns (a card, a search result, the API's summary), in
-    the given order, dropping any that are not (or no longer) public.
-    `with_evidence`: with the like-for-like evidence (case scores of many clinics)."""
+def clinic_cards(
+    ids: list[int], with_evidence: bool = False, full: bool = False
+) -> list[ClinicRecord]:
+    """What a card shows of each public clinic (`full`: every column), in the given
+    order, dropping any that are not (or no longer) public. `with_evidence`: with
+    the like-for-like evidence (case scores of many clinics)."""
     if not ids:
         return []
-    stmt = _CARDS_WITH_EVIDENCE if with_evidence else _CARDS
+    stmt = _CARDS[full, with_evidence]
     by_id = {}
     for row in _rows(stmt, {"ids": list(ids)}):
         if row["status"] in PUBLIC_CLINIC_STATUSES:
@@ -288,7 +317,7 @@ _PUBLIC_REVIEW = and_(
     _R.c.status == "published",
     _R.c.hidden_pending_report.is_(False),
 )
-_REVIEWS = (
+_LATEST = (
     select(
         *(_R.c[k] for k in _REVIEW),
         _U.c.display_name.label("author_name"),
@@ -299,7 +328,6 @@ _REVIEWS = (
         _RP.c.updated_at.label("reply_updated_at"),
         exists().where(_F.c.review_id == _R.c.id).label("has_followups"),
         exists().where(_PH.c.review_id == _R.c.id).label("has_photos"),
-        func.count().over().label("total"),
     )
     .select_from(_R)
     .outerjoin(_U, _U.c.id == _R.c.author_id)
@@ -310,6 +338,8 @@ _REVIEWS = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
+# A page of the testimonials list also says how many there are in all.
+_REVIEWS_PAGE = _LATEST.add_columns(func.count().over().label("total"))
 _FOLLOWUPS = (
     select(
         _F.c.id,
@@ -389,7 +419,7 @@ def _review_records(rows, clinic) -> list[ReviewRecord]:
 
 def latest_reviews(clinic: ClinicRecord, n: int) -> Latest:
     """The clinic page's first testimonials; the total comes from the cached count."""
-    rows = _rows(_REVIEWS, {"clinic_id": clinic.id, "limit": n, "offset": 0})
+    rows = _rows(_LATEST, {"clinic_id": clinic.id, "limit": n, "offset": 0})
     return Latest(_review_records(rows, clinic), clinic.review_count)
 
 
@@ -397,7 +427,7 @@ def public_reviews(clinic: ClinicRecord, page: int, per_page: int) -> Paged:
     """A page of the clinic's public testimonials, newest first, with how many
     there are (0 past the last page: nothing to count there)."""
     params = {"clinic_id": clinic.id, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = _rows(_REVIEWS, params)
+    rows = _rows(_REVIEWS_PAGE, params)
     total = rows[0]["total"] if rows else 0
     return Paged(_review_records(rows, clinic), total, page, per_page)
 

@@ -145,12 +145,13 @@ def load_public(ids: list[int]) -> list[Clinic]:
 CASE_SORT_MAX = 5000
 
 
-def find(query: Query, case=None) -> ResultPage:
+def find(query: Query, case=None, full: bool = False) -> ResultPage:
     """Run a search; raises Unavailable when the index cannot be used.
 
     `case` (a quality.Case) adds each clinic's like-for-like score to the page;
     with `query.sort == "case"` the matches are ordered by it (services.casescores).
-    Without a case, "case" falls back to the quality order.
+    Without a case, "case" falls back to the quality order. The clinics are what
+    a card shows (services.pagedata); `full`: every column (the API's summaries).
     """
     from directory.services import casescores
 
@@ -168,7 +169,9 @@ def find(query: Query, case=None) -> ResultPage:
         hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
     else:
         hits = search.engine().run(query)
-    clinics = pagedata.clinic_cards(hits.ids, with_evidence=case is not None and case.is_set)
+    clinics = pagedata.clinic_cards(
+        hits.ids, with_evidence=case is not None and case.is_set, full=full
+    )
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
     if hits.terms:
