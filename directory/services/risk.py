@@ -63,7 +63,7 @@ REPORT_SIGNALS = {
 }
 PHOTO_SIGNALS = {"photo_match": "Photo matches another"}
 RESULT_SIGNALS = PHOTO_SIGNALS | {"near_duplicate": "Near-duplicate text"}
-CLAIM_SIGNALS = {"claim_unconfirmed": "E-mail code not confirmed"}
+CLAIM_SIGNALS = {"claim_unconfirmed": "Control of the business e-mail not proven"}
 FILTERS: dict[str, dict[str, str]] = {
     "review": REVIEW_SIGNALS,
     "followup": REVIEW_SIGNALS,
