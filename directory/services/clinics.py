@@ -130,10 +130,6 @@ def latest_reviews(clinic: Clinic, n: int) -> Latest:
     return Latest(items, clinic.review_count)
 
 
-def all_public_reviews(clinic: Clinic) -> list[Review]:
-    return list(db.session.execute(public_reviews_query(clinic.id)).scalars())
-
-
 def public_results_query(clinic_id: int):
     return (
         select(ResultCase)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
-from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, Review, User
+from directory.models import Clinic, ClinicClaim, FollowUp, Review, User
 from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
 from directory.services.origin import Origin
 from directory.services.origin import record as record_origin
@@ -368,24 +368,6 @@ def delete(review: Review, *, by: User) -> None:
 # --- reading --------------------------------------------------------------------------
 
 
-def for_author(user: User) -> list[Review]:
-    """Every testimonial of the user, any status, newest first, with clinic, photos,
-    follow-ups and the decisions about them (for /account)."""
-    return list(
-        db.session.execute(
-            select(Review)
-            .where(Review.author_id == user.id)
-            .options(
-                selectinload(Review.clinic),
-                selectinload(Review.photos),
-                selectinload(Review.followups),
-                selectinload(Review.practitioner),
-            )
-            .order_by(Review.created_at.desc(), Review.id.desc())
-        ).scalars()
-    )
-
-
 def unpublished_for(user, clinic: Clinic) -> Review | None:
     """The user's own testimonial for the clinic when the public cannot see it yet
     (pending, rejected, removed, hidden): shown to them alone on the clinic page."""
@@ -399,13 +381,3 @@ def unpublished_for(user, clinic: Clinic) -> Review | None:
     if review is None or review.is_public:
         return None
     return review
-
-
-def decisions_for(user: User) -> list[ModerationDecision]:
-    return list(
-        db.session.execute(
-            select(ModerationDecision)
-            .where(ModerationDecision.subject_user_id == user.id)
-            .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
-        ).scalars()
-    )
