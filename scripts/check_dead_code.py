@@ -35,7 +35,6 @@ ALLOWED: dict[str, str] = {
     "SQLiteStorage": "registered with the limits library by its storage scheme",
     "base_exceptions": "part of the limits library's storage interface",
     "incr": "part of the limits library's storage interface",
-    "touch_clinic": "pagecache's API for changes made with Core statements",
 }
 
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): unused (?P<kind>\w+) '(?P<name>[^']+)'")
