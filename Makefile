@@ -37,6 +37,7 @@ WEB_CONCURRENCY ?= 2
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty $(SEED_ARGS)
+	$(FLASK) queue-risk --stale-minutes 30
 	-$(FLASK) search rebuild 2>/dev/null || true
 	@echo "Serving on http://$(HOST):$(PORT) with a job worker  (Ctrl-C stops both)"
 	@$(FLASK) worker & worker=$$!; \

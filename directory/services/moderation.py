@@ -42,6 +42,7 @@ from directory.models import (
     ModerationDecision,
     Photo,
     QueueHold,
+    QueueRisk,
     Report,
     ResultCase,
     Review,
@@ -958,6 +959,7 @@ class Queue:
     created: object
     clinic_col: object = None
     author_col: object = None
+    risky: bool = True  # services.risk stores its items' signals: ordered by risk
 
 
 def _q_reviews():
@@ -1040,6 +1042,7 @@ QUEUES: dict[str, Queue] = {
             Appeal.created_at,
             None,
             Appeal.appellant_id,
+            risky=False,
         ),
         Queue(
             "claims",
@@ -1060,6 +1063,7 @@ QUEUES: dict[str, Queue] = {
             Clinic.created_at,
             Clinic.id,
             Clinic.submitted_by_id,
+            risky=False,
         ),
         Queue(
             "results",
@@ -1073,16 +1077,17 @@ QUEUES: dict[str, Queue] = {
         ),
     )
 }
-ORDERS = {"oldest": "Oldest first", "newest": "Newest first"}
+ORDERS = {"risk": "Riskiest first", "oldest": "Oldest first", "newest": "Newest first"}
 PER_PAGE = 25
 
 
 @dataclass(frozen=True)
 class Filters:
-    order: str = "oldest"
+    order: str = "risk"  # the riskiest first; oldest first in queues without signals
     clinic_id: int | None = None
     author_id: int | None = None
     min_age_days: int | None = None
+    signal: str | None = None  # only items raising this signal (services.risk keys)
 
 
 @dataclass
@@ -1117,11 +1122,22 @@ def queue_page(
         stmt = stmt.where(q.author_col == filters.author_id)
     if filters.min_age_days:
         stmt = stmt.where(q.created <= _now() - timedelta(days=filters.min_age_days))
-    total = db.session.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
     model = _MODELS[q.item_type]
-    order = (
-        (q.created.desc(), model.id.desc()) if filters.order == "newest" else (q.created, model.id)
-    )
+    if q.risky and (filters.signal or filters.order == "risk"):
+        stmt = stmt.outerjoin(
+            QueueRisk, (QueueRisk.item_type == q.item_type) & (QueueRisk.item_id == model.id)
+        )
+    if filters.signal and q.risky:
+        if not filters.signal.replace("_", "").isalpha():
+            raise Invalid("Unknown signal.")
+        stmt = stmt.where(QueueRisk.keys.contains(f"|{filters.signal}|", autoescape=True))
+    total = db.session.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
+    if filters.order == "newest":
+        order = (q.created.desc(), model.id.desc())
+    elif filters.order == "risk" and q.risky:
+        order = (func.coalesce(QueueRisk.risk, 0).desc(), q.created, model.id)
+    else:
+        order = (q.created, model.id)
     page = max(1, page)
     items = list(
         db.session.execute(
