@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -158,19 +158,6 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
-
-
-def near_duplicates(
-    text: str, others: Iterable[OtherReview], threshold: float = NEAR_DUPLICATE_JACCARD
-) -> list[tuple[int, float]]:
-    """(id, similarity) of other texts whose features overlap at least `threshold`."""
-    mine = features(text)
-    hits = []
-    for o in others:
-        sim = jaccard(mine, features(o.text))
-        if sim >= threshold:
-            hits.append((o.id, round(sim, 2)))
-    return sorted(hits, key=lambda h: -h[1])
 
 
 def uniform_extreme(ratings: Mapping[str, int]) -> bool:
