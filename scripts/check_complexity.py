@@ -17,14 +17,7 @@ PACKAGE = ROOT / "directory"
 CAP = "C"  # ranks A-C pass: complexity up to 20
 
 # "path:qualified name": why it may stay above the cap.
-LEAD = "being reworked for risk ordering (lead)"
-JUSTIFIED: dict[str, str] = {
-    "directory/moderation/decisions.py:_extras": LEAD,
-    "directory/services/signals.py:gather": LEAD,
-    "directory/services/signals.py:linked_accounts": LEAD,
-    "directory/trust.py:_findings": LEAD,
-    "directory/trust.py:signals": LEAD,
-}
+JUSTIFIED: dict[str, str] = {}
 
 
 def offenders() -> dict[str, int]:
