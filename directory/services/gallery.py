@@ -161,14 +161,7 @@ def gallery(
             light.append(("testimonial", rid, clinic_id, months))
 
     clinic_ids = {row[2] for row in light}
-    clinics = {
-        c.id: c
-        for c in (
-            db.session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
-            if clinic_ids
-            else ()
-        )
-    }
+    clinics = {c.id: c for c in _load(clinic_ids, select(Clinic).where(Clinic.id.in_(clinic_ids)))}
     case_scores = casescores.scores_for(clinics.values(), case)
 
     def clinic_key(clinic: Clinic) -> tuple:
