@@ -8,6 +8,8 @@
   visitor's request creates no signing serializer.
 - A visitor with neither a session nor a remember cookie is anonymous without
   asking Flask-Login to load a user (which hashes the address and user agent).
+- Whether a hook or view is a coroutine is asked once per function, not on every
+  request.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.urls import quote as _url_quote
 
 URL_CACHE_MAX = 8192
+SYNC_FUNCS_MAX = 1024
 ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
@@ -31,6 +34,8 @@ class DirectoryFlask(Flask):
         # Flask asks inspect.iscoroutinefunction of every hook on every request.
         known = self._sync_funcs.get(func)
         if known is None:
+            if len(self._sync_funcs) >= SYNC_FUNCS_MAX:  # after_this_request closures
+                self._sync_funcs.clear()
             known = self._sync_funcs[func] = super().ensure_sync(func)
         return known
 
