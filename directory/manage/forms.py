@@ -210,6 +210,25 @@ class ResultForm(FlaskForm):
         validators=[DataRequired("Confirm the person's consent.")],
     )
 
+    # What the results service takes as they are (with the photos and practitioner).
+    CASE_FIELDS = (
+        "treatment_type",
+        "sessions",
+        "months_since_last_session",
+        "stage",
+        "skin_type",
+        "hair_colour",
+        "goal",
+        "title",
+        "notes",
+        "consent",
+    )
+
+    def case_data(self) -> dict:
+        return {name: getattr(self, name).data for name in self.CASE_FIELDS} | {
+            "practitioner_id": self.practitioner_id.data or None
+        }
+
 
 class ReplyForm(FlaskForm):
     text = TextAreaField(
