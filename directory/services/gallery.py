@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, Photo, ResultCase, Review
 from directory.services import casescores
+from directory.services import clinics as clinic_service
 from directory.services.paging import Pager
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
@@ -146,12 +147,7 @@ def gallery(
         for c in db.session.execute(
             select(ResultCase)
             .where(ResultCase.id.in_(case_ids))
-            .options(
-                joinedload(ResultCase.before_photo),
-                joinedload(ResultCase.after_photo),
-                joinedload(ResultCase.healed_photo),
-                joinedload(ResultCase.practitioner),
-            )
+            .options(*clinic_service.RESULT_CASE_LOADS)
         ).scalars()
     }
     reviews = {
