@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 
 from flask import abort
 from werkzeug.datastructures import MultiDict
-from wtforms import EmailField, PasswordField, SelectChoice
+from wtforms import EmailField, PasswordField, SelectChoice, StringField, TextAreaField
 from wtforms import IntegerField as _WTFormsIntegerField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from directory import numbers
 from directory.extensions import db
@@ -31,6 +31,19 @@ class NewPassword:
         problem = accounts.password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+# --- optional text ------------------------------------------------------------------------
+
+
+def optional_line(label: str, most: int, **kwargs) -> StringField:
+    """An optional one-line text of at most `most` characters."""
+    return StringField(label, validators=[SingleLine(), Optional(), Length(max=most)], **kwargs)
+
+
+def optional_text(label: str, most: int, **kwargs) -> TextAreaField:
+    """An optional text of any number of lines, at most `most` characters."""
+    return TextAreaField(label, validators=[Optional(), Length(max=most)], **kwargs)
 
 
 # --- e-mail addresses and passwords --------------------------------------------------------
@@ -69,21 +82,34 @@ class Attempt(NamedTuple):
 
 
 def attempt(
-    form, action: Callable[[], Any], refused: tuple[type[ServiceError], ...] = (Invalid,)
+    form,
+    action: Callable[[], Any],
+    refused: tuple[type[ServiceError], ...] = (Invalid,),
+    *,
+    field_errors: dict | None = None,
 ) -> Attempt:
     """Validate `form` and, when it passes, run the service call `action()`.
 
-    A submitted form that does not validate is shown again with a 400; a `refused`
+    A submitted form that does not validate is shown again with a 400. A `refused`
     error rolls back whatever was staged and is shown above the form with its own
-    status. Any other ServiceError goes on to the app's handler (rolled back, an
-    error page with its status).
+    status; `field_errors` maps error types to the field they are about, shown under
+    it with a 400. Any other ServiceError goes on to the app's handler (rolled back,
+    an error page with its status).
     """
     if not form.validate_on_submit():
         return Attempt(False, status=400 if form.is_submitted() else 200)
     try:
         return Attempt(True, action())
-    except refused as exc:
+    except ServiceError as exc:
+        about = next(
+            (f for kinds, f in (field_errors or {}).items() if isinstance(exc, kinds)), None
+        )
+        if about is None and not isinstance(exc, refused):
+            raise
         db.session.rollback()
+        if about is not None:
+            about.errors.append(str(exc))
+            return Attempt(False, status=400)
         form.form_errors.append(str(exc))
         return Attempt(False, status=exc.status_code)
 

@@ -32,6 +32,18 @@ bp = Blueprint("manage", __name__)
 # nothing staged survives, and the user sees its message with its 4xx status.
 
 
+def _form_page(rule: str, limit: str = "RATELIMIT_WRITE", *, confirmed: bool = False):
+    """A page with a form (GET shows it, POST sends it, rate-limited) for a logged-in
+    user; `confirmed`: whose e-mail address is confirmed."""
+
+    def register(view):
+        if confirmed:
+            view = confirmed_required(view)
+        return bp.route(rule, methods=["GET", "POST"])(limited(limit)(login_required(view)))
+
+    return register
+
+
 def _owned(slug: str) -> Clinic:
     return profiles.owned_clinic(slug, current_user)
 
@@ -58,9 +70,7 @@ def dashboard():
     return render_template("manage/dashboard.html", board=owner_dashboard.dashboard(current_user))
 
 
-@bp.route("/claims/<int:claim_id>/confirm", methods=["GET", "POST"])
-@limited("RATELIMIT_RESET")
-@login_required
+@_form_page("/claims/<int:claim_id>/confirm", "RATELIMIT_RESET")
 def confirm_claim_email(claim_id: int):
     """The claimant proves they read the clinic's business mailbox."""
     claim = db.get_or_404(ClinicClaim, claim_id)
@@ -92,10 +102,7 @@ def confirm_claim_email(claim_id: int):
     return render_template("manage/claim_confirm.html", claim=claim, form=form), status
 
 
-@bp.route("/claim/<slug>", methods=["GET", "POST"])
-@limited("RATELIMIT_CLAIM")
-@login_required
-@confirmed_required
+@_form_page("/claim/<slug>", "RATELIMIT_CLAIM", confirmed=True)
 def claim(slug: str):
     clinic = _public_clinic(slug)
     form = forms.ClaimForm()
@@ -126,10 +133,7 @@ def claim(slug: str):
     ), tried.status
 
 
-@bp.route("/clinics/new", methods=["GET", "POST"])
-@limited("RATELIMIT_NEW_CLINIC")
-@login_required
-@confirmed_required
+@_form_page("/clinics/new", "RATELIMIT_NEW_CLINIC", confirmed=True)
 def new_clinic():
     form = forms.NewClinicForm()
     tried = formkit.attempt(
@@ -164,9 +168,7 @@ def new_clinic():
     return redirect(url_for("manage.dashboard"))
 
 
-@bp.route("/<slug>/edit", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/edit")
 def edit(slug: str):
     clinic = _owned(slug)
     if request.method == "GET":
@@ -206,9 +208,7 @@ def _practitioner_fields(form: forms.PractitionerForm) -> dict:
     }
 
 
-@bp.route("/<slug>/practitioners", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/practitioners")
 def practitioners(slug: str):
     clinic = _owned(slug)
     form = forms.PractitionerForm()
@@ -223,9 +223,7 @@ def practitioners(slug: str):
     return render_template("manage/practitioners.html", clinic=clinic, form=form), tried.status
 
 
-@bp.route("/<slug>/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/practitioners/<int:practitioner_id>")
 def edit_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
     practitioner = profiles.owned_practitioner(clinic, practitioner_id)
@@ -260,10 +258,7 @@ def retire_practitioner(slug: str, practitioner_id: int):
     return redirect(url_for("manage.practitioners", slug=clinic.slug))
 
 
-@bp.route("/<slug>/results/new", methods=["GET", "POST"])
-@limited("RATELIMIT_UPLOAD")
-@login_required
-@confirmed_required
+@_form_page("/<slug>/results/new", "RATELIMIT_UPLOAD", confirmed=True)
 def new_result(slug: str):
     clinic = _owned(slug)
     form = forms.ResultForm()
@@ -303,9 +298,7 @@ def reviews(slug: str):
     )
 
 
-@bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/reviews/<int:review_id>/reply")
 def reply(slug: str, review_id: int):
     clinic = _owned(slug)
     review = replies.review_of(clinic, review_id)
