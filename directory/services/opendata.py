@@ -192,12 +192,14 @@ def explanation(clinic: Clinic) -> dict:
     }
 
 
+def _attrs(obj, *names: str) -> dict:
+    """Attributes published under their own names."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def practitioner_dict(p: Practitioner) -> dict:
     return {
-        "id": p.id,
-        "name": p.name,
-        "years_practice": p.years_practice,
-        "training": p.training,
+        **_attrs(p, "id", "name", "years_practice", "training"),
         "score": p.quality_score,
         "testimonials": p.review_count,
         "effective_weight": p.effective_weight or 0.0,
@@ -206,14 +208,9 @@ def practitioner_dict(p: Practitioner) -> dict:
 
 def clinic_summary(clinic: Clinic) -> dict:
     return {
-        "id": clinic.id,
-        "slug": clinic.slug,
-        "name": clinic.name,
-        "city": clinic.city,
-        "region": clinic.region,
-        "country": clinic.country,
-        "latitude": clinic.latitude,
-        "longitude": clinic.longitude,
+        **_attrs(
+            clinic, "id", "slug", "name", "city", "region", "country", "latitude", "longitude"
+        ),
         "services": list(clinic.services or []),
         "status": clinic.status,
         "price": price_info(clinic),
@@ -228,10 +225,7 @@ def clinic_detail(clinic: Clinic) -> dict:
     data.update(
         {
             "description": clinic.description or "",
-            "address": clinic.address,
-            "postal_code": clinic.postal_code,
-            "phone": clinic.phone,
-            "website": clinic.website,
+            **_attrs(clinic, "address", "postal_code", "phone", "website"),
             "languages": list(clinic.languages or []),
             "year_founded": clinic.year_founded,
             "explanation": explanation(clinic),

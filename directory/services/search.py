@@ -38,6 +38,23 @@ __all__ = [
 ]
 
 
+# What a page of results passes on from the engine's hits as it is.
+_AS_FOUND = (
+    "distances",
+    "facets",
+    "suggestion",
+    "fuzzy",
+    "partial",
+    "elapsed_ms",
+    "place",
+    "country",
+    "chips",
+    "notes",
+    "matching",
+    "words",
+)
+
+
 @dataclass
 class ResultPage(Pager):
     """One page of results (items: the clinics)."""
@@ -138,20 +155,9 @@ def find(query: Query, case=None) -> ResultPage:
         page=query.page,
         per_page=query.per_page,
         query=query,
-        distances=hits.distances,
         snippets=snippets,
-        facets=hits.facets,
-        suggestion=hits.suggestion,
-        fuzzy=hits.fuzzy,
-        partial=hits.partial,
-        elapsed_ms=hits.elapsed_ms,
-        place=hits.place,
-        country=hits.country,
-        chips=hits.chips,
-        notes=hits.notes,
-        matching=hits.matching,
-        words=hits.words,
         case_scores=casescores.scores_for(clinics, case),
+        **{name: getattr(hits, name) for name in _AS_FOUND},
     )
 
 
