@@ -202,9 +202,37 @@ def median(values: Iterable[float]) -> float | None:
     return vs[mid] if len(vs) % 2 else (vs[mid - 1] + vs[mid]) / 2
 
 
-def ranking_key(score: float | None, review_count: int, name: str) -> tuple:
-    """Sort key for "by quality": rated first, best first, then more reviews, then name."""
-    return (score is None, -(score or 0.0), -review_count, name.lower())
+# --- the quality order -------------------------------------------------------------------
+#
+# "By quality", the site's default order everywhere: rated clinics first, the best
+# score first, then more published testimonials, then the name (case-insensitive),
+# then the older listing. Price is never part of it. This is the one definition: the
+# search index stores score_rank and name_key for its sort (search.documents,
+# search.queries.quality_key) and the SQL order finishes with ranking_key
+# (services.clinics.best_first); tests/search/test_ranking.py checks the three agree.
+
+
+def score_rank(score: float | None) -> int:
+    """The score in thousandths (its stored precision); -1, below every score, when unrated."""
+    return -1 if score is None else int(round(score * 1000))
+
+
+def name_key(name: str | None) -> str:
+    """A name as the quality order compares it: case-folded, its first 80 characters."""
+    return (name or "").casefold()[:80]
+
+
+def ranking_key(
+    score: float | None, review_count: int, name: str | None, clinic_id: int = 0
+) -> tuple:
+    """Sort key for "by quality" (ascending = best first).
+
+    >>> ranking_key(4.2, 3, "b") < ranking_key(4.2, 3, "C") < ranking_key(4.2, 1, "a")
+    True
+    >>> ranking_key(1.0, 0, "z") < ranking_key(None, 99, "a")
+    True
+    """
+    return (-score_rank(score), -review_count, name_key(name), clinic_id)
 
 
 # --- like-for-like: "for cases like yours" ----------------------------------------------
@@ -403,5 +431,5 @@ def case_ranking_key(cs: CaseScore, review_count: int, name: str) -> tuple:
         -(cs.score or 0.0),
         -cs.similar,
         -review_count,
-        name.lower(),
+        name_key(name),
     )

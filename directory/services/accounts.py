@@ -44,7 +44,6 @@ from directory.services import (
     Invalid,
     InvalidState,
     NotAllowed,
-    NotFound,
     ServiceError,
     audit,
     mail,
@@ -408,21 +407,6 @@ def totp_for(user: User) -> pyotp.TOTP | None:
     return pyotp.TOTP(user.totp_secret) if user.totp_secret else None
 
 
-def start_totp_setup(user: User) -> str:
-    """A new secret for an unconfirmed second factor (kept until confirmed)."""
-    if user.totp_confirmed_at is not None:
-        raise InvalidState("Your second factor is already set up.")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-    return user.totp_secret
-
-
-def totp_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name="SMP Clinic Directory"
-    )
-
-
 def check_totp(user: User, code: str) -> bool:
     code = "".join((code or "").split())
     totp = totp_for(user)
@@ -783,10 +767,3 @@ def delete_account(user: User, password: str, *, keep_reviews: bool) -> list[int
         if clinic is not None:
             scores.recompute_clinic(clinic)
     return sorted(affected)
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user

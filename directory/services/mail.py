@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import event, or_, select
+from sqlalchemy import event
 
 from directory.extensions import db
 from directory.models import OutgoingMail
@@ -125,13 +125,3 @@ def dispatch(ids: list[int]) -> None:
             jobs.deliver_mail(mail_id)
     except Exception:  # noqa: BLE001 - the change is saved; the row waits for the sweep
         log.exception("handing on mail %s failed; the worker's sweep will retry", ids)
-
-
-def queue_depth() -> int:
-    from sqlalchemy import func
-
-    return db.session.execute(
-        select(func.count())
-        .select_from(OutgoingMail)
-        .where(or_(OutgoingMail.status == "pending", OutgoingMail.status == "sending"))
-    ).scalar_one()
