@@ -113,54 +113,78 @@ class Entry:
         return self.hold is not None and self.hold.moderator_id == current_user.id
 
 
+def _target_or_none(item):
+    try:
+        return mod.subject_of(item)
+    except NotFound:
+        return None
+
+
+def _review_extras(items: list) -> dict[int, dict]:
+    out = {}
+    for i in items:
+        review = i if isinstance(i, Review) else i.review
+        out[i.id] = {
+            "review": review,
+            "matches": {p.id: mod.photo_matches(p) for p in review.photos},
+        }
+    return out
+
+
+def _report_extras(items: list) -> dict[int, dict]:
+    targets = {i.id: _target_or_none(i) for i in items}
+    profiles_ = reports.reporter_profiles(items, targets)
+    return {i.id: {"target": targets[i.id], "reporter": profiles_.get(i.id)} for i in items}
+
+
+def _appeal_extras(items: list) -> dict[int, dict]:
+    return {
+        i.id: {
+            "target": _target_or_none(i),
+            "decided_by": i.decision.moderator.display_name
+            if i.decision.moderator
+            else "automated",
+        }
+        for i in items
+    }
+
+
+def _clinic_extras(items: list) -> dict[int, dict]:
+    return {
+        i.id: {
+            "duplicates": profiles.find_duplicates(i.name, i.city, exclude_id=i.id),
+            "submitter": db.session.get(User, i.submitted_by_id) if i.submitted_by_id else None,
+        }
+        for i in items
+    }
+
+
+# item type -> what its card shows beside the item and its signals, for a page of items
+EXTRAS = {
+    "review": _review_extras,
+    "followup": _review_extras,
+    "photo": lambda items: {i.id: {"matches": {i.id: mod.photo_matches(i)}} for i in items},
+    "report": _report_extras,
+    "appeal": _appeal_extras,
+    "claim": lambda items: {i.id: {"email_matches": claims.email_matches(i)} for i in items},
+    "clinic": _clinic_extras,
+    "result_case": lambda items: {i.id: {"matches": results.photo_matches(i)} for i in items},
+}
+
+
 def _extras(item_type: str, items: list, live: bool) -> dict[int, dict]:
     """What a moderator needs beside the item itself: the signals stored when the
     items came in (a queue page), or computed now (`live`: one item's own page)."""
     found = risk.of(item_type, items, live=live)
-    out: dict[int, dict] = {
+    more = EXTRAS[item_type](items)
+    return {
         i.id: {
             "signals": found.get(i.id, []),
             "attention": trust.needs_attention(found.get(i.id, [])),
         }
+        | more.get(i.id, {})
         for i in items
     }
-    if item_type in ("review", "followup"):
-        for i in items:
-            review = i if item_type == "review" else i.review
-            out[i.id] |= {
-                "review": review,
-                "matches": {p.id: mod.photo_matches(p) for p in review.photos},
-            }
-    elif item_type == "photo":
-        for i in items:
-            out[i.id]["matches"] = {i.id: mod.photo_matches(i)}
-    elif item_type in ("report", "appeal"):
-        for i in items:
-            try:
-                target = mod.subject_of(i)
-            except NotFound:
-                target = None
-            out[i.id]["target"] = target
-            if item_type == "appeal":
-                d = i.decision
-                out[i.id]["decided_by"] = d.moderator.display_name if d.moderator else "automated"
-        if item_type == "report":
-            targets = {i.id: out[i.id]["target"] for i in items}
-            for rid, profile in reports.reporter_profiles(items, targets).items():
-                out[rid]["reporter"] = profile
-    elif item_type == "claim":
-        for i in items:
-            out[i.id]["email_matches"] = claims.email_matches(i)
-    elif item_type == "clinic":
-        for i in items:
-            out[i.id] |= {
-                "duplicates": profiles.find_duplicates(i.name, i.city, exclude_id=i.id),
-                "submitter": db.session.get(User, i.submitted_by_id) if i.submitted_by_id else None,
-            }
-    elif item_type == "result_case":
-        for i in items:
-            out[i.id]["matches"] = results.photo_matches(i)
-    return out
 
 
 def entries(

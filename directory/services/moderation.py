@@ -21,7 +21,6 @@ Nothing here commits: the edge (view or CLI) commits once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from directory import search, trust
+from directory import search
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -66,6 +65,7 @@ from directory.services import (
     media,
     scores,
 )
+from directory.services.paging import Pager
 from directory.vocab import HIDING_REPORT_REASONS, REASON_CODES
 
 P, U, J, R = ItemStatus.PENDING, ItemStatus.PUBLISHED, ItemStatus.REJECTED, ItemStatus.REMOVED
@@ -864,31 +864,6 @@ def _tell_author(record: _Record, reason_code: str) -> None:
     )
 
 
-# --- the old entry points, kept for the CLI, the demo and the tests ------------------
-
-
-def decide_review(review, *, by, action, reason_code, statement, proof=None):
-    return decide(review, action, by=by, reason_code=reason_code, statement=statement, proof=proof)
-
-
-def decide_followup(fu, *, by, action, reason_code, statement):
-    return decide(fu, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_photo(photo, *, by, action, reason_code, statement):
-    return decide(photo, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_report(report, *, by, uphold: bool, reason_code, statement):
-    action = "remove" if uphold else "keep"
-    return decide(report, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_appeal(appeal, *, by, uphold: bool, reason_code, statement):
-    action = "uphold" if uphold else "deny"
-    return decide(appeal, action, by=by, reason_code=reason_code, statement=statement)
-
-
 # --- appeals ---------------------------------------------------------------------------
 
 
@@ -1115,24 +1090,8 @@ class Filters:
     signal: str | None = None  # only items raising this signal (services.risk keys)
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class Page(Pager):
+    empty_pages = 1  # an empty queue shows its one page
 
 
 def queue_page(
@@ -1172,10 +1131,6 @@ def queue_page(
     return Page(items, total, page, per_page)
 
 
-def open_appeals(limit: int = 50) -> list[Appeal]:
-    return queue_page("appeals", per_page=limit).items
-
-
 def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
     """Each queue's size and its oldest waiting item's time."""
     out = {}
@@ -1187,14 +1142,6 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
             oldest = oldest.replace(tzinfo=UTC)
         out[key] = (count, oldest)
     return out
-
-
-def signals_for_review(review: Review, now: datetime | None = None) -> list[trust.Signal]:
-    """The trust signals of docs/trust.md for one testimonial (services.signals;
-    a queue page asks for all its items at once with signals.for_queue)."""
-    from directory.services import signals
-
-    return signals.for_queue([review], now)[review.id]
 
 
 def photo_matches(photo: Photo) -> list[Photo]:

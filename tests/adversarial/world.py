@@ -161,20 +161,20 @@ class World:
         for rid in review_ids:
             r = db.session.get(Review, rid)
             if r.status == "pending":
-                moderation.decide_review(
+                moderation.decide(
                     r,
+                    "publish",
                     by=mod,
-                    action="publish",
                     reason_code="meets_guidelines",
                     statement="Looks fine to me.",
                 )
         for rid in report_ids:
             rep = db.session.get(Report, rid)
             if rep.status == "open":
-                moderation.decide_report(
+                moderation.decide(
                     rep,
+                    "remove",
                     by=mod,
-                    uphold=True,
                     reason_code="personal_data",
                     statement="Upheld without looking.",
                 )

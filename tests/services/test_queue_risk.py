@@ -13,9 +13,9 @@ from directory.extensions import db
 from directory.models import Clinic, QueueRisk, Review, User
 from directory.services import moderation, origin, risk
 from directory.services import reviews as review_service
+from tests.conftest import login
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory
-from tests.reviews_helpers import ensure_login_stub, make_world
-from tests.web.test_moderation_content import as_user
+from tests.reviews_helpers import make_world
 
 KEY = "risk-test-origin-key"
 
@@ -103,11 +103,10 @@ def test_a_rolled_back_submission_stores_no_signals(app):
 
 def test_a_queue_page_computes_nothing(app, client, ring):
     clinic_id, honest_id, ring_ids = ring
-    ensure_login_stub(app)
     world = make_world(app)
     with app.app_context():
         before = dict(db.session.execute(select(QueueRisk.item_id, QueueRisk.computed_at)).all())
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     html = client.get("/moderation/reviews").get_data(as_text=True)
     assert "Riskiest first" in html and 'name="signal"' in html
     assert html.index(f'id="review-{ring_ids[0]}"') < html.index(f'id="review-{honest_id}"')
