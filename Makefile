@@ -37,6 +37,7 @@ WEB_CONCURRENCY ?= 2
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty $(SEED_ARGS)
+	$(FLASK) queue-risk --stale-minutes 30
 	-$(FLASK) search rebuild 2>/dev/null || true
 	@echo "Serving on http://$(HOST):$(PORT) with a job worker  (Ctrl-C stops both)"
 	@$(FLASK) worker & worker=$$!; \
@@ -64,8 +65,10 @@ test-postgres: install-test browser
 	  $(BIN)/python -m pytest -n 2 -q
 
 lint: install-test
-	$(BIN)/ruff check directory tests
-	$(BIN)/ruff format --check directory tests benchmarks wsgi.py
+	$(BIN)/ruff check directory tests scripts
+	$(BIN)/ruff format --check directory tests benchmarks scripts wsgi.py
+	$(BIN)/python scripts/check_complexity.py
+	$(BIN)/python scripts/check_dead_code.py
 
 
 # wrk from Debian, installed once when missing (like Chromium for the browser tests).

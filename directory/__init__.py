@@ -98,12 +98,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    """Job queue, mail after commit, proxy headers, logs, metrics, static caching."""
+    """Job queue, mail after commit, queue risk before it, proxy headers, logs, metrics,
+    static caching."""
     from directory import jobs, ops
-    from directory.services import mail
+    from directory.services import mail, risk
 
     jobs.init_app(app)
     mail.install_session_hooks()
+    risk.install_session_hooks()
     ops.init_app(app)
 
 

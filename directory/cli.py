@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(case_top)
     app.cli.add_command(export_open_data)
     app.cli.add_command(similarity_rebuild)
+    app.cli.add_command(queue_risk)
 
 
 @click.command("seed-demo")
@@ -399,3 +400,24 @@ def similarity_rebuild(photos: bool) -> None:
         click.echo(f"Hashed and compared {m} photos.")
     scores.recompute_all()
     services.commit()
+
+
+@click.command("queue-risk")
+@click.option(
+    "--stale-minutes",
+    type=click.IntRange(0),
+    default=None,
+    help="Only items computed longer ago than this (and never computed ones).",
+)
+@with_appcontext
+def queue_risk(stale_minutes: int | None) -> None:
+    """Recompute the stored trust signals of every item waiting for moderation
+    (the queues order by them); the worker does it every half hour."""
+    from datetime import timedelta
+
+    from directory.services import risk
+
+    older = timedelta(minutes=stale_minutes) if stale_minutes is not None else None
+    n = risk.refresh_waiting(older)
+    services.commit()
+    click.echo(f"Computed the signals of {n} waiting items.")

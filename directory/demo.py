@@ -734,6 +734,9 @@ def _case_skill(skill: float, case: dict, deltas: dict[str, float]) -> float:
     return max(1.0, min(5.0, skill))
 
 
+_DEMO_RUBRIC = ("realism", "hairline", "pigment", "dots", "care")
+
+
 def _add_review(
     rng,
     clinic,
@@ -749,31 +752,19 @@ def _add_review(
     with_images=False,
     moderator=None,
 ) -> int:
+    # Each step draws from `rng` (and `crng`) in a fixed order: the demo a seed gives
+    # must stay the same, so steps keep their order and their draws.
     crng = crng or random.Random(0)
     treatment = crng.choice(clinic.services)
     case = _author_case(crng, clinic, treatment)
     skill = plan.skill if five_star else _case_skill(plan.skill, case, deltas or {})
-    if five_star:
-        ratings = {k: 5 for k in ("overall", "realism", "hairline", "pigment", "dots", "care")}
-    else:
-        ratings = {"overall": clamp(rng.gauss(skill, 0.55))}
-        for k in ("realism", "hairline", "pigment", "dots", "care"):
-            if rng.random() < 0.85:
-                ratings[k] = clamp(rng.gauss(skill, 0.7))
-    if pending:  # waiting for a moderator: submitted in the last few days
-        age_days = rng.randint(0, 6)
-    else:
-        age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
-    written = now - timedelta(days=age_days)
-    if author.created_at > written - timedelta(days=31):
-        # Accounts exist before they write (and established reviewers are not "new").
-        # Not drawn from `rng`: the rest of the demo stays as it was for a given seed.
-        author.created_at = written - timedelta(days=31 + (author.id * 37) % 370)
-    months_before = rng.randint(0, 14)
-    last = (written - timedelta(days=30 * months_before)).date().replace(day=1)
+    ratings = _demo_ratings(rng, skill, five_star)
+    written = _demo_written_at(rng, now, pending, five_star)
+    _backdate_author(author, written)
+    last = (written - timedelta(days=30 * rng.randint(0, 14))).date().replace(day=1)
     months_since = (today.year - last.year) * 12 + today.month - last.month
     if months_since >= 6 and rng.random() < 0.6 and not five_star:
-        ratings["healing"] = clamp(rng.gauss(skill - (0.3 if skill < 3 else 0), 0.7))
+        ratings["healing"] = _demo_healing(rng, skill)
     corrected = rng.random() < plan.correction_rate
     review = Review(
         clinic_id=clinic.id,
@@ -784,56 +775,100 @@ def _add_review(
         last_session_month=last,
         **case,
         needed_correction=corrected,
-        price_paid=rng.randint(clinic.price_min, clinic.price_max) // 10 * 10
-        if clinic.price_min and rng.random() < 0.5
-        else None,
-        price_currency=clinic.currency,
+        **_demo_price(rng, clinic),
         text=_review_text(rng, ratings, corrected),
         status="pending" if pending else "published",
         created_at=written,
         published_at=None if pending else written + timedelta(days=1),
         **ratings,
     )
-    if review.price_paid is None:
-        review.price_currency = None
     if not pending and rng.random() < 0.3:
         review.verified_at = written + timedelta(days=2)
         review.verification_note = "Invoice from the clinic shown to a moderator."
     db.session.add(review)
     db.session.flush()
-    if not pending:
-        _demo_decision(moderator, "review", review.id, "publish", clinic.id, author.id, written)
-        if review.verified_at is not None:
-            _demo_decision(moderator, "review", review.id, "verify", clinic.id, author.id, written)
-        # The same draw with or without images, so --no-images gives the same cases.
-        if case and crng.random() < 0.08 and with_images:
-            months = max(0, (written.year - last.year) * 12 + written.month - last.month)
-            hair = case["hair_colour"] if case["hair_colour"] in demo_images.HAIR else "dark_brown"
-            picture_rng = random.Random(review.id * 7919 + months)
-            im = demo_images.after(picture_rng, case["skin_type"], hair, skill, months)
-            photo = media.store_image(
-                im,
-                uploader_id=author.id,
-                kind="review",
-                consent=True,
-                review_id=review.id,
-                clinic_id=clinic.id,
-            )
-            photo.status, photo.published_at = "published", written + timedelta(days=1)
-    if not pending and months_since >= 13 and rng.random() < 0.25:
-        fu = FollowUp(
-            review_id=review.id,
-            healing=clamp(rng.gauss(skill, 0.5)),
-            needed_correction=corrected,
-            text=FOLLOWUPS["low" if corrected else level(skill)],
-            status="published",
-            created_at=now - timedelta(days=rng.randint(1, 60)),
-            published_at=now - timedelta(days=1),
-        )
-        db.session.add(fu)
-        db.session.flush()
-        _demo_decision(moderator, "followup", fu.id, "publish", clinic.id, author.id, fu.created_at)
+    if pending:
+        return 1
+    _demo_decision(moderator, "review", review.id, "publish", clinic.id, author.id, written)
+    if review.verified_at is not None:
+        _demo_decision(moderator, "review", review.id, "verify", clinic.id, author.id, written)
+    # The same draw with or without images, so --no-images gives the same cases.
+    if case and crng.random() < 0.08 and with_images:
+        _demo_review_photo(review, case, skill, written, last)
+    if months_since >= 13 and rng.random() < 0.25:
+        _demo_followup(rng, review, skill, now, moderator)
     return 1
+
+
+def _demo_ratings(rng, skill: float, five_star: bool) -> dict[str, int]:
+    if five_star:
+        return {k: 5 for k in ("overall", *_DEMO_RUBRIC)}
+    ratings = {"overall": clamp(rng.gauss(skill, 0.55))}
+    for k in _DEMO_RUBRIC:
+        if rng.random() < 0.85:
+            ratings[k] = clamp(rng.gauss(skill, 0.7))
+    return ratings
+
+
+def _demo_healing(rng, skill: float) -> int:
+    """Healing six or more months on: poor work fades a little more."""
+    return clamp(rng.gauss(skill - (0.3 if skill < 3 else 0), 0.7))
+
+
+def _demo_written_at(rng, now, pending: bool, five_star: bool):
+    if pending:  # waiting for a moderator: submitted in the last few days
+        age_days = rng.randint(0, 6)
+    else:
+        age_days = rng.randint(10, 60) if five_star else rng.randint(20, 1500)
+    return now - timedelta(days=age_days)
+
+
+def _backdate_author(author, written) -> None:
+    """Accounts exist before they write (and established reviewers are not "new").
+    Not drawn from `rng`: the rest of the demo stays as it was for a given seed."""
+    if author.created_at > written - timedelta(days=31):
+        author.created_at = written - timedelta(days=31 + (author.id * 37) % 370)
+
+
+def _demo_price(rng, clinic) -> dict:
+    if clinic.price_min and rng.random() < 0.5:
+        paid = rng.randint(clinic.price_min, clinic.price_max) // 10 * 10
+        return {"price_paid": paid, "price_currency": clinic.currency}
+    return {"price_paid": None, "price_currency": None}
+
+
+def _demo_review_photo(review, case: dict, skill: float, written, last) -> None:
+    months = max(0, (written.year - last.year) * 12 + written.month - last.month)
+    hair = case["hair_colour"] if case["hair_colour"] in demo_images.HAIR else "dark_brown"
+    picture_rng = random.Random(review.id * 7919 + months)
+    im = demo_images.after(picture_rng, case["skin_type"], hair, skill, months)
+    photo = media.store_image(
+        im,
+        uploader_id=review.author_id,
+        kind="review",
+        consent=True,
+        review_id=review.id,
+        clinic_id=review.clinic_id,
+    )
+    photo.status, photo.published_at = "published", written + timedelta(days=1)
+
+
+def _demo_followup(rng, review, skill: float, now, moderator) -> None:
+    corrected = review.needed_correction
+    fu = FollowUp(
+        review_id=review.id,
+        healing=clamp(rng.gauss(skill, 0.5)),
+        needed_correction=corrected,
+        text=FOLLOWUPS["low" if corrected else level(skill)],
+        status="published",
+        created_at=now - timedelta(days=rng.randint(1, 60)),
+        published_at=now - timedelta(days=1),
+    )
+    db.session.add(fu)
+    db.session.flush()
+    _demo_decision(
+        moderator, "followup", fu.id, "publish", review.clinic_id, review.author_id, fu.created_at
+    )
 
 
 def _demo_decision(moderator, item_type, item_id, action, clinic_id, subject_id, submitted):

@@ -104,6 +104,24 @@ def recompute_scores() -> None:
     _in_app(run)
 
 
+@huey.periodic_task(crontab(minute="*/30"), name="refresh_queue_risk")
+def refresh_queue_risk() -> None:
+    """Signals that change with later events (a decision on a linked item, a new
+    link between accounts): recompute what waits and was computed 30+ min ago."""
+
+    def run():
+        from datetime import timedelta
+
+        from directory import services
+        from directory.services import risk
+
+        n = risk.refresh_waiting(timedelta(minutes=30))
+        services.commit()
+        log.info("recomputed the signals of %s waiting items", n)
+
+    _in_app(run)
+
+
 @huey.periodic_task(crontab(hour="9", minute="5"), name="send_reminders")
 def send_reminders() -> None:
     def run():

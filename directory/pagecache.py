@@ -113,13 +113,6 @@ _TO_WRITE = "pagecache.to_write"
 # Versions: written with the change, read before the page
 
 
-def touch_clinic(clinic_id: int, session_: Session | None = None) -> None:
-    """Give the clinic's pages (and the listings) new versions in the current
-    transaction. The session events below call it for every ORM change; call it
-    yourself only after changing rows with Core statements."""
-    _write(session_ or db.session(), {clinic_id, LISTINGS})
-
-
 def touch_all(session_: Session | None = None) -> None:
     """New versions for every page (a bulk change nobody can trace to a clinic)."""
     _write(session_ or db.session(), {EPOCH, LISTINGS})

@@ -202,9 +202,37 @@ def median(values: Iterable[float]) -> float | None:
     return vs[mid] if len(vs) % 2 else (vs[mid - 1] + vs[mid]) / 2
 
 
-def ranking_key(score: float | None, review_count: int, name: str) -> tuple:
-    """Sort key for "by quality": rated first, best first, then more reviews, then name."""
-    return (score is None, -(score or 0.0), -review_count, name.lower())
+# --- the quality order -------------------------------------------------------------------
+#
+# "By quality", the site's default order everywhere: rated clinics first, the best
+# score first, then more published testimonials, then the name (case-insensitive),
+# then the older listing. Price is never part of it. This is the one definition: the
+# search index stores score_rank and name_key for its sort (search.documents,
+# search.queries.quality_key) and the SQL order finishes with ranking_key
+# (services.clinics.best_first); tests/search/test_ranking.py checks the three agree.
+
+
+def score_rank(score: float | None) -> int:
+    """The score in thousandths (its stored precision); -1, below every score, when unrated."""
+    return -1 if score is None else int(round(score * 1000))
+
+
+def name_key(name: str | None) -> str:
+    """A name as the quality order compares it: case-folded, its first 80 characters."""
+    return (name or "").casefold()[:80]
+
+
+def ranking_key(
+    score: float | None, review_count: int, name: str | None, clinic_id: int = 0
+) -> tuple:
+    """Sort key for "by quality" (ascending = best first).
+
+    >>> ranking_key(4.2, 3, "b") < ranking_key(4.2, 3, "C") < ranking_key(4.2, 1, "a")
+    True
+    >>> ranking_key(1.0, 0, "z") < ranking_key(None, 99, "a")
+    True
+    """
+    return (-score_rank(score), -review_count, name_key(name), clinic_id)
 
 
 # --- like-for-like: "for cases like yours" ----------------------------------------------
@@ -257,6 +285,19 @@ class CaseScore:
     weight: float  # sum of similarity x weight
 
 
+def _rungs_apart(pa: tuple[str, int] | None, pb: tuple[str, int] | None) -> float:
+    """Two places on a scale (scale, rung), None for one off every scale: 1 for the
+    same place, 0.5 for the next rung on the same scale, else 0."""
+    if pa is None or pb is None or pa[0] != pb[0]:
+        return 0.0
+    d = abs(pa[1] - pb[1])
+    return 1.0 if d == 0 else NEIGHBOUR_SIMILARITY if d == 1 else 0.0
+
+
+def _shade(colour: str) -> tuple[str, int] | None:
+    return ("shade", HAIR_SHADES.index(colour)) if colour in HAIR_SHADES else None
+
+
 def _stage_parts(stage: str) -> tuple[str, int] | None:
     scale, _, n = stage.partition("-")
     return (scale, int(n)) if n.isdigit() else None
@@ -270,12 +311,7 @@ def stage_similarity(a: str, b: str) -> float:
     >>> stage_similarity("norwood-3", "norwood-5"), stage_similarity("norwood-2", "ludwig-2")
     (0.0, 0.0)
     """
-    if a == b:
-        return 1.0
-    pa, pb = _stage_parts(a), _stage_parts(b)
-    if pa and pb and pa[0] == pb[0] and abs(pa[1] - pb[1]) == 1:
-        return NEIGHBOUR_SIMILARITY
-    return 0.0
+    return 1.0 if a == b else _rungs_apart(_stage_parts(a), _stage_parts(b))
 
 
 def skin_similarity(a: int, b: int) -> float:
@@ -284,8 +320,7 @@ def skin_similarity(a: int, b: int) -> float:
     >>> skin_similarity(5, 5), skin_similarity(5, 6), skin_similarity(2, 5)
     (1.0, 0.5, 0.0)
     """
-    d = abs(int(a) - int(b))
-    return 1.0 if d == 0 else NEIGHBOUR_SIMILARITY if d == 1 else 0.0
+    return _rungs_apart(("fitzpatrick", int(a)), ("fitzpatrick", int(b)))
 
 
 def hair_similarity(a: str, b: str) -> float:
@@ -296,15 +331,7 @@ def hair_similarity(a: str, b: str) -> float:
     >>> hair_similarity("grey", "grey"), hair_similarity("grey", "blond")
     (1.0, 0.0)
     """
-    if a == b:
-        return 1.0
-    if (
-        a in HAIR_SHADES
-        and b in HAIR_SHADES
-        and abs(HAIR_SHADES.index(a) - HAIR_SHADES.index(b)) == 1
-    ):
-        return NEIGHBOUR_SIMILARITY
-    return 0.0
+    return 1.0 if a == b else _rungs_apart(_shade(a), _shade(b))
 
 
 def case_similarity(wanted: Case, theirs: Case) -> float:
@@ -404,5 +431,5 @@ def case_ranking_key(cs: CaseScore, review_count: int, name: str) -> tuple:
         -(cs.score or 0.0),
         -cs.similar,
         -review_count,
-        name.lower(),
+        name_key(name),
     )

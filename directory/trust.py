@@ -160,19 +160,6 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b)
 
 
-def near_duplicates(
-    text: str, others: Iterable[OtherReview], threshold: float = NEAR_DUPLICATE_JACCARD
-) -> list[tuple[int, float]]:
-    """(id, similarity) of other texts whose features overlap at least `threshold`."""
-    mine = features(text)
-    hits = []
-    for o in others:
-        sim = jaccard(mine, features(o.text))
-        if sim >= threshold:
-            hits.append((o.id, round(sim, 2)))
-    return sorted(hits, key=lambda h: -h[1])
-
-
 def uniform_extreme(ratings: Mapping[str, int]) -> bool:
     """Every rating given is the same extreme (all 1 or all 5), symmetric by design."""
     values = [v for v in ratings.values() if v is not None]
@@ -209,21 +196,27 @@ class _Findings:
     photos: list[PhotoMatch]
 
 
-def _findings(item: ItemFacts, others: Sequence[OtherReview], accepted_only: bool) -> _Findings:
-    others = [o for o in others if o.id != item.id]
-    if accepted_only:
-        others = [o for o in others if o.status == "published"]
+def _strong_links(item: ItemFacts, accepted_only: bool) -> dict[int, frozenset[str]]:
+    """Linked accounts; only address and device once moderated facts are all that count."""
     links = {
         uid: (kinds & frozenset(STRONG_LINKS)) if accepted_only else kinds
         for uid, kinds in item.links.items()
         if uid != item.author_id
     }
-    links = {uid: k for uid, k in links.items() if k}
+    return {uid: k for uid, k in links.items() if k}
+
+
+def _staff_kinds(item: ItemFacts, accepted_only: bool) -> frozenset[str]:
     staff = (item.staff_links & frozenset(STRONG_LINKS)) if accepted_only else item.staff_links
     if not accepted_only and item.origin_hash and item.owner_signup_origin == item.origin_hash:
         staff = staff | {"network"}
+    return staff
 
-    same_clinic = [o for o in others if o.clinic_id == item.clinic_id]
+
+def _peers(
+    item: ItemFacts, same_clinic: list[OtherReview], links: dict, accepted_only: bool
+) -> dict[int, frozenset[str]]:
+    """Other reviewers of the clinic linked to the author, and how."""
     peers: dict[int, frozenset[str]] = {}
     for o in same_clinic:
         if o.author_id is None or o.author_id == item.author_id:
@@ -233,19 +226,10 @@ def _findings(item: ItemFacts, others: Sequence[OtherReview], accepted_only: boo
             kinds.add("network")
         if kinds:
             peers[o.author_id] = frozenset(kinds)
+    return peers
 
-    rivals = [o for o in others if o.clinic_id in item.rival_clinic_ids]
-    rivals_by_links: dict[int, list[OtherReview]] = {}
-    for o in rivals:
-        if o.author_id is not None and o.author_id in links:
-            rivals_by_links.setdefault(o.clinic_id, []).append(o)
-    own_rivals = [o for o in rivals if item.author_id is not None and o.author_id == item.author_id]
 
-    burst = [o for o in same_clinic if abs(o.created_at - item.created_at) <= BURST_WINDOW]
-    ring = []
-    if _is_new_when_writing(item.created_at, item.author_created_at):
-        ring = [o for o in burst if _is_new_when_writing(o.created_at, o.author_created_at)]
-
+def _evidence(item: ItemFacts, accepted_only: bool) -> tuple[list[Duplicate], list[PhotoMatch]]:
     dups = list(item.duplicates)
     photos = [
         p for p in item.photo_matches if p.other_review_id is None or p.other_review_id != item.id
@@ -253,7 +237,168 @@ def _findings(item: ItemFacts, others: Sequence[OtherReview], accepted_only: boo
     if accepted_only:
         dups = [d for d in dups if d.published and d.newer]
         photos = [p for p in photos if p.published and p.newer and p.own_published]
-    return _Findings(staff, peers, rivals_by_links, own_rivals, burst, ring, dups, photos)
+    return dups, photos
+
+
+def _findings(item: ItemFacts, others: Sequence[OtherReview], accepted_only: bool) -> _Findings:
+    others = [
+        o for o in others if o.id != item.id and (not accepted_only or o.status == "published")
+    ]
+    links = _strong_links(item, accepted_only)
+    same_clinic = [o for o in others if o.clinic_id == item.clinic_id]
+    rivals = [o for o in others if o.clinic_id in item.rival_clinic_ids]
+    rivals_by_links: dict[int, list[OtherReview]] = {}
+    for o in rivals:
+        if o.author_id is not None and o.author_id in links:
+            rivals_by_links.setdefault(o.clinic_id, []).append(o)
+    own_rivals = [o for o in rivals if item.author_id is not None and o.author_id == item.author_id]
+    burst = [o for o in same_clinic if abs(o.created_at - item.created_at) <= BURST_WINDOW]
+    ring = []
+    if _is_new_when_writing(item.created_at, item.author_created_at):
+        ring = [o for o in burst if _is_new_when_writing(o.created_at, o.author_created_at)]
+    return _Findings(
+        _staff_kinds(item, accepted_only),
+        _peers(item, same_clinic, links, accepted_only),
+        rivals_by_links,
+        own_rivals,
+        burst,
+        ring,
+        *_evidence(item, accepted_only),
+    )
+
+
+# --- the signals, one function each, in the order the moderator reads them -----------
+
+
+def _account_age(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    if item.author_created_at is None:
+        return Signal("account_age", "Account age", "unknown (account deleted)", True)
+    days = max(0, (now - item.author_created_at).days)
+    return Signal("account_age", "Account age", _plural(days, "day"), days < NEW_ACCOUNT_DAYS)
+
+
+def _email_verified(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    ok = item.author_email_verified
+    return Signal("email_verified", "E-mail verified", "yes" if ok else "no", not ok)
+
+
+def _author_reviews(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    own = [o for o in others if item.author_id is not None and o.author_id == item.author_id]
+    return Signal("author_reviews", "Author's other testimonials", str(len(own)), False)
+
+
+_TEXT_NAMES = {
+    "review": "testimonial",
+    "result_case": "result case",
+    "clinic": "clinic description",
+}
+
+
+def _near_duplicate(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    dups = sorted(item.duplicates, key=lambda d: -d.score)
+    detail = ", ".join(
+        f"{_TEXT_NAMES.get(d.item_type, d.item_type)} #{d.item_id} ({d.score:.0%})"
+        + (" of another clinic" if d.clinic_id not in (None, item.clinic_id) else "")
+        for d in dups[:5]
+    )
+    return Signal("near_duplicate", "Near-duplicate text", detail or "none", bool(dups))
+
+
+def _burst(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    detail = f"{_plural(len(f.burst), 'other')} within {BURST_WINDOW.days} days"
+    if f.ring:
+        detail += (
+            f", {len(f.ring)} of them from accounts under {RING_ACCOUNT_DAYS} days old "
+            "like this one"
+        )
+    raised = len(f.burst) >= BURST_MIN_OTHERS or len(f.ring) >= RING_MIN_OTHERS
+    return Signal("burst", "Burst of testimonials for this clinic", detail, raised)
+
+
+def _kinds(kinds: Iterable[str]) -> str:
+    return ", ".join(sorted(set(kinds), key=LINK_KINDS.index))
+
+
+def _shared_origin(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    parts = []
+    if f.peers:
+        kinds = _kinds(k for v in f.peers.values() for k in v)
+        parts.append(f"{_plural(len(f.peers), 'other reviewer')} of this clinic ({kinds})")
+    if f.staff:
+        parts.append(f"the clinic's owner or staff ({_kinds(f.staff)})")
+    detail = "with " + " and ".join(parts) if parts else "none"
+    return Signal("shared_origin", "Shared network origin", detail, bool(parts))
+
+
+def _linked_accounts(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    n = len([u for u in item.links if u != item.author_id])
+    kinds = _kinds(k for v in item.links.values() for k in v)
+    detail = f"{_plural(n, 'account')} ({kinds})" if n else "none"
+    return Signal("linked_accounts", "Linked accounts", detail, bool(n))
+
+
+def _rated(reviews: Iterable[OtherReview]) -> str:
+    ratings = ", ".join(str(o.overall) for o in reviews if o.overall is not None)
+    return f" (rated {ratings})" if ratings else ""
+
+
+def _rivals(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    parts = []
+    if f.own_rivals:
+        n = len({o.clinic_id for o in f.own_rivals})
+        parts.append(f"the author reviewed {_plural(n, 'rival')}" + _rated(f.own_rivals))
+    if f.rivals_by_links:
+        linked = [o for v in f.rivals_by_links.values() for o in v]
+        parts.append(
+            f"linked accounts wrote {_plural(len(linked), 'testimonial')} on "
+            f"{_plural(len(f.rivals_by_links), 'rival')}" + _rated(linked)
+        )
+    return Signal(
+        "rivals",
+        "Testimonials on rival clinics (same city and service)",
+        "; ".join(parts) if parts else "none",
+        bool(parts),
+    )
+
+
+def _uniform_extreme(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    extreme = uniform_extreme(item.ratings) and len(item.text.strip()) < SHORT_TEXT_CHARS
+    return Signal(
+        "uniform_extreme",
+        "Uniform extreme ratings with short text",
+        "yes" if extreme else "no",
+        extreme,
+    )
+
+
+def _photo_match(item: ItemFacts, f: _Findings, others, now: datetime) -> Signal:
+    n_photos = max(item.matching_photos, len(f.photos))
+    detail = ", ".join(
+        f"#{p.photo_id} matches #{p.other_photo_id} ({p.how}"
+        + (", another clinic" if p.other_clinic_id not in (None, item.clinic_id) else "")
+        + ")"
+        for p in f.photos[:5]
+    )
+    return Signal(
+        "photo_match",
+        "Photos matching photos already on the site",
+        detail or str(n_photos),
+        n_photos > 0,
+    )
+
+
+_SIGNALS = (
+    _account_age,
+    _email_verified,
+    _author_reviews,
+    _near_duplicate,
+    _burst,
+    _shared_origin,
+    _linked_accounts,
+    _rivals,
+    _uniform_extreme,
+    _photo_match,
+)
 
 
 def signals(item: ItemFacts, others: Sequence[OtherReview], now: datetime) -> list[Signal]:
@@ -261,146 +406,7 @@ def signals(item: ItemFacts, others: Sequence[OtherReview], now: datetime) -> li
     other testimonials (any status), excluding the item itself."""
     f = _findings(item, others, accepted_only=False)
     others = [o for o in others if o.id != item.id]
-    out: list[Signal] = []
-
-    if item.author_created_at is None:
-        out.append(Signal("account_age", "Account age", "unknown (account deleted)", True))
-    else:
-        days = max(0, (now - item.author_created_at).days)
-        out.append(
-            Signal(
-                "account_age",
-                "Account age",
-                _plural(days, "day"),
-                days < NEW_ACCOUNT_DAYS,
-            )
-        )
-
-    out.append(
-        Signal(
-            "email_verified",
-            "E-mail verified",
-            "yes" if item.author_email_verified else "no",
-            not item.author_email_verified,
-        )
-    )
-
-    own = [o for o in others if item.author_id is not None and o.author_id == item.author_id]
-    out.append(Signal("author_reviews", "Author's other testimonials", str(len(own)), False))
-
-    dups = sorted(item.duplicates, key=lambda d: -d.score)
-    names = {"review": "testimonial", "result_case": "result case", "clinic": "clinic description"}
-    out.append(
-        Signal(
-            "near_duplicate",
-            "Near-duplicate text",
-            ", ".join(
-                f"{names.get(d.item_type, d.item_type)} #{d.item_id} ({d.score:.0%})"
-                + (" of another clinic" if d.clinic_id not in (None, item.clinic_id) else "")
-                for d in dups[:5]
-            )
-            if dups
-            else "none",
-            bool(dups),
-        )
-    )
-
-    detail = f"{_plural(len(f.burst), 'other')} within {BURST_WINDOW.days} days"
-    if f.ring:
-        detail += (
-            f", {len(f.ring)} of them from accounts under {RING_ACCOUNT_DAYS} days old "
-            "like this one"
-        )
-    out.append(
-        Signal(
-            "burst",
-            "Burst of testimonials for this clinic",
-            detail,
-            len(f.burst) >= BURST_MIN_OTHERS or len(f.ring) >= RING_MIN_OTHERS,
-        )
-    )
-
-    parts = []
-    if f.peers:
-        kinds = sorted({k for v in f.peers.values() for k in v}, key=LINK_KINDS.index)
-        parts.append(
-            f"{_plural(len(f.peers), 'other reviewer')} of this clinic ({', '.join(kinds)})"
-        )
-    if f.staff:
-        kinds = sorted(f.staff, key=LINK_KINDS.index)
-        parts.append(f"the clinic's owner or staff ({', '.join(kinds)})")
-    out.append(
-        Signal(
-            "shared_origin",
-            "Shared network origin",
-            "with " + " and ".join(parts) if parts else "none",
-            bool(parts),
-        )
-    )
-
-    n_links = len([u for u in item.links if u != item.author_id])
-    if n_links:
-        kinds = sorted({k for v in item.links.values() for k in v}, key=LINK_KINDS.index)
-        link_detail = f"{_plural(n_links, 'account')} ({', '.join(kinds)})"
-    else:
-        link_detail = "none"
-    out.append(Signal("linked_accounts", "Linked accounts", link_detail, bool(n_links)))
-
-    rival_parts = []
-    if f.own_rivals:
-        ratings = ", ".join(str(o.overall) for o in f.own_rivals if o.overall is not None)
-        rival_parts.append(
-            f"the author reviewed {_plural(len({o.clinic_id for o in f.own_rivals}), 'rival')}"
-            + (f" (rated {ratings})" if ratings else "")
-        )
-    if f.rivals_by_links:
-        n = sum(len(v) for v in f.rivals_by_links.values())
-        ratings = ", ".join(
-            str(o.overall) for v in f.rivals_by_links.values() for o in v if o.overall is not None
-        )
-        rival_parts.append(
-            f"linked accounts wrote {_plural(n, 'testimonial')} on "
-            f"{_plural(len(f.rivals_by_links), 'rival')}"
-            + (f" (rated {ratings})" if ratings else "")
-        )
-    out.append(
-        Signal(
-            "rivals",
-            "Testimonials on rival clinics (same city and service)",
-            "; ".join(rival_parts) if rival_parts else "none",
-            bool(rival_parts),
-        )
-    )
-
-    extreme = uniform_extreme(item.ratings) and len(item.text.strip()) < SHORT_TEXT_CHARS
-    out.append(
-        Signal(
-            "uniform_extreme",
-            "Uniform extreme ratings with short text",
-            "yes" if extreme else "no",
-            extreme,
-        )
-    )
-
-    n_photos = max(item.matching_photos, len(f.photos))
-    if f.photos:
-        photo_detail = ", ".join(
-            f"#{p.photo_id} matches #{p.other_photo_id} ({p.how}"
-            + (", another clinic" if p.other_clinic_id not in (None, item.clinic_id) else "")
-            + ")"
-            for p in f.photos[:5]
-        )
-    else:
-        photo_detail = str(n_photos)
-    out.append(
-        Signal(
-            "photo_match",
-            "Photos matching photos already on the site",
-            photo_detail,
-            n_photos > 0,
-        )
-    )
-    return out
+    return [signal(item, f, others, now) for signal in _SIGNALS]
 
 
 def needs_attention(sigs: Sequence[Signal]) -> bool:

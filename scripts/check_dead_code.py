@@ -1,11 +1,12 @@
 """`make lint`: no dead function, method, class or property in directory/.
 
 vulture finds code nothing calls. Flask reaches much of ours by decorator (views,
-commands, hooks), WTForms by name (`validate_<field>`), SQLAlchemy by protocol, and
-Jinja templates by attribute, so those are not dead: decorators and names are
-ignored below, and a name that a template uses counts as used. Unused variables
-and attributes are not checked (model columns and form fields are read by the
-frameworks). Anything else must be used or listed in ALLOWED with a reason.
+commands, hooks), Huey its periodic jobs, WTForms by name (`validate_<field>`),
+SQLAlchemy by protocol, and Jinja templates by attribute, so those are not dead:
+decorators and names are ignored below, and a name that a template uses counts as
+used. Unused variables and attributes are not checked (model columns and form
+fields are read by the frameworks). Anything else must be used or listed in
+ALLOWED with a reason.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ DECORATORS = [
     "@*.app_template_global", "@*.context_processor", "@*.app_context_processor",
     "@*.validates", "@*.request_loader", "@*.unauthorized_handler", "@*.after_app_request",
     "@*.before_app_first_request", "@*.teardown_app_request", "@*.url_defaults",
+    "@*.periodic_task",
+    # The blueprints' own route decorators (one route, limit and guard for like views).
+    "@_operation", "@_form_page", "@_settings_page",
 ]  # fmt: skip
 NAMES = ["validate_*", "Meta", "process_bind_param", "process_result_value"]
 
@@ -35,7 +39,6 @@ ALLOWED: dict[str, str] = {
     "SQLiteStorage": "registered with the limits library by its storage scheme",
     "base_exceptions": "part of the limits library's storage interface",
     "incr": "part of the limits library's storage interface",
-    "touch_clinic": "pagecache's API for changes made with Core statements",
 }
 
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): unused (?P<kind>\w+) '(?P<name>[^']+)'")

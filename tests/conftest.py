@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from directory import create_app
 from directory.extensions import db
+from directory.models import User
 
 PG_URI = os.environ.get("DIRECTORY_TEST_DATABASE_URI")
 
@@ -106,7 +107,8 @@ def csrf_from(client, url: str = "/") -> str:
 
 
 def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
-    """Log a user in on this test client the way the auth blueprint does.
+    """Log a user (a User or a user id) in on this test client the way the auth
+    blueprint does: the tests' one login helper.
 
     Flask-Login's user id is the user's session token; `mfa_ok` marks a second
     factor passed in this session (needed for moderation and admin pages).
@@ -115,6 +117,8 @@ def login(client, user, mfa: bool = False, fresh: bool = True) -> None:
     # the session exactly as the auth blueprint does (user token, freshness and the
     # identity that "basic" session protection compares); then hand it to the client.
     with client.application.test_request_context(environ_base=dict(client.environ_base)):
+        if isinstance(user, int):
+            user = db.session.get(User, user)
         login_user(user, fresh=fresh)
         filled = dict(session)
     with client.session_transaction() as sess:

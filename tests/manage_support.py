@@ -5,26 +5,13 @@ from __future__ import annotations
 import pytest
 
 from directory.extensions import db
-from directory.models import Clinic, User
+from directory.models import Clinic
 from tests.factories import ClinicFactory, UserFactory
-
-
-def ensure_login_endpoint(app) -> None:
-    """Until the auth blueprint provides /auth/login on this branch, Flask-Login's
-    redirect for anonymous users needs the endpoint to exist."""
-    for endpoint, path in (
-        ("auth.login", "/auth/login"),
-        ("auth.totp_verify", "/auth/totp"),
-        ("auth.totp_setup", "/auth/totp/setup"),
-    ):
-        if endpoint not in app.view_functions:
-            app.add_url_rule(path, endpoint, lambda: "placeholder")
 
 
 @pytest.fixture
 def world(app):
     """An owned clinic, an unowned one, and one user of each kind."""
-    ensure_login_endpoint(app)
     with app.app_context():
         owner = UserFactory(role="clinic_owner", email="owner@own-clinic.example")
         other_owner = UserFactory(role="clinic_owner")
@@ -57,25 +44,7 @@ def world(app):
     return ids
 
 
-def user(app, user_id: int) -> User:
-    with app.app_context():
-        u = db.session.get(User, user_id)
-        db.session.expunge(u)
-        return u
-
-
 def clinic_row(app, clinic_id: int) -> dict:
     with app.app_context():
         c = db.session.get(Clinic, clinic_id)
         return {col.name: getattr(c, col.name) for col in Clinic.__table__.columns}
-
-
-def mail_texts(app) -> list[str]:
-    """Bodies of the .eml files written so far, oldest first."""
-    import os
-    from pathlib import Path
-
-    folder = Path(app.config["MAIL_DIR"])
-    if not folder.is_dir():
-        return []
-    return [p.read_text() for p in sorted(folder.glob("*.eml"), key=os.path.getmtime)]

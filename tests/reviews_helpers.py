@@ -84,16 +84,3 @@ def form_data(**over) -> dict:
 
 def old(days: int) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
-
-
-def ensure_login_stub(app) -> None:
-    """The auth blueprint's login page may not exist on this branch yet; Flask-Login
-    redirects anonymous users to it, so give the endpoint a stand-in for the tests."""
-    if "auth.login" not in app.view_functions:
-        app.add_url_rule("/auth/login", endpoint="auth.login", view_func=lambda: "login page")
-    if "auth.totp_verify" not in app.view_functions:
-        app.add_url_rule("/auth/totp", endpoint="auth.totp_verify", view_func=lambda: "totp")
-    if "auth.totp_setup" not in app.view_functions:
-        app.add_url_rule(
-            "/auth/totp/setup", endpoint="auth.totp_setup", view_func=lambda: "totp setup"
-        )

@@ -22,7 +22,7 @@ from .pages import PageVersion
 from .results import ResultCase
 from .reviews import ClinicReply, FollowUp, Review
 from .search import SearchOutbox
-from .trust import OriginEvent, SimilarityMatch, TextBand
+from .trust import OriginEvent, QueueRisk, SimilarityMatch, TextBand
 from .users import User
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Photo",
     "Practitioner",
     "QueueHold",
+    "QueueRisk",
     "ReminderSent",
     "Report",
     "ResultCase",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from directory.extensions import db
 
-from ._base import created_at_column
+from ._base import UTCDateTime, created_at_column
 
 
 class OriginEvent(db.Model):
@@ -76,3 +76,19 @@ class TextBand(db.Model):
     item_id: Mapped[int] = mapped_column(Integer)
     band: Mapped[int] = mapped_column(Integer)
     bucket: Mapped[str] = mapped_column(String(16))
+
+
+class QueueRisk(db.Model):
+    """The trust signals of one item waiting for moderation, computed when it (or an
+    item linked to it) is submitted, so a queue orders and filters by risk without
+    computing anything on page view (services.risk)."""
+
+    __tablename__ = "queue_risks"
+    __table_args__ = (Index("ix_queue_risks_order", "item_type", "risk"),)
+
+    item_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    risk: Mapped[int] = mapped_column(Integer, default=0)  # how many signals are raised
+    keys: Mapped[str] = mapped_column(String(400), default="|")  # "|key|key|" raised ones
+    signals: Mapped[list] = mapped_column(JSON, default=list)  # [key, label, detail, flag]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,7 +10,6 @@ access (403) and missing items (404) go to the application's error handler.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -31,7 +30,7 @@ from directory.services import (
     profiles,
     reports,
     results,
-    signals,
+    risk,
 )
 from directory.services import moderation as mod
 
@@ -114,55 +113,87 @@ class Entry:
         return self.hold is not None and self.hold.moderator_id == current_user.id
 
 
-def _extras(item_type: str, items: list, now: datetime) -> dict[int, dict]:
-    """What a moderator needs beside the item itself, computed once per page."""
-    out: dict[int, dict] = {i.id: {} for i in items}
-    if item_type in ("review", "followup"):
-        reviews = [i if item_type == "review" else i.review for i in items]
-        found = signals.for_queue(reviews, now)  # one batch of queries for the page
-        for i, review in zip(items, reviews, strict=True):
-            sigs = found[review.id]
-            out[i.id] = {
-                "review": review,
-                "signals": sigs,
-                "attention": trust.needs_attention(sigs),
-                "matches": {p.id: mod.photo_matches(p) for p in review.photos},
-            }
-    elif item_type == "photo":
-        for i in items:
-            out[i.id] = {"matches": {i.id: mod.photo_matches(i)}}
-    elif item_type in ("report", "appeal"):
-        for i in items:
-            try:
-                target = mod.subject_of(i)
-            except NotFound:
-                target = None
-            out[i.id] = {"target": target}
-            if item_type == "appeal":
-                d = i.decision
-                out[i.id]["decided_by"] = d.moderator.display_name if d.moderator else "automated"
-        if item_type == "report":
-            targets = {i.id: out[i.id]["target"] for i in items}
-            for rid, profile in reports.reporter_profiles(items, targets).items():
-                out[rid]["reporter"] = profile
-    elif item_type == "claim":
-        for i in items:
-            out[i.id] = {"email_matches": claims.email_matches(i)}
-    elif item_type == "clinic":
-        for i in items:
-            out[i.id] = {
-                "duplicates": profiles.find_duplicates(i.name, i.city, exclude_id=i.id),
-                "submitter": db.session.get(User, i.submitted_by_id) if i.submitted_by_id else None,
-            }
-    elif item_type == "result_case":
-        for i in items:
-            out[i.id] = {"matches": results.photo_matches(i)}
+def _target_or_none(item):
+    try:
+        return mod.subject_of(item)
+    except NotFound:
+        return None
+
+
+def _review_extras(items: list) -> dict[int, dict]:
+    out = {}
+    for i in items:
+        review = i if isinstance(i, Review) else i.review
+        out[i.id] = {
+            "review": review,
+            "matches": {p.id: mod.photo_matches(p) for p in review.photos},
+        }
     return out
 
 
-def entries(items: list, item_type: str, failed: tuple[int, DecisionForm] | None = None):
-    now = datetime.now(UTC)
-    extras = _extras(item_type, items, now)
+def _report_extras(items: list) -> dict[int, dict]:
+    targets = {i.id: _target_or_none(i) for i in items}
+    profiles_ = reports.reporter_profiles(items, targets)
+    return {i.id: {"target": targets[i.id], "reporter": profiles_.get(i.id)} for i in items}
+
+
+def _appeal_extras(items: list) -> dict[int, dict]:
+    return {
+        i.id: {
+            "target": _target_or_none(i),
+            "decided_by": i.decision.moderator.display_name
+            if i.decision.moderator
+            else "automated",
+        }
+        for i in items
+    }
+
+
+def _clinic_extras(items: list) -> dict[int, dict]:
+    return {
+        i.id: {
+            "duplicates": profiles.find_duplicates(i.name, i.city, exclude_id=i.id),
+            "submitter": db.session.get(User, i.submitted_by_id) if i.submitted_by_id else None,
+        }
+        for i in items
+    }
+
+
+# item type -> what its card shows beside the item and its signals, for a page of items
+EXTRAS = {
+    "review": _review_extras,
+    "followup": _review_extras,
+    "photo": lambda items: {i.id: {"matches": {i.id: mod.photo_matches(i)}} for i in items},
+    "report": _report_extras,
+    "appeal": _appeal_extras,
+    "claim": lambda items: {i.id: {"email_matches": claims.email_matches(i)} for i in items},
+    "clinic": _clinic_extras,
+    "result_case": lambda items: {i.id: {"matches": results.photo_matches(i)} for i in items},
+}
+
+
+def _extras(item_type: str, items: list, live: bool) -> dict[int, dict]:
+    """What a moderator needs beside the item itself: the signals stored when the
+    items came in (a queue page), or computed now (`live`: one item's own page)."""
+    found = risk.of(item_type, items, live=live)
+    more = EXTRAS[item_type](items)
+    return {
+        i.id: {
+            "signals": found.get(i.id, []),
+            "attention": trust.needs_attention(found.get(i.id, [])),
+        }
+        | more.get(i.id, {})
+        for i in items
+    }
+
+
+def entries(
+    items: list,
+    item_type: str,
+    failed: tuple[int, DecisionForm] | None = None,
+    live: bool = False,
+):
+    extras = _extras(item_type, items, live)
     holds = mod.holds(item_type, [i.id for i in items])
     out = []
     for i in items:
@@ -193,21 +224,29 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     return formkit.int_arg(request.args, name, default, 0)
 
 
-def filters_from_request() -> mod.Filters:
-    order = request.args.get("order", "oldest")
-    if order not in mod.ORDERS:
+def filters_from_request(q: mod.Queue) -> mod.Filters:
+    order = request.args.get("order") or ("risk" if q.risky else "oldest")
+    if order not in orders_of(q):
         abort(400, "Choose an order from the list.")
+    signal = request.args.get("signal") or None
+    if signal is not None and signal not in risk.FILTERS.get(q.item_type, {}):
+        abort(400, "Choose a signal from the list.")
     return mod.Filters(
         order=order,
         clinic_id=_int_arg("clinic"),
         author_id=_int_arg("author"),
         min_age_days=formkit.int_arg(request.args, "older_than", None, 0, 36_500),
+        signal=signal,
     )
+
+
+def orders_of(q: mod.Queue) -> dict[str, str]:
+    return {k: v for k, v in mod.ORDERS.items() if q.risky or k != "risk"}
 
 
 def queue_view(key: str):
     q = mod.QUEUES[key]
-    filters = filters_from_request()
+    filters = filters_from_request(q)
     page = mod.queue_page(key, filters, page=_int_arg("page", 1) or 1)
     if page.page > page.pages:
         abort(404, "There is no such page in this queue.")
@@ -218,7 +257,8 @@ def queue_view(key: str):
         page=page,
         entries=entries(page.items, q.item_type),
         filters=filters,
-        orders=mod.ORDERS,
+        orders=orders_of(q),
+        signal_choices=risk.FILTERS.get(q.item_type, {}),
         args={k: v for k, v in request.args.items() if k != "page"},
     )
 
@@ -297,7 +337,7 @@ def item_page(item, failed: DecisionForm | None = None, status: int = 200):
         .scalars()
         .all()
     )
-    entry = entries([item], item_type, failed=(item.id, failed) if failed else None)[0]
+    entry = entries([item], item_type, failed=(item.id, failed) if failed else None, live=True)[0]
     return render_template(
         "moderation/item.html",
         entry=entry,

@@ -19,7 +19,7 @@ from flask_login import current_user
 from directory import requestorigin, services
 from directory.extensions import db
 from directory.guards import login_required, moderator_required, public
-from directory.models import Review
+from directory.models import Clinic, Review
 from directory.ratelimits import limited
 from directory.reviews import forms
 from directory.services import (
@@ -54,29 +54,68 @@ def _fail(exc: ServiceError):
 def write(slug: str):
     clinic = _clinic_or_404(slug)
     form = forms.ReviewForm(practitioners=clinic.active_practitioners)
-    refusal = None
     try:
         review_service.check_can_review(current_user, clinic)
     except review_service.DuplicateReview as exc:
-        refusal = (str(exc), 409)
+        return _refused(clinic, exc, 409)
     except NotAllowed as exc:
-        refusal = (str(exc), 403)
-    if refusal is not None:
-        return render_template(
-            "reviews/write.html",
-            clinic=clinic,
-            form=None,
-            refusal=refusal[0],
-            existing=review_service.existing_for(current_user, clinic),
-        ), refusal[1]
+        return _refused(clinic, exc, 403)
     if request.method == "GET":
-        today = date.today()
-        form.last_month.data = form.last_month.data or str(today.month)
+        form.last_month.data = form.last_month.data or str(date.today().month)
         form.price_currency.data = clinic.currency or "USD"
         return render_template("reviews/write.html", clinic=clinic, form=form)
     if not form.validate_on_submit():
         return render_template("reviews/write.html", clinic=clinic, form=form), 400
-    data = review_service.ReviewInput(
+    photos, proof = _uploads(form)
+    try:
+        review = review_service.submit(
+            clinic,
+            by=current_user,
+            data=_review_input(form),
+            photos=photos,
+            consent=form.consent.data,
+            origin=requestorigin.current(),
+        )
+        if proof is not None:
+            proofs.attach(review, proof, by=current_user)
+    except review_service.DuplicateReview as exc:
+        db.session.rollback()
+        return _refused(clinic, exc, 409)
+    except ServiceError as exc:
+        db.session.rollback()  # nothing staged survives, photo files included
+        form.form_errors.append(str(exc))
+        return render_template(
+            "reviews/write.html", clinic=clinic, form=form
+        ), exc.status_code if exc.status_code != 409 else 400
+    services.commit()
+    flash(_THANKS + (_THANKS_PROOF if proof is not None else ""), "success")
+    return redirect(url_for("public.clinic", slug=clinic.slug) + "#your-testimonial")
+
+
+_THANKS = (
+    "Thank you. Your testimonial is waiting for a moderator; only you can see it until "
+    "it is published."
+)
+_THANKS_PROOF = (
+    " A moderator will look at your proof of treatment, mark the treatment verified "
+    "if it checks out, and then delete the file; you will be told the decision."
+)
+
+
+def _refused(clinic: Clinic, exc: Exception, status: int):
+    """The write page without a form: why this user cannot write here (and their
+    testimonial, when they already wrote one)."""
+    return render_template(
+        "reviews/write.html",
+        clinic=clinic,
+        form=None,
+        refusal=str(exc),
+        existing=review_service.existing_for(current_user, clinic),
+    ), status
+
+
+def _review_input(form: forms.ReviewForm) -> review_service.ReviewInput:
+    return review_service.ReviewInput(
         treatment_type=form.treatment_type.data,
         sessions=form.sessions.data,
         last_session_month=date(int(form.last_year.data), int(form.last_month.data), 1),
@@ -93,49 +132,14 @@ def write(slug: str):
         hair_colour=form.hair_colour.data or None,
         goal=form.goal.data or None,
     )
-    uploads = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
-    photos = [f.read() for f in uploads]
+
+
+def _uploads(form: forms.ReviewForm) -> tuple[list[bytes], bytes | None]:
+    """The photos' bytes and the proof's (None without one); empty file fields are skipped."""
+    photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
     proof_file = form.proof.data
     proof = proof_file.read() if proof_file and getattr(proof_file, "filename", "") else None
-    try:
-        review = review_service.submit(
-            clinic,
-            by=current_user,
-            data=data,
-            photos=photos,
-            consent=form.consent.data,
-            origin=requestorigin.current(),
-        )
-        if proof is not None:
-            proofs.attach(review, proof, by=current_user)
-    except review_service.DuplicateReview as exc:
-        db.session.rollback()
-        return render_template(
-            "reviews/write.html",
-            clinic=clinic,
-            form=None,
-            refusal=str(exc),
-            existing=review_service.existing_for(current_user, clinic),
-        ), 409
-    except ServiceError as exc:
-        db.session.rollback()  # nothing staged survives, photo files included
-        form.form_errors.append(str(exc))
-        return render_template(
-            "reviews/write.html", clinic=clinic, form=form
-        ), exc.status_code if exc.status_code != 409 else 400
-    services.commit()
-    flash(
-        "Thank you. Your testimonial is waiting for a moderator; only you can see it until "
-        "it is published."
-        + (
-            " A moderator will look at your proof of treatment, mark the treatment verified "
-            "if it checks out, and then delete the file; you will be told the decision."
-            if proof is not None
-            else ""
-        ),
-        "success",
-    )
-    return redirect(url_for("public.clinic", slug=clinic.slug) + "#your-testimonial")
+    return photos, proof
 
 
 def _own_review(review_id: int) -> Review:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from directory import vocab
+from directory import quality, vocab
 from directory.models import Clinic, Practitioner, Review
 
 from .gazetteer import fold
@@ -84,15 +84,6 @@ def geo_terms(lat: float | None, lon: float | None) -> list[str]:
     return [geo_cell(level, lat, lon) for level in GEO_LEVELS]
 
 
-def quality_rank(score: float | None) -> int:
-    """Sort key for quality: higher is better; unrated clinics get -1 and sort last."""
-    return -1 if score is None else int(round(score * 1000))
-
-
-def name_key(name: str) -> str:
-    return (name or "").casefold()[:80]
-
-
 @dataclass
 class Parts:
     """What a document is built from, besides the clinic row itself."""
@@ -150,12 +141,12 @@ def document(clinic: Clinic, parts: Parts) -> dict:
         "price": " ".join(price_terms(clinic)),
         "women": "1" if vocab.WOMENS_SERVICES.intersection(services) else "0",
         "geo": " ".join(geo_terms(lat, lon)),
-        "rank": quality_rank(clinic.quality_score),
+        "rank": quality.score_rank(clinic.quality_score),
         "reviews": clinic.review_count or 0,
         "lat": NO_COORD if lat is None else int(round(lat * 1e6)),
         "lon": NO_COORD if lon is None else int(round(lon * 1e6)),
         "svcmask": mask,
-        "namekey": name_key(clinic.name),
+        "namekey": quality.name_key(clinic.name),
     }
 
 

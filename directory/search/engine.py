@@ -78,6 +78,29 @@ class Plan:
     ignored: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Where:
+    """Where to search, while the words are read (Engine.plan)."""
+
+    place: Place | None
+    country: str | None
+    concepts: list[understand.Concept]
+    chips: list[Chip] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def near(self, place: Place, pr, reading) -> None:
+        self.place = place
+        self.chips.append(Chip(f"near {place.label}", pr.words, reading.text_without(pr)))
+
+    def within(self, country: str, pr, reading) -> None:
+        self.country = country
+        label = f"in {gazetteer.country_name(country)}"
+        self.chips.append(Chip(label, pr.words, reading.text_without(pr)))
+
+    def as_words(self, pr) -> None:
+        self.concepts.append(understand.Concept(pr.words, start=pr.start))
+
+
 class Engine:
     def __init__(self, snapshot: Snapshot, time_limit_s: float = 0.5):
         self.s = snapshot
@@ -115,62 +138,56 @@ class Engine:
 
     def plan(self, q: Query) -> Plan:
         reading = understand.read(q.text)
-        concepts = [understand.Concept(c.words, c.service, c.start) for c in reading.concepts]
-        place, country = q.place, q.country
-        chips: list[Chip] = []
-        notes: list[Note] = []
-        read_places = not q.literal and not q.city
+        where = _Where(
+            q.place,
+            q.country,
+            [understand.Concept(c.words, c.service, c.start) for c in reading.concepts],
+        )
+        if not q.literal and not q.city:
+            self._read_places(reading, where, q.radius_km)
+        else:  # literal words, or a city chosen on the form: place names stay words
+            for pr in sorted(reading.places, key=lambda pr: pr.country is None):
+                where.as_words(pr)  # countries first, as _read_places reads them
+        return Plan(
+            concepts=self._concepts(where.concepts),
+            place=where.place,
+            country=where.country,
+            keep_unmatched=bool(where.place or where.country or q.city),
+            ignored_stems=[t for w in reading.ignored for t in tokens(w)],
+            chips=where.chips,
+            notes=where.notes,
+            ignored=list(reading.ignored),
+        )
+
+    def _read_places(self, reading, where: _Where, radius_km: float) -> None:
+        """Place names among the words: the first country read (unless the form chose
+        one) and the first city found (unless the form chose a place) say where to
+        search; other place names stay words. With neither, a misspelt place."""
         for pr in reading.places:
             if pr.country is None:
                 continue
-            if country is None and read_places:
-                country = pr.country
-                chips.append(
-                    Chip(
-                        f"in {gazetteer.country_name(country)}", pr.words, reading.text_without(pr)
-                    )
-                )
+            if where.country is None:
+                where.within(pr.country, pr, reading)
             else:
-                concepts.append(understand.Concept(pr.words, start=pr.start))
+                where.as_words(pr)
         for pr in reading.places:
             if pr.country is not None:
                 continue
             chosen = None
-            if place is None and read_places:
-                chosen = self._city_reading(pr, country, q.radius_km, reading, notes)
+            if where.place is None:
+                chosen = self._city_reading(pr, where.country, radius_km, reading, where.notes)
             if chosen is None:
-                concepts.append(understand.Concept(pr.words, start=pr.start))
-                continue
-            place = chosen
-            chips.append(Chip(f"near {place.label}", pr.words, reading.text_without(pr)))
-        if place is None and country is None and read_places:
-            found = self._misspelt_place(concepts, reading)
+                where.as_words(pr)
+            else:
+                where.near(chosen, pr, reading)
+        if where.place is None and where.country is None:
+            found = self._misspelt_place(where.concepts, reading)
             if found is not None:
-                concepts, pr, found_place, found_country = found
+                where.concepts, pr, found_place, found_country = found
                 if found_place is not None:
-                    place = found_place
-                    chips.append(Chip(f"near {place.label}", pr.words, reading.text_without(pr)))
+                    where.near(found_place, pr, reading)
                 else:
-                    country = found_country
-                    chips.append(
-                        Chip(
-                            f"in {gazetteer.country_name(country)}",
-                            pr.words,
-                            reading.text_without(pr),
-                        )
-                    )
-        built = self._concepts(concepts)
-        ignored_stems = [t for w in reading.ignored for t in tokens(w)]
-        return Plan(
-            concepts=built,
-            place=place,
-            country=country,
-            keep_unmatched=bool(place or country or q.city),
-            ignored_stems=ignored_stems,
-            chips=chips,
-            notes=notes,
-            ignored=list(reading.ignored),
-        )
+                    where.within(found_country, pr, reading)
 
     def _concepts(self, concepts: list[understand.Concept]) -> list[_Concept]:
         out: list[_Concept] = []

@@ -260,6 +260,8 @@ class Snapshot:
 
     # Sort keys over docnums.
     def quality_key(self, d):
+        """quality.ranking_key over the index's columns (rank = quality.score_rank,
+        namekey = quality.name_key)."""
         return (-self.rank[d], -self.reviews[d], self.namekey[d], self.cid[d])
 
     def reviews_key(self, d):

@@ -44,11 +44,11 @@ from directory.services import (
     Invalid,
     InvalidState,
     NotAllowed,
-    NotFound,
     ServiceError,
     audit,
     mail,
     media,
+    newest_first,
 )
 from directory.services.passwords import hash_password, needs_rehash, verify_password
 from directory.vocab import ROLES
@@ -393,36 +393,18 @@ def set_role(user: User, role: str, *, by: User, statement: str) -> None:
     user.role = role
     # Staff sessions must start again with the second factor; demoted sessions end too.
     end_all_sessions(user)
-    audit.record(
+    audit.record_account(
+        user,
         by=by,
-        item_type="user",
-        item_id=user.id,
         action="role_change",
-        reason_code="other",
         statement=statement,
         previous_status=previous,
         new_status=role,
-        subject_user_id=user.id,
     )
 
 
 def totp_for(user: User) -> pyotp.TOTP | None:
     return pyotp.TOTP(user.totp_secret) if user.totp_secret else None
-
-
-def start_totp_setup(user: User) -> str:
-    """A new secret for an unconfirmed second factor (kept until confirmed)."""
-    if user.totp_confirmed_at is not None:
-        raise InvalidState("Your second factor is already set up.")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-    return user.totp_secret
-
-
-def totp_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name="SMP Clinic Directory"
-    )
 
 
 def check_totp(user: User, code: str) -> bool:
@@ -506,20 +488,16 @@ def verify_second_factor(user: User, code: str) -> bool:
         lock = lock_duration(failures)
         user.totp_locked_until = until = now + lock
         minutes = int(lock.total_seconds() // 60)
-        audit.record(
+        audit.record_account(
+            user,
             by=None,
-            item_type="user",
-            item_id=user.id,
             action="totp_lockout",
-            reason_code="other",
             statement=(
                 f"{failures} wrong second-factor codes since the last right one; "
                 f"second factor locked for {minutes} minute{'s' if minutes != 1 else ''}."
             ),
             previous_status=None,
             new_status="totp_locked",
-            subject_user_id=user.id,
-            automated=True,
         )
         mail.send(
             user.email,
@@ -555,31 +533,12 @@ class AccountOverview:
 
 
 def overview(user: User) -> AccountOverview:
-    reviews = list(
-        db.session.execute(
-            select(Review).where(Review.author_id == user.id).order_by(Review.created_at.desc())
-        ).scalars()
+    return AccountOverview(
+        newest_first(Review, Review.author_id == user.id),
+        newest_first(Report, Report.reporter_id == user.id),
+        newest_first(ClinicClaim, ClinicClaim.user_id == user.id),
+        newest_first(ModerationDecision, ModerationDecision.subject_user_id == user.id),
     )
-    reports = list(
-        db.session.execute(
-            select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at.desc())
-        ).scalars()
-    )
-    claims = list(
-        db.session.execute(
-            select(ClinicClaim)
-            .where(ClinicClaim.user_id == user.id)
-            .order_by(ClinicClaim.created_at.desc())
-        ).scalars()
-    )
-    decisions = list(
-        db.session.execute(
-            select(ModerationDecision)
-            .where(ModerationDecision.subject_user_id == user.id)
-            .order_by(ModerationDecision.created_at.desc())
-        ).scalars()
-    )
-    return AccountOverview(reviews, reports, claims, decisions)
 
 
 def _iso(value) -> str | None:
@@ -808,10 +767,3 @@ def delete_account(user: User, password: str, *, keep_reviews: bool) -> list[int
         if clinic is not None:
             scores.recompute_clinic(clinic)
     return sorted(affected)
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user

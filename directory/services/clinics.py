@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, FollowUp, Practitioner, ResultCase, Review, User
 from directory.services.scores import public_reviews_query
@@ -17,50 +18,46 @@ def is_public_clinic():
     return Clinic.status.in_(PUBLIC_CLINIC_STATUSES)
 
 
-def by_quality(stmt):
-    """Quality order: rated clinics first, best score first, then more reviews, then name.
-
-    Price is never part of any order on this site.
-    """
-    return stmt.order_by(
-        Clinic.quality_score.is_(None),
-        Clinic.quality_score.desc(),
-        Clinic.review_count.desc(),
-        Clinic.name,
-        Clinic.id,
-    )
+# The database sorts by what it compares exactly (score, count); quality.ranking_key
+# finishes the order (name, id) in Python, so no database collation can change it.
+_SQL_QUALITY_ORDER = (
+    Clinic.quality_score.is_(None),
+    Clinic.quality_score.desc(),
+    Clinic.review_count.desc(),
+    Clinic.id,
+)
 
 
-@dataclass(frozen=True)
-class ListFilters:
-    city: str | None = None
-    country: str | None = None
-    service: str | None = None
-    text: str | None = None
+def _quality_key(clinic: Clinic) -> tuple:
+    return quality.ranking_key(clinic.quality_score, clinic.review_count, clinic.name, clinic.id)
 
 
-def list_public(filters: ListFilters, page: int, per_page: int):
-    """A page of public clinics in quality order, filtered in SQL."""
-    stmt = select(Clinic).where(is_public_clinic())
-    if filters.city:
-        stmt = stmt.where(func.lower(Clinic.city) == filters.city.lower())
-    if filters.country:
-        stmt = stmt.where(Clinic.country == filters.country.upper())
-    if filters.service:
-        stmt = stmt.where(cast(Clinic.services, String).like(f'%"{filters.service}"%'))
-    if filters.text:
-        like = "%" + filters.text.lower().replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(
-            func.lower(Clinic.name).like(like)
-            | func.lower(Clinic.city).like(like)
-            | func.lower(Clinic.description).like(like)
-        )
-    return db.paginate(by_quality(stmt), page=page, per_page=per_page, error_out=False)
+def _ties_with(clinic: Clinic):
+    """Clinics level with `clinic` on score and testimonial count."""
+    score = Clinic.quality_score
+    same_score = score.is_(None) if clinic.quality_score is None else score == clinic.quality_score
+    return same_score & (Clinic.review_count == clinic.review_count)
+
+
+def best_first(stmt, limit: int | None = None) -> list[Clinic]:
+    """The clinics of `stmt` in the quality order (quality.ranking_key), the first
+    `limit` of them (all without a limit). Price is never part of any order."""
+    if limit is None:
+        return sorted(db.session.execute(stmt).scalars(), key=_quality_key)
+    if limit <= 0:
+        return []
+    rows = list(db.session.execute(stmt.order_by(*_SQL_QUALITY_ORDER).limit(limit + 1)).scalars())
+    last = rows[limit - 1] if len(rows) > limit else None
+    if last is not None and _quality_key(last)[:2] == _quality_key(rows[limit])[:2]:
+        # A tie across the cut: the name decides, so read every clinic level with it.
+        seen = [c.id for c in rows]
+        rows += db.session.execute(stmt.where(_ties_with(last), Clinic.id.not_in(seen))).scalars()
+    return sorted(rows, key=_quality_key)[:limit]
 
 
 def best_rated(limit: int = 8) -> list[Clinic]:
-    stmt = by_quality(select(Clinic).where(is_public_clinic(), Clinic.quality_score.is_not(None)))
-    return list(db.session.execute(stmt.limit(limit)).scalars())
+    stmt = select(Clinic).where(is_public_clinic(), Clinic.quality_score.is_not(None))
+    return best_first(stmt, limit)
 
 
 def best_rated_ids(limit: int = 8) -> list[int]:
@@ -130,20 +127,20 @@ def latest_reviews(clinic: Clinic, n: int) -> Latest:
     return Latest(items, clinic.review_count)
 
 
-def all_public_reviews(clinic: Clinic) -> list[Review]:
-    return list(db.session.execute(public_reviews_query(clinic.id)).scalars())
+# What showing a result case reads with it: its photos and practitioner.
+RESULT_CASE_LOADS = (
+    joinedload(ResultCase.before_photo),
+    joinedload(ResultCase.after_photo),
+    joinedload(ResultCase.healed_photo),
+    joinedload(ResultCase.practitioner),
+)
 
 
 def public_results_query(clinic_id: int):
     return (
         select(ResultCase)
         .where(ResultCase.clinic_id == clinic_id, ResultCase.status == "published")
-        .options(
-            joinedload(ResultCase.before_photo),
-            joinedload(ResultCase.after_photo),
-            joinedload(ResultCase.healed_photo),
-            joinedload(ResultCase.practitioner),
-        )
+        .options(*RESULT_CASE_LOADS)
         .order_by(ResultCase.published_at.desc(), ResultCase.id.desc())
     )
 

@@ -10,7 +10,7 @@ from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, ResultCase
 from directory.services import search as search_service
-from directory.services.clinics import by_quality, is_public_clinic
+from directory.services.clinics import best_first, is_public_clinic
 from directory.services.scores import cached_explanation
 
 MAX_COMPARED = 4
@@ -29,9 +29,7 @@ def columns(slugs: list[str]) -> list[Column]:
     wanted = list(dict.fromkeys(s for s in slugs if s and len(s) <= 120))[:MAX_COMPARED]
     if not wanted:
         return []
-    clinics = db.session.execute(
-        by_quality(select(Clinic).where(Clinic.slug.in_(wanted), is_public_clinic()))
-    ).scalars()
+    clinics = best_first(select(Clinic).where(Clinic.slug.in_(wanted), is_public_clinic()))
     out = []
     for c in clinics:
         counts = db.session.execute(
@@ -56,5 +54,5 @@ def find_by_name(name: str) -> Clinic | None:
     if not name:
         return None
     like = "%" + name.replace("%", "").replace("_", "") + "%"
-    stmt = by_quality(select(Clinic).where(is_public_clinic(), func.lower(Clinic.name).like(like)))
-    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
+    stmt = select(Clinic).where(is_public_clinic(), func.lower(Clinic.name).like(like))
+    return next(iter(best_first(stmt, 1)), None)

@@ -21,7 +21,6 @@ Nothing here commits: the edge (view or CLI) commits once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from directory import search, trust
+from directory import search
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -42,6 +41,7 @@ from directory.models import (
     ModerationDecision,
     Photo,
     QueueHold,
+    QueueRisk,
     Report,
     ResultCase,
     Review,
@@ -65,6 +65,7 @@ from directory.services import (
     media,
     scores,
 )
+from directory.services.paging import Pager
 from directory.vocab import HIDING_REPORT_REASONS, REASON_CODES
 
 P, U, J, R = ItemStatus.PENDING, ItemStatus.PUBLISHED, ItemStatus.REJECTED, ItemStatus.REMOVED
@@ -863,31 +864,6 @@ def _tell_author(record: _Record, reason_code: str) -> None:
     )
 
 
-# --- the old entry points, kept for the CLI, the demo and the tests ------------------
-
-
-def decide_review(review, *, by, action, reason_code, statement, proof=None):
-    return decide(review, action, by=by, reason_code=reason_code, statement=statement, proof=proof)
-
-
-def decide_followup(fu, *, by, action, reason_code, statement):
-    return decide(fu, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_photo(photo, *, by, action, reason_code, statement):
-    return decide(photo, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_report(report, *, by, uphold: bool, reason_code, statement):
-    action = "remove" if uphold else "keep"
-    return decide(report, action, by=by, reason_code=reason_code, statement=statement)
-
-
-def decide_appeal(appeal, *, by, uphold: bool, reason_code, statement):
-    action = "uphold" if uphold else "deny"
-    return decide(appeal, action, by=by, reason_code=reason_code, statement=statement)
-
-
 # --- appeals ---------------------------------------------------------------------------
 
 
@@ -983,6 +959,7 @@ class Queue:
     created: object
     clinic_col: object = None
     author_col: object = None
+    risky: bool = True  # services.risk stores its items' signals: ordered by risk
 
 
 def _q_reviews():
@@ -1065,6 +1042,7 @@ QUEUES: dict[str, Queue] = {
             Appeal.created_at,
             None,
             Appeal.appellant_id,
+            risky=False,
         ),
         Queue(
             "claims",
@@ -1085,6 +1063,7 @@ QUEUES: dict[str, Queue] = {
             Clinic.created_at,
             Clinic.id,
             Clinic.submitted_by_id,
+            risky=False,
         ),
         Queue(
             "results",
@@ -1098,36 +1077,21 @@ QUEUES: dict[str, Queue] = {
         ),
     )
 }
-ORDERS = {"oldest": "Oldest first", "newest": "Newest first"}
+ORDERS = {"risk": "Riskiest first", "oldest": "Oldest first", "newest": "Newest first"}
 PER_PAGE = 25
 
 
 @dataclass(frozen=True)
 class Filters:
-    order: str = "oldest"
+    order: str = "risk"  # the riskiest first; oldest first in queues without signals
     clinic_id: int | None = None
     author_id: int | None = None
     min_age_days: int | None = None
+    signal: str | None = None  # only items raising this signal (services.risk keys)
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class Page(Pager):
+    empty_pages = 1  # an empty queue shows its one page
 
 
 def queue_page(
@@ -1142,11 +1106,22 @@ def queue_page(
         stmt = stmt.where(q.author_col == filters.author_id)
     if filters.min_age_days:
         stmt = stmt.where(q.created <= _now() - timedelta(days=filters.min_age_days))
-    total = db.session.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
     model = _MODELS[q.item_type]
-    order = (
-        (q.created.desc(), model.id.desc()) if filters.order == "newest" else (q.created, model.id)
-    )
+    if q.risky and (filters.signal or filters.order == "risk"):
+        stmt = stmt.outerjoin(
+            QueueRisk, (QueueRisk.item_type == q.item_type) & (QueueRisk.item_id == model.id)
+        )
+    if filters.signal and q.risky:
+        if not filters.signal.replace("_", "").isalpha():
+            raise Invalid("Unknown signal.")
+        stmt = stmt.where(QueueRisk.keys.contains(f"|{filters.signal}|", autoescape=True))
+    total = db.session.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
+    if filters.order == "newest":
+        order = (q.created.desc(), model.id.desc())
+    elif filters.order == "risk" and q.risky:
+        order = (func.coalesce(QueueRisk.risk, 0).desc(), q.created, model.id)
+    else:
+        order = (q.created, model.id)
     page = max(1, page)
     items = list(
         db.session.execute(
@@ -1154,10 +1129,6 @@ def queue_page(
         ).scalars()
     )
     return Page(items, total, page, per_page)
-
-
-def open_appeals(limit: int = 50) -> list[Appeal]:
-    return queue_page("appeals", per_page=limit).items
 
 
 def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
@@ -1171,14 +1142,6 @@ def queue_sizes() -> dict[str, tuple[int, datetime | None]]:
             oldest = oldest.replace(tzinfo=UTC)
         out[key] = (count, oldest)
     return out
-
-
-def signals_for_review(review: Review, now: datetime | None = None) -> list[trust.Signal]:
-    """The trust signals of docs/trust.md for one testimonial (services.signals;
-    a queue page asks for all its items at once with signals.for_queue)."""
-    from directory.services import signals
-
-    return signals.for_queue([review], now)[review.id]
 
 
 def photo_matches(photo: Photo) -> list[Photo]:

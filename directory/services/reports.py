@@ -144,68 +144,25 @@ class ReporterProfile:
 
 def reporter_profiles(items: list[Report], targets: dict) -> dict[int, ReporterProfile]:
     """For each report, the reporter's signals (one batch of queries per page)."""
-    reporter_ids = {r.reporter_id for r in items if r.reporter_id is not None}
     if not items:
         return {}
+    reporter_ids = {r.reporter_id for r in items if r.reporter_id is not None}
     users = {
         u.id: u for u in db.session.execute(select(User).where(User.id.in_(reporter_ids))).scalars()
     }
-    counts = {
-        uid: (filed, upheld, dismissed)
-        for uid, filed, upheld, dismissed in db.session.execute(
-            select(
-                Report.reporter_id,
-                func.count(Report.id),
-                func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Report.status == "dismissed", 1), else_=0)), 0),
-            )
-            .where(Report.reporter_id.in_(reporter_ids))
-            .group_by(Report.reporter_id)
-        )
-    }
+    counts = _report_counts(reporter_ids)
     links = signals.linked_accounts(reporter_ids)
+    clinic_of = {r.id: getattr(targets.get(r.id), "clinic", None) for r in items}
+    clinics = {c.id: c for c in clinic_of.values() if c is not None}
+    rivals_of = {cid: signals.rivals_of(c) for cid, c in clinics.items()}
     now = datetime.now(UTC)
     out = {}
-    rival_cache: dict[int, set[int]] = {}
     for r in items:
-        user = users.get(r.reporter_id) if r.reporter_id else None
-        target = targets.get(r.id)
-        clinic = target.clinic if target is not None else None
-        people = {r.reporter_id} | set(links.get(r.reporter_id, {})) if r.reporter_id else set()
-        rivals: set[int] = set()
-        if clinic is not None:
-            if clinic.id not in rival_cache:
-                rival_cache[clinic.id] = signals.rivals_of(clinic)
-            rivals = rival_cache[clinic.id]
-        owned = (
-            list(
-                db.session.execute(
-                    select(Clinic.id, Clinic.name).where(Clinic.owner_id.in_(people))
-                ).all()
-            )
-            if people
-            else []
-        )
-        reviewed_rivals = (
-            db.session.execute(
-                select(func.count(Review.id)).where(
-                    Review.author_id.in_(people), Review.clinic_id.in_(rivals)
-                )
-            ).scalar_one()
-            if people and rivals
-            else 0
-        )
-        on_clinic = 0
-        if people and clinic is not None:
-            same = [
-                x
-                for x in items
-                if x.reporter_id in people
-                and targets.get(x.id) is not None
-                and targets[x.id].clinic is not None
-                and targets[x.id].clinic.id == clinic.id
-            ]
-            on_clinic = len(same)
+        user, clinic = users.get(r.reporter_id), clinic_of[r.id]
+        linked = links.get(r.reporter_id, {}) if r.reporter_id else {}
+        people = {r.reporter_id} | set(linked) if r.reporter_id else set()
+        rivals = rivals_of[clinic.id] if clinic is not None else set()
+        owned = _clinics_owned_by(people)
         filed, upheld, dismissed = counts.get(r.reporter_id, (0, 0, 0))
         out[r.id] = ReporterProfile(
             user_id=r.reporter_id,
@@ -214,10 +171,53 @@ def reporter_profiles(items: list[Report], targets: dict) -> dict[int, ReporterP
             filed=int(filed),
             upheld=int(upheld),
             dismissed=int(dismissed),
-            owns_reported_clinic=any(cid == (clinic.id if clinic else None) for cid, _ in owned),
-            owns_rival=next((name for cid, name in owned if cid in rivals), None),
-            reviewed_rivals=int(reviewed_rivals),
-            linked_accounts=len(links.get(r.reporter_id, {})) if r.reporter_id else 0,
-            reports_on_clinic=on_clinic,
+            owns_reported_clinic=clinic is not None and clinic.id in owned,
+            owns_rival=next((name for cid, name in owned.items() if cid in rivals), None),
+            reviewed_rivals=_reviews_on(rivals, by=people),
+            linked_accounts=len(linked),
+            reports_on_clinic=_reports_on(clinic, by=people, among=clinic_of, items=items),
         )
     return out
+
+
+def _reports_on(clinic: Clinic | None, *, by: set[int], among: dict, items: list[Report]) -> int:
+    """Reports on this page, by these accounts, about this clinic (`among`: report id ->
+    the reported item's clinic)."""
+    if clinic is None:
+        return 0
+    return sum(
+        1 for x in items if x.reporter_id in by and getattr(among[x.id], "id", None) == clinic.id
+    )
+
+
+def _report_counts(reporter_ids: set[int]) -> dict[int, tuple[int, int, int]]:
+    """Reports filed, upheld and dismissed, by reporter."""
+    rows = db.session.execute(
+        select(
+            Report.reporter_id,
+            func.count(Report.id),
+            func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Report.status == "dismissed", 1), else_=0)), 0),
+        )
+        .where(Report.reporter_id.in_(reporter_ids))
+        .group_by(Report.reporter_id)
+    )
+    return {uid: (filed, upheld, dismissed) for uid, filed, upheld, dismissed in rows}
+
+
+def _clinics_owned_by(people: set[int]) -> dict[int, str]:
+    """Clinic id -> name of the clinics these accounts own."""
+    if not people:
+        return {}
+    rows = db.session.execute(select(Clinic.id, Clinic.name).where(Clinic.owner_id.in_(people)))
+    return dict(rows.all())
+
+
+def _reviews_on(clinic_ids: set[int], *, by: set[int]) -> int:
+    """Testimonials these accounts wrote about these clinics."""
+    if not clinic_ids or not by:
+        return 0
+    stmt = select(func.count(Review.id)).where(
+        Review.author_id.in_(by), Review.clinic_id.in_(clinic_ids)
+    )
+    return int(db.session.execute(stmt).scalar_one())

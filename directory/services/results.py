@@ -37,32 +37,19 @@ def submit(
         raise NotAllowed("Only the clinic's owner can add results.")
     if not consent:
         raise Invalid("Confirm that the person shown agreed to the photos being published.")
-    if treatment_type not in SERVICES:
-        raise Invalid("Choose a treatment type from the list.")
-    if stage not in STAGES:
-        raise Invalid("Choose a hair-loss stage from the list.")
-    if hair_colour not in HAIR_COLOURS:
-        raise Invalid("Choose a hair colour from the list.")
-    if goal not in GOALS:
-        raise Invalid("Choose a goal from the list.")
+    _choice(treatment_type, SERVICES, "Choose a treatment type from the list.")
+    _choice(stage, STAGES, "Choose a hair-loss stage from the list.")
+    _choice(hair_colour, HAIR_COLOURS, "Choose a hair colour from the list.")
+    _choice(goal, GOALS, "Choose a goal from the list.")
     skin = whole(skin_type, 1, 6, "Skin type")
-    if skin is None or skin not in SKIN_TYPES:
-        raise Invalid("Choose a skin type from the list.")
+    _choice(skin, SKIN_TYPES, "Choose a skin type from the list.")
     n_sessions = whole(sessions, 1, 20, "Sessions")
     months = whole(months_since_last_session, 0, 240, "Months since the last session")
     if n_sessions is None or months is None:
         raise Invalid("Give the number of sessions and the months since the last one.")
     if healed and months < 12:
         raise Invalid("A healed photo is taken at least 12 months after the last session.")
-    practitioner = None
-    if practitioner_id:
-        practitioner = db.session.get(Practitioner, int(practitioner_id))
-        if (
-            practitioner is None
-            or practitioner.clinic_id != clinic.id
-            or practitioner.retired_at is not None
-        ):
-            raise Invalid("Choose one of the clinic's practitioners.")
+    practitioner = _practitioner(clinic, practitioner_id)
     case = ResultCase(
         clinic_id=clinic.id,
         practitioner_id=practitioner.id if practitioner else None,
@@ -79,20 +66,46 @@ def submit(
         consent_confirmed=True,
         status=ItemStatus.PENDING.value,
     )
-    photos = {}
-    for kind, data in (("before", before), ("after", after), ("healed", healed)):
-        if kind != "healed" and not data:
-            raise Invalid(f"Add the {kind} photo.")
-        if data:
-            photos[kind] = media.ingest(
-                data, uploader_id=by.id, kind=kind, consent=True, clinic_id=clinic.id
-            )
+    photos = _ingest_photos(clinic, by, before=before, after=after, healed=healed)
     db.session.add(case)
     db.session.flush()
     case.before_photo_id = photos["before"].id
     case.after_photo_id = photos["after"].id
     case.healed_photo_id = photos["healed"].id if "healed" in photos else None
     return case
+
+
+def _choice(value, allowed, message: str) -> None:
+    if value is None or value not in allowed:
+        raise Invalid(message)
+
+
+def _practitioner(clinic: Clinic, practitioner_id) -> Practitioner | None:
+    """The clinic's working practitioner chosen, or None when none was; Invalid otherwise."""
+    if not practitioner_id:
+        return None
+    practitioner = db.session.get(Practitioner, int(practitioner_id))
+    if (
+        practitioner is None
+        or practitioner.clinic_id != clinic.id
+        or practitioner.retired_at is not None
+    ):
+        raise Invalid("Choose one of the clinic's practitioners.")
+    return practitioner
+
+
+def _ingest_photos(clinic: Clinic, by: User, **photos: bytes | None) -> dict[str, Photo]:
+    """The before and after photos (required) and the healed one (optional), checked
+    and stored in that order."""
+    out = {}
+    for kind, data in photos.items():
+        if kind != "healed" and not data:
+            raise Invalid(f"Add the {kind} photo.")
+        if data:
+            out[kind] = media.ingest(
+                data, uploader_id=by.id, kind=kind, consent=True, clinic_id=clinic.id
+            )
+    return out
 
 
 def case_photos(case: ResultCase) -> list[Photo]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
-from directory.models import Clinic, ClinicClaim, FollowUp, ModerationDecision, Review, User
+from directory.models import Clinic, ClinicClaim, FollowUp, Review, User
 from directory.services import Invalid, InvalidState, NotAllowed, media, scores, similarity
 from directory.services.origin import Origin
 from directory.services.origin import record as record_origin
@@ -155,48 +155,80 @@ def months_since(month: date, today: date) -> int:
 
 
 def _validate(data: ReviewInput, clinic: Clinic, today: date) -> None:
+    """Invalid with the first thing wrong, in the order of the form."""
     if data.treatment_type not in SERVICES:
         raise Invalid("Choose the treatment you had.")
     if not 1 <= int(data.sessions) <= MAX_SESSIONS:
         raise Invalid(f"The number of sessions must be between 1 and {MAX_SESSIONS}.")
-    month = data.last_session_month
+    _check_month(data.last_session_month, today)
+    _check_ratings(data, today)
+    text = (data.text or "").strip()
+    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+        raise Invalid(f"The testimonial must be between {MIN_TEXT} and {MAX_TEXT} characters.")
+    _check_price(data)
+    _optional(data.stage, STAGES, "Choose your hair-loss stage from the list, or leave it empty.")
+    _optional(data.skin_type, SKIN_TYPES, "Choose your skin type from the list, or leave it empty.")
+    _optional(
+        data.hair_colour, HAIR_COLOURS, "Choose your hair colour from the list, or leave it empty."
+    )
+    _optional(data.goal, GOALS, "Choose your goal from the list, or leave it empty.")
+    practitioners = {p.id for p in clinic.active_practitioners}
+    _optional(
+        data.practitioner_id, practitioners, "Choose one of the clinic's practitioners, or none."
+    )
+
+
+def _check_month(month: date, today: date) -> None:
     if month.day != 1:
         raise Invalid("The month of the last session is a month, not a day.")
     if month > today.replace(day=1):
         raise Invalid("The last session cannot be in the future.")
     if month.year < 1990:
         raise Invalid("The last session is too long ago.")
+
+
+def _check_ratings(data: ReviewInput, today: date) -> None:
+    if data.overall is None:
+        raise Invalid("Rate the overall result.")
     for key in RUBRIC:
         value = data.overall if key == "overall" else data.ratings.get(key)
-        if key == "overall" and value is None:
-            raise Invalid("Rate the overall result.")
         if value is not None and value not in (1, 2, 3, 4, 5):
             raise Invalid("Ratings go from 1 to 5.")
-    if data.ratings.get("healing") is not None and months_since(month, today) < HEALING_MIN_MONTHS:
+    healing_too_soon = months_since(data.last_session_month, today) < HEALING_MIN_MONTHS
+    if data.ratings.get("healing") is not None and healing_too_soon:
         raise Invalid(
             f"Healing can only be rated {HEALING_MIN_MONTHS} or more months after the "
             "last session. Add it later in a follow-up."
         )
-    text = (data.text or "").strip()
-    if not MIN_TEXT <= len(text) <= MAX_TEXT:
-        raise Invalid(f"The testimonial must be between {MIN_TEXT} and {MAX_TEXT} characters.")
-    if data.price_paid is not None:
-        if not 0 <= data.price_paid <= MAX_PRICE:
-            raise Invalid("The price paid must be a whole amount between 0 and 1,000,000.")
-        if data.price_currency not in CURRENCIES:
-            raise Invalid("Choose the currency of the price paid.")
-    if data.stage is not None and data.stage not in STAGES:
-        raise Invalid("Choose your hair-loss stage from the list, or leave it empty.")
-    if data.skin_type is not None and data.skin_type not in SKIN_TYPES:
-        raise Invalid("Choose your skin type from the list, or leave it empty.")
-    if data.hair_colour is not None and data.hair_colour not in HAIR_COLOURS:
-        raise Invalid("Choose your hair colour from the list, or leave it empty.")
-    if data.goal is not None and data.goal not in GOALS:
-        raise Invalid("Choose your goal from the list, or leave it empty.")
-    if data.practitioner_id is not None and data.practitioner_id not in {
-        p.id for p in clinic.active_practitioners
-    }:
-        raise Invalid("Choose one of the clinic's practitioners, or none.")
+
+
+def _check_price(data: ReviewInput) -> None:
+    if data.price_paid is None:
+        return
+    if not 0 <= data.price_paid <= MAX_PRICE:
+        raise Invalid("The price paid must be a whole amount between 0 and 1,000,000.")
+    if data.price_currency not in CURRENCIES:
+        raise Invalid("Choose the currency of the price paid.")
+
+
+def _optional(value, allowed, message: str) -> None:
+    """Invalid(message) unless the optional field is empty or one of `allowed`."""
+    if value is not None and value not in allowed:
+        raise Invalid(message)
+
+
+def _checked_photos(photos: list[bytes], consent: bool, most: int, too_many: str) -> list[bytes]:
+    if len(photos) > most:
+        raise Invalid(too_many)
+    if photos and not consent:
+        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    return photos
+
+
+def _store_photos(photos: list[bytes], review: Review, by: User, consent: bool) -> list:
+    """The photos of a testimonial or its follow-up, through the photo intake."""
+    owner = {"uploader_id": by.id, "review_id": review.id, "clinic_id": review.clinic_id}
+    return [media.ingest(data, kind="review", consent=consent, **owner) for data in photos]
 
 
 def submit(
@@ -223,11 +255,12 @@ def submit(
         raise NotAllowed("This clinic does not accept testimonials.")
     check_can_review(by, clinic)
     _validate(data, clinic, today)
-    photos = [p for p in (photos or []) if p is not None]
-    if len(photos) > MAX_PHOTOS:
-        raise Invalid(f"Add at most {MAX_PHOTOS} photos.")
-    if photos and not consent:
-        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    photos = _checked_photos(
+        [p for p in (photos or []) if p is not None],
+        consent,
+        MAX_PHOTOS,
+        f"Add at most {MAX_PHOTOS} photos.",
+    )
     review = Review(
         clinic_id=clinic.id,
         author_id=by.id,
@@ -257,15 +290,7 @@ def submit(
         raise DuplicateReview(
             "You have already written a testimonial for this clinic. Add a follow-up to it instead."
         ) from None
-    for data_bytes in photos:
-        media.ingest(
-            data_bytes,
-            uploader_id=by.id,
-            kind="review",
-            consent=consent,
-            review_id=review.id,
-            clinic_id=clinic.id,
-        )
+    _store_photos(photos, review, by, consent)
     record_origin(by, "review", item_type="review", item_id=review.id, origin=origin)
     similarity.index_text("review", review.id, similarity.text_of(review))
     db.session.flush()
@@ -311,11 +336,12 @@ def add_followup(
     text = (text or "").strip()
     if not 20 <= len(text) <= MAX_TEXT:
         raise Invalid(f"The follow-up must be between 20 and {MAX_TEXT} characters.")
-    photos = [p for p in (photos or []) if p]
-    if len(photos) > MAX_FOLLOWUP_PHOTOS:
-        raise Invalid(f"Add at most {MAX_FOLLOWUP_PHOTOS} photos to a follow-up.")
-    if photos and not consent:
-        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    photos = _checked_photos(
+        [p for p in (photos or []) if p],
+        consent,
+        MAX_FOLLOWUP_PHOTOS,
+        f"Add at most {MAX_FOLLOWUP_PHOTOS} photos to a follow-up.",
+    )
     fu = FollowUp(
         review_id=review.id,
         healing=healing,
@@ -325,15 +351,7 @@ def add_followup(
     )
     db.session.add(fu)
     db.session.flush()
-    for data in photos:
-        photo = media.ingest(
-            data,
-            uploader_id=by.id,
-            kind="review",
-            consent=consent,
-            review_id=review.id,
-            clinic_id=review.clinic_id,
-        )
+    for photo in _store_photos(photos, review, by, consent):
         photo.followup_id = fu.id
     db.session.flush()
     record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)
@@ -368,24 +386,6 @@ def delete(review: Review, *, by: User) -> None:
 # --- reading --------------------------------------------------------------------------
 
 
-def for_author(user: User) -> list[Review]:
-    """Every testimonial of the user, any status, newest first, with clinic, photos,
-    follow-ups and the decisions about them (for /account)."""
-    return list(
-        db.session.execute(
-            select(Review)
-            .where(Review.author_id == user.id)
-            .options(
-                selectinload(Review.clinic),
-                selectinload(Review.photos),
-                selectinload(Review.followups),
-                selectinload(Review.practitioner),
-            )
-            .order_by(Review.created_at.desc(), Review.id.desc())
-        ).scalars()
-    )
-
-
 def unpublished_for(user, clinic: Clinic) -> Review | None:
     """The user's own testimonial for the clinic when the public cannot see it yet
     (pending, rejected, removed, hidden): shown to them alone on the clinic page."""
@@ -399,13 +399,3 @@ def unpublished_for(user, clinic: Clinic) -> Review | None:
     if review is None or review.is_public:
         return None
     return review
-
-
-def decisions_for(user: User) -> list[ModerationDecision]:
-    return list(
-        db.session.execute(
-            select(ModerationDecision)
-            .where(ModerationDecision.subject_user_id == user.id)
-            .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
-        ).scalars()
-    )

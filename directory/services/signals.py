@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
@@ -69,48 +70,36 @@ def _hashes_of(user_ids: set[int]) -> dict[int, dict[str, set[str]]]:
     return out
 
 
-def linked_accounts(user_ids: Iterable[int]) -> dict[int, dict[int, frozenset[str]]]:
-    """For each user, the other accounts linked to it and how (address, device,
-    e-mail pattern, network)."""
-    ids = {u for u in user_ids if u is not None}
-    links: dict[int, dict[int, set[str]]] = {u: defaultdict(set) for u in ids}
+def _origin_links(ids: set[int], links: dict[int, dict[int, set[str]]]) -> None:
+    """Accounts that acted from the same address, network or device as each user."""
     mine = _hashes_of(ids)
     wanted = {k: set() for k in ("address", "network", "device")}
     for per_kind in mine.values():
         for k, values in per_kind.items():
             wanted[k] |= values
-    conds = []
-    if wanted["address"]:
-        conds.append(OriginEvent.address_hash.in_(wanted["address"]))
-    if wanted["network"]:
-        conds.append(OriginEvent.network_hash.in_(wanted["network"]))
-    if wanted["device"]:
-        conds.append(OriginEvent.device_hash.in_(wanted["device"]))
-    if conds:
-        rows = db.session.execute(
-            select(
-                OriginEvent.user_id,
-                OriginEvent.address_hash,
-                OriginEvent.network_hash,
-                OriginEvent.device_hash,
-            )
-            .where(or_(*conds))
-            .distinct()
-            .limit(20000)
-        ).all()
-        for other, a, n, d in rows:
-            for uid in ids:
-                if other == uid:
-                    continue
-                h = mine.get(uid)
-                if not h:
-                    continue
-                if a and a in h["address"]:
-                    links[uid][other].add("address")
-                if n and n in h["network"]:
-                    links[uid][other].add("network")
-                if d and d in h["device"]:
-                    links[uid][other].add("device")
+    columns = {
+        "address": OriginEvent.address_hash,
+        "network": OriginEvent.network_hash,
+        "device": OriginEvent.device_hash,
+    }
+    conds = [columns[k].in_(values) for k, values in wanted.items() if values]
+    if not conds:
+        return
+    rows = db.session.execute(
+        select(OriginEvent.user_id, *columns.values()).where(or_(*conds)).distinct().limit(20000)
+    ).all()
+    for other, *values in rows:
+        for uid in ids:
+            h = mine.get(uid)
+            if other == uid or not h:
+                continue
+            for kind, value in zip(columns, values, strict=True):
+                if value and value in h[kind]:
+                    links[uid][other].add(kind)
+
+
+def _email_links(ids: set[int], links: dict[int, dict[int, set[str]]]) -> None:
+    """Accounts whose address has the same pattern (jane.doe+1@x, janedoe7@x)."""
     users = db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()
     groups: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for uid, email in users:
@@ -125,6 +114,15 @@ def linked_accounts(user_ids: Iterable[int]) -> dict[int, dict[int, frozenset[st
             for uid in keys.get(email_key(other_email), ()):
                 if other != uid:
                     links[uid][other].add("e-mail pattern")
+
+
+def linked_accounts(user_ids: Iterable[int]) -> dict[int, dict[int, frozenset[str]]]:
+    """For each user, the other accounts linked to it and how (address, device,
+    e-mail pattern, network)."""
+    ids = {u for u in user_ids if u is not None}
+    links: dict[int, dict[int, set[str]]] = {u: defaultdict(set) for u in ids}
+    _origin_links(ids, links)
+    _email_links(ids, links)
     return {u: {o: frozenset(k) for o, k in d.items()} for u, d in links.items()}
 
 
@@ -301,63 +299,77 @@ def _staff_links(author_id: int | None, staff: set[int], links: dict[int, frozen
     return frozenset(kinds)
 
 
+@dataclass
+class _Around:
+    """What a batch of testimonials' facts are read from (a fixed number of queries)."""
+
+    users: dict[int, User]
+    links: dict[int, dict[int, frozenset[str]]]
+    staff: dict[int, set[int]]
+    rivals: dict[int, set[int]]
+    owners: dict[int, User | None]
+    dups: dict[int, list[trust.Duplicate]]
+    photos: dict[int, list[trust.PhotoMatch]]
+
+
+def _around(reviews: list[Review], accepted_only: bool) -> tuple[_Around, list]:
+    authors = {r.author_id for r in reviews if r.author_id is not None}
+    links = linked_accounts(authors)
+    people = authors | {o for d in links.values() for o in d}
+    users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(people))).scalars()}
+    clinic_ids = {r.clinic_id for r in reviews}
+    clinics = list(db.session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars())
+    conds = [Review.clinic_id.in_(clinic_ids)]
+    if people:
+        conds.append(Review.author_id.in_(people))
+    around = _Around(
+        users=users,
+        links=links,
+        staff={c.id: _staff(c, accepted_only) for c in clinics},
+        rivals={c.id: rivals_of(c) for c in clinics},
+        owners={
+            c.id: users.get(c.owner_id)
+            or (db.session.get(User, c.owner_id) if c.owner_id else None)
+            for c in clinics
+        },
+        dups=_duplicates(reviews, newer_only=accepted_only),
+        photos=_photo_matches(reviews),
+    )
+    return around, _other_reviews(conds)
+
+
+def _facts(r: Review, a: _Around, accepted_only: bool) -> trust.ItemFacts:
+    author = a.users.get(r.author_id) if r.author_id else None
+    my_links = a.links.get(r.author_id, {}) if r.author_id else {}
+    owner = a.owners.get(r.clinic_id)
+    return trust.ItemFacts(
+        id=r.id,
+        clinic_id=r.clinic_id,
+        author_id=r.author_id,
+        text=r.text,
+        created_at=r.created_at,
+        ratings=r.ratings(),
+        origin_hash=r.origin_hash,
+        author_created_at=author.created_at if author else None,
+        author_email_verified=bool(author and author.email_verified),
+        owner_signup_origin=None if accepted_only or owner is None else owner.signup_origin,
+        links=my_links,
+        staff_links=_staff_links(r.author_id, a.staff[r.clinic_id], my_links),
+        rival_clinic_ids=frozenset(a.rivals[r.clinic_id]),
+        duplicates=tuple(a.dups.get(r.id, ())),
+        photo_matches=tuple(a.photos.get(r.id, ())),
+        verified=r.verified_at is not None,
+    )
+
+
 def gather(
     reviews: list[Review], *, accepted_only: bool
 ) -> dict[int, tuple[trust.ItemFacts, list[trust.OtherReview]]]:
     """(facts, others) for each testimonial, in a fixed number of queries per clinic."""
     if not reviews:
         return {}
-    authors = {r.author_id for r in reviews if r.author_id is not None}
-    links = linked_accounts(authors)
-    users = {
-        u.id: u
-        for u in db.session.execute(
-            select(User).where(User.id.in_(authors | {o for d in links.values() for o in d}))
-        ).scalars()
-    }
-    clinic_ids = {r.clinic_id for r in reviews}
-    clinics = {
-        c.id: c
-        for c in db.session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
-    }
-    staff = {cid: _staff(c, accepted_only) for cid, c in clinics.items()}
-    rivals = {cid: rivals_of(c) for cid, c in clinics.items()}
-    people = authors | {o for d in links.values() for o in d}
-    conds = [Review.clinic_id.in_(clinic_ids)]
-    if people:
-        conds.append(Review.author_id.in_(people))
-    others = _other_reviews(conds)
-    dups = _duplicates(reviews, newer_only=accepted_only)
-    photos = _photo_matches(reviews)
-    owners = {
-        c.id: users.get(c.owner_id) or (db.session.get(User, c.owner_id) if c.owner_id else None)
-        for c in clinics.values()
-    }
-    out = {}
-    for r in reviews:
-        author = users.get(r.author_id) if r.author_id else None
-        my_links = links.get(r.author_id, {}) if r.author_id else {}
-        owner = owners.get(r.clinic_id)
-        facts = trust.ItemFacts(
-            id=r.id,
-            clinic_id=r.clinic_id,
-            author_id=r.author_id,
-            text=r.text,
-            created_at=r.created_at,
-            ratings=r.ratings(),
-            origin_hash=r.origin_hash,
-            author_created_at=author.created_at if author else None,
-            author_email_verified=bool(author and author.email_verified),
-            owner_signup_origin=None if accepted_only or owner is None else owner.signup_origin,
-            links=my_links,
-            staff_links=_staff_links(r.author_id, staff[r.clinic_id], my_links),
-            rival_clinic_ids=frozenset(rivals[r.clinic_id]),
-            duplicates=tuple(dups.get(r.id, ())),
-            photo_matches=tuple(photos.get(r.id, ())),
-            verified=r.verified_at is not None,
-        )
-        out[r.id] = (facts, others)
-    return out
+    around, others = _around(reviews, accepted_only)
+    return {r.id: (_facts(r, around, accepted_only), others) for r in reviews}
 
 
 def for_queue(reviews: list[Review], now: datetime | None = None) -> dict[int, list[trust.Signal]]:

@@ -57,6 +57,25 @@ def _texts(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
     return out
 
 
+def _store_best(kind: str, item_type: str, item_id: int, found: list, most: int) -> list:
+    """Stage the `most` best of `found` (score, other type, other id, how) as matches."""
+    found.sort(reverse=True)
+    matches = [
+        SimilarityMatch(
+            kind=kind,
+            item_type=item_type,
+            item_id=item_id,
+            other_type=other_type,
+            other_id=other_id,
+            score=round(score, 3),
+            how=how,
+        )
+        for score, other_type, other_id, how in found[:most]
+    ]
+    db.session.add_all(matches)
+    return matches
+
+
 def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]:
     """(Re)index one text and store its near-duplicates among the texts indexed
     before it. Returns the new matches (staged)."""
@@ -86,21 +105,8 @@ def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]
     for (other_type, other_id), other_text in _texts(candidates).items():
         score = textprint.jaccard(mine, textprint.features(other_text))
         if score >= textprint.NEAR_DUPLICATE:
-            found.append((score, other_type, other_id))
-    found.sort(reverse=True)
-    matches = [
-        SimilarityMatch(
-            kind="text",
-            item_type=item_type,
-            item_id=item_id,
-            other_type=t,
-            other_id=i,
-            score=round(s, 3),
-            how="text",
-        )
-        for s, t, i in found[:MAX_TEXT_MATCHES]
-    ]
-    db.session.add_all(matches)
+            found.append((score, other_type, other_id, "text"))
+    matches = _store_best("text", item_type, item_id, found, MAX_TEXT_MATCHES)
     db.session.add_all(
         TextBand(item_type=item_type, item_id=item_id, band=b, bucket=k) for b, k in keys
     )
@@ -171,24 +177,10 @@ def match_photo(photo: Photo, im: Image.Image, media_dir: str) -> list[Similarit
         score, how = photoprint.detail_similarity(mine, theirs)
         if score is None:
             if photoprint.flat_match(bits, colour_gap):
-                found.append((1.0 - bits / 64, pid, "copy"))
+                found.append((1.0 - bits / 64, "photo", pid, "copy"))
         elif score >= photoprint.MATCH_MIN:
-            found.append((score, pid, how))
-    found.sort(reverse=True)
-    matches = [
-        SimilarityMatch(
-            kind="photo",
-            item_type="photo",
-            item_id=photo.id,
-            other_type="photo",
-            other_id=pid,
-            score=round(score, 3),
-            how=how,
-        )
-        for score, pid, how in found[:MAX_PHOTO_MATCHES]
-    ]
-    db.session.add_all(matches)
-    return matches
+            found.append((score, "photo", pid, how))
+    return _store_best("photo", "photo", photo.id, found, MAX_PHOTO_MATCHES)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from directory import demo_images, quality
+from directory import demo_images, quality, trust
 from directory.extensions import db
 from directory.models import Clinic, Photo, Report, Review, User
-from directory.services import accounts, media, moderation, origin, reports, scores, signals
+from directory.services import accounts, media, moderation, origin, reports, risk, scores
 from directory.services import reviews as review_service
 from tests.factories import ClinicFactory, ResultCaseFactory, ReviewFactory, UserFactory
 
@@ -161,44 +161,47 @@ class World:
         for rid in review_ids:
             r = db.session.get(Review, rid)
             if r.status == "pending":
-                moderation.decide_review(
+                moderation.decide(
                     r,
+                    "publish",
                     by=mod,
-                    action="publish",
                     reason_code="meets_guidelines",
                     statement="Looks fine to me.",
                 )
         for rid in report_ids:
             rep = db.session.get(Report, rid)
             if rep.status == "open":
-                moderation.decide_report(
+                moderation.decide(
                     rep,
+                    "remove",
                     by=mod,
-                    uphold=True,
                     reason_code="personal_data",
                     statement="Upheld without looking.",
                 )
         db.session.commit()
 
     def review_flags(self, review_ids: list[int]) -> set[str]:
-        reviews = [db.session.get(Review, i) for i in review_ids]
-        found = signals.for_queue(reviews)
-        return {s.key for sigs in found.values() for s in sigs if s.flag}
+        return self.queue_flags("reviews", "review", review_ids)
 
     def report_flags(self, report_ids: list[int]) -> set[str]:
-        items = [db.session.get(Report, i) for i in report_ids]
-        targets = {r.id: moderation.target_of(r.target_type, r.target_id) for r in items}
-        out = set()
-        for p in reports.reporter_profiles(items, targets).values():
-            if p.account_days is not None and p.account_days < 7:
-                out.add("reporter_new_account")
-            if p.linked_accounts:
-                out.add("reporter_linked_accounts")
-            if p.reports_on_clinic > 1:
-                out.add("reporter_many_reports_on_clinic")
-            if p.owns_rival or p.reviewed_rivals:
-                out.add("reporter_tied_to_rival")
-        return out
+        return self.queue_flags("reports", "report", report_ids)
+
+    def queue_flags(self, queue: str, item_type: str, ids: list[int]) -> set[str]:
+        """The signals raised on the items as the moderator's queue shows them (stored
+        when they were submitted), checking that the queue lists them first: every
+        flagged item comes before every unflagged one."""
+        if not ids:
+            return set()
+        found = risk.stored(item_type, ids)
+        assert set(found) == set(ids), "the queue has no signals for some attack items"
+        order = [i.id for i in moderation.queue_page(queue, per_page=10_000).items]
+        flags = {i: {s.key for s in found[i] if s.flag} for i in ids}
+        shown = risk.stored(item_type, order)
+        unflagged = [pos for pos, i in enumerate(order) if not trust.risk(shown.get(i, []))]
+        for i in ids:
+            if flags[i] and unflagged:
+                assert order.index(i) < unflagged[0], f"flagged {item_type} {i} is not listed first"
+        return set().union(*flags.values())
 
 
 def build(app) -> World:

@@ -4,6 +4,7 @@ gunicorn on a free port, with a temporary instance folder and demo data."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URI
+from directory.demo import DEMO_PASSWORD
+from tests.conftest import PG_URI, totp_now
 
 BROWSER_TIMEOUT_MS = 45_000
 
@@ -60,11 +62,10 @@ class LiveServer:
             check=True,
         )
 
-    def mails(self) -> list[Path]:
-        folder = self.instance / "mail"
-        return (
-            sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
-        )
+    @property
+    def mail_dir(self) -> Path:
+        """Where the server's file mail backend writes (read with tests.web._mail)."""
+        return self.instance / "mail"
 
 
 @pytest.fixture(scope="session")
@@ -168,3 +169,27 @@ def screenshot(page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def log_in(
+    page,
+    email: str,
+    password: str = DEMO_PASSWORD,
+    *,
+    totp_secret: str | None = None,
+    remember: bool = False,
+) -> None:
+    """Log in through the login form, and the second factor when `totp_secret` is given;
+    returns once the browser has left the form (for wherever the site sends the user)."""
+    page.goto("/auth/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    if remember:
+        page.get_by_label("Keep me logged in").check()
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    if totp_secret:
+        page.wait_for_url(re.compile(r"/auth/totp\b"))
+        page.get_by_label("6-digit code").fill(totp_now(totp_secret))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(lambda url: "/auth/totp" not in url)

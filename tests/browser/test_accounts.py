@@ -3,32 +3,12 @@
 
 from __future__ import annotations
 
-import email
 import re
-from email import policy
 
 from directory.demo import DEMO_PASSWORD, DEMO_TOTP
-from tests.browser.conftest import screenshot, serious_violations
+from tests.browser.conftest import log_in, screenshot, serious_violations
 from tests.conftest import totp_now
-
-
-def last_mail_link(live_server, to: str, part: str) -> str:
-    for path in reversed(live_server.mails()):
-        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if msg["To"] == to:
-            m = re.search(r"https?://\S+" + re.escape(part) + r"\S+", msg.get_content())
-            if m:
-                return m.group(0)
-    raise AssertionError(f"no mail to {to} with {part}")
-
-
-def log_in(page, address: str, password: str, remember: bool = False) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("E-mail address").fill(address)
-    page.get_by_label("Password").fill(password)
-    if remember:
-        page.get_by_label("Keep me logged in").check()
-    page.get_by_role("button", name="Log in").click()
+from tests.web._mail import last_to, link_in
 
 
 def test_visitor_registers_verifies_logs_in_and_out_and_the_old_cookie_dies(
@@ -53,7 +33,7 @@ def test_visitor_registers_verifies_logs_in_and_out_and_the_old_cookie_dies(
     assert serious_violations(page) == []
     screenshot(page, "registered-check-your-mail")
 
-    link = last_mail_link(live_server, address, "/auth/verify/")
+    link = link_in(last_to(live_server, address), "/auth/verify/")
     assert link.startswith(live_server.url)
     page.goto(link)
     assert serious_violations(page) == []

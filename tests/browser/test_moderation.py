@@ -4,10 +4,8 @@ moderator B upholds it, and the testimonial is public."""
 
 from __future__ import annotations
 
-import email
 import re
 from datetime import UTC, datetime
-from email import policy
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +13,9 @@ from sqlalchemy import select
 from directory.demo import DEMO_TOTP
 from directory.extensions import db
 from directory.models import Clinic, Review, User
-from tests.browser.conftest import serious_violations
-from tests.browser.test_reviews import live_app, log_in  # noqa: F401  (fixture)
+from tests.browser.conftest import log_in, serious_violations
+from tests.browser.test_reviews import live_app  # noqa: F401  (fixture)
+from tests.web._mail import last_to
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +23,6 @@ TEXT = (
     "Four sessions with the same practitioner; a year on the dots are still crisp and "
     "nobody at work has noticed anything but a close buzz cut."
 )
-
-
-def last_mail_to(live_server, address: str):
-    for path in reversed(live_server.mails()):
-        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if msg["To"] == address:
-            return msg
-    raise AssertionError(f"no mail to {address}")
 
 
 def pending_testimonial(live_app) -> tuple[int, str]:  # noqa: F811
@@ -79,18 +70,18 @@ def test_rejected_author_appeals_and_another_moderator_restores(browser, live_se
         p.set_default_timeout(20_000)
 
     # Moderator A rejects, from the testimonial's own page.
-    log_in(morgan, live_app, "moderator@example.com", DEMO_TOTP["moderator"])
+    log_in(morgan, "moderator@example.com", totp_secret=DEMO_TOTP["moderator"])
     morgan.goto(f"/moderation/items/review/{rid}")
     card = morgan.locator(f"#review-{rid}")
     decide(morgan, card, "reject", "not_first_hand", "It reads like an advert, not a treatment.")
     assert morgan.get_by_text(re.compile("Decision recorded")).is_visible()
 
     # The author follows the link the e-mail names, to /account, and appeals.
-    msg = last_mail_to(live_server, "consumer@example.com")
+    msg = last_to(live_server, "consumer@example.com")
     body = msg.get_content()
     assert "Not a first-hand experience" in body and "not_first_hand" not in body
     account = re.search(r"https?://\S+/account\b", body).group(0)
-    log_in(casey, live_app, "consumer@example.com")
+    log_in(casey, "consumer@example.com")
     casey.goto(account)
     row = casey.locator("li.appeal-row", has_text=re.compile("advert, not a treatment"))
     row.get_by_role("link", name="Appeal this decision").click()
@@ -110,7 +101,7 @@ def test_rejected_author_appeals_and_another_moderator_restores(browser, live_se
     assert mine.get_by_role("button", name="Record decision").count() == 0
 
     # Moderator B upholds it; the testimonial is public.
-    log_in(riley, live_app, "moderator2@example.com", DEMO_TOTP["moderator2"])
+    log_in(riley, "moderator2@example.com", totp_secret=DEMO_TOTP["moderator2"])
     riley.goto("/moderation/appeals?order=newest")
     theirs = riley.locator("article.moderation-item", has_text="I was treated there four times")
     decide(riley, theirs, "uphold", "earlier_decision_wrong", "The bookings show a real client.")
@@ -119,7 +110,7 @@ def test_rejected_author_appeals_and_another_moderator_restores(browser, live_se
     visitor = browser.new_context(base_url=live_server.url).new_page()
     visitor.goto(f"/clinics/{slug}")
     assert visitor.get_by_text(TEXT[:40]).is_visible()
-    assert "was upheld" in last_mail_to(live_server, "consumer@example.com")["Subject"]
+    assert "was upheld" in last_to(live_server, "consumer@example.com")["Subject"]
     visitor.context.close()
     for c in contexts:
         c.close()

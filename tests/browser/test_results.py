@@ -14,8 +14,9 @@ from directory.demo import DEMO_TOTP
 from directory.extensions import db
 from directory.models import Clinic, ResultCase, Review
 from tests.browser import test_reviews
-from tests.browser.conftest import screenshot, serious_violations
-from tests.browser.test_reviews import log_in, pick
+from tests.browser.conftest import log_in, screenshot, serious_violations
+from tests.browser.test_reviews import pick
+from tests.web._mail import texts
 
 live_app = test_reviews.live_app  # the module-scoped app on the live server's database
 
@@ -149,7 +150,7 @@ def test_testimonial_with_proof_is_verified_by_a_moderator(
     page = consumer.new_page()
     page.set_default_timeout(15_000)
     page.goto("/")
-    log_in(page, live_app, email)
+    log_in(page, email)
     page.goto(f"/clinics/{slug}/review")
     assert page.get_by_text("How verification works").is_visible()
     page.get_by_label("Number of sessions").fill("4")
@@ -179,7 +180,7 @@ def test_testimonial_with_proof_is_verified_by_a_moderator(
     mpage = staff.new_page()
     mpage.set_default_timeout(15_000)
     mpage.goto("/")
-    log_in(mpage, live_app, "moderator@example.com", DEMO_TOTP["moderator"])
+    log_in(mpage, "moderator@example.com", totp_secret=DEMO_TOTP["moderator"])
     mpage.goto("/moderation/reviews")
     item = mpage.locator("article.moderation-item", has_text=TEXT[:40]).last
     link = item.get_by_role("link", name=re.compile("open the proof"))
@@ -195,9 +196,7 @@ def test_testimonial_with_proof_is_verified_by_a_moderator(
         assert review.verified_at is not None and review.proof_name is None
     assert not (live_server.instance / "proofs" / proof_name).exists()
     assert mpage.request.get(f"/reviews/{rid}/proof").status == 404
-    mail = [
-        m.read_text() for m in live_server.mails() if "Invoice names the clinic" in m.read_text()
-    ]
+    mail = [m for m in texts(live_server) if "Invoice names the clinic" in m]
     assert mail and "verified treatment" in mail[-1]
     page.goto(f"/clinics/{slug}")
     assert page.locator("#your-testimonial").get_by_text("Verified treatment").is_visible()

@@ -1,10 +1,5 @@
 """A consumer writes a testimonial with a photo; a moderator sees its signals and
 publishes it; the visitor then sees it and the clinic's score moves to quality.py's value.
-
-Logging in uses the accounts engineer's forms (/auth/login with email and password, then
-/auth/totp with code). On a branch where those pages do not exist yet, the test signs a
-session cookie the same way the auth blueprint would (Flask-Login id = the user's
-session token, `mfa_ok` after the second factor) so the rest of the journey still runs.
 """
 
 from __future__ import annotations
@@ -13,17 +8,14 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
 from directory import create_app
-from directory.demo import DEMO_PASSWORD, DEMO_TOTP
+from directory.demo import DEMO_TOTP
 from directory.extensions import db
 from directory.models import Clinic, Review, User
 from directory.services import scores
-from tests.browser.conftest import screenshot, serious_violations
-from tests.conftest import totp_now
+from tests.browser.conftest import log_in, screenshot, serious_violations
 from tests.factories import image_bytes
 
 TEXT = (
@@ -48,46 +40,6 @@ def live_app(live_server):
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-def log_in(page, live_app, email: str, totp_secret: str | None = None) -> None:
-    resp = page.goto("/auth/login")
-    if resp.status == 404:
-        _session_cookie(page, live_app, email, mfa=totp_secret is not None)
-        return
-    page.locator("[name=email]").fill(email)
-    page.locator("[name=password]").fill(DEMO_PASSWORD)
-    page.locator("form:has([name=password]) [type=submit]").click()
-    if totp_secret:
-        page.wait_for_url(re.compile(r"/auth/totp"))
-        page.locator("[name=code]").fill(totp_now(totp_secret))
-        page.locator("form:has([name=code]) [type=submit]").click()
-    page.wait_for_load_state()
-
-
-def _session_cookie(page, live_app, email: str, mfa: bool) -> None:
-    with live_app.app_context():
-        token = db.session.execute(
-            select(User.session_token).where(User.email == email)
-        ).scalar_one()
-    signer = Flask("cookie")
-    signer.secret_key = live_app.config["SECRET_KEY"]
-    data = {"_user_id": token, "_fresh": True}
-    if mfa:
-        data["mfa_ok"] = token
-    value = SecureCookieSessionInterface().get_signing_serializer(signer).dumps(data)
-    page.context.add_cookies(
-        [
-            {
-                "name": "session",
-                "value": value,
-                "domain": "127.0.0.1",
-                "path": "/",
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
 
 
 def pick(live_app) -> tuple[str, str, str | None]:
@@ -140,7 +92,7 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     page = consumer.new_page()
     page.set_default_timeout(15_000)
     page.goto("/")
-    log_in(page, live_app, email)
+    log_in(page, email)
     page.goto(f"/clinics/{slug}")
     page.get_by_role("link", name="Write a testimonial").click()
     page.wait_for_url(re.compile(rf"/clinics/{slug}/review$"))
@@ -190,7 +142,7 @@ def test_testimonial_with_photo_goes_through_moderation(browser, live_server, li
     mpage = staff.new_page()
     mpage.set_default_timeout(15_000)
     mpage.goto("/")
-    log_in(mpage, live_app, "moderator@example.com", DEMO_TOTP["moderator"])
+    log_in(mpage, "moderator@example.com", totp_secret=DEMO_TOTP["moderator"])
     mpage.goto("/moderation/reviews")
     item = mpage.locator("article.moderation-item", has_text=TEXT[:40])
     assert item.count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from directory import search, services
 from directory.extensions import db
@@ -56,20 +57,76 @@ def test_ties_on_quality_go_to_more_reviews_then_name(ranked, client):
     assert tied == ["Tied Many", "Tied Alpha", "Tied Beta"]
 
 
-def test_order_matches_the_sql_quality_order(ranked):
-    from sqlalchemy import select
-
-    from directory.models import Clinic
-    from directory.services.clinics import by_quality, is_public_clinic
-
-    with ranked.app_context():
-        sql = [
-            c.id
-            for c in db.session.execute(
-                by_quality(select(Clinic).where(is_public_clinic()))
-            ).scalars()
+@pytest.fixture
+def level(app):
+    """Clinics that differ only where the quality order's later keys decide: a score in
+    its last stored digit, the testimonial count, the name's case and accents, names
+    alike in their first 80 characters, identical names, and unrated clinics."""
+    with app.app_context():
+        spec = [
+            # name, score, testimonials
+            ("Zeta Studio", 4.201, 2),
+            ("Gamma Studio", 4.2, 7),
+            ("alpha studio", 4.2, 5),
+            ("Beta Studio", 4.2, 5),
+            ("ÉZ Studio", 4.2, 5),
+            ("éa Studio", 4.2, 5),
+            ("Twin Studio", 4.2, 5),
+            ("Twin Studio", 4.2, 5),
+            ("L" * 80 + " b", 4.2, 5),
+            ("L" * 80 + " a", 4.2, 5),
+            ("Best Studio", 4.9, 1),
+            ("Low Studio", 1.5, 9),
+            ("unrated aardvark", None, 0),
+            ("Unrated Zebra", None, 0),
+            ("Hidden Studio", 5.0, 40, "suspended"),
         ]
-        assert search.engine().run(search.Query()).ids == sql
+        for name, score, count, *status in spec:
+            ClinicFactory(
+                name=name,
+                quality_score=score,
+                review_count=count,
+                status=status[0] if status else "listed",
+            )
+        services.commit()
+    rebuild(app)
+    return app
+
+
+def _quality_order(app) -> list[int]:
+    """Every public clinic in quality.ranking_key's order (the rule)."""
+    from directory import quality
+    from directory.models import Clinic
+    from directory.services.clinics import is_public_clinic
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Clinic.quality_score, Clinic.review_count, Clinic.name, Clinic.id).where(
+                is_public_clinic()
+            )
+        ).all()
+    return [r.id for r in sorted(rows, key=lambda r: quality.ranking_key(*r))]
+
+
+def test_search_sql_and_quality_py_agree_on_the_quality_order(level, client):
+    """quality.ranking_key is the rule; the search index's sort and the SQL order
+    (home page, compare page) must give the same order, through their real paths."""
+    from directory.models import Clinic
+    from directory.services import clinics, compare
+
+    expected = _quality_order(level)
+    with level.app_context():
+        names = {c.id: c.name for c in db.session.execute(select(Clinic)).scalars()}
+        assert search.engine().run(search.Query(per_page=50)).ids == expected
+        rated = [cid for cid in expected if db.session.get(Clinic, cid).quality_score]
+        for n in range(1, len(rated) + 1):  # every cut, through and between ties
+            assert clinics.best_rated_ids(n) == rated[:n], n
+        slugs = {cid: db.session.get(Clinic, cid).slug for cid in expected}
+        for four in (expected[1:5], expected[4:8], expected[-4:]):
+            shown = compare.columns([slugs[cid] for cid in reversed(four)])
+            assert [col.clinic.id for col in shown] == four
+    html = client.get("/search").get_data(as_text=True)
+    assert card_names(html) == [names[cid] for cid in expected]
 
 
 def test_price_is_never_an_order(ranked, client):

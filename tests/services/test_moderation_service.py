@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,13 +23,16 @@ from directory.services import (
     InvalidState,
     NotAllowed,
     NotFound,
+    accounts,
     moderation,
     reports,
     scores,
+    signals,
 )
 from directory.services import reviews as svc
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory, image_bytes
 from tests.reviews_helpers import GOOD_TEXT, make_world, months_ago
+from tests.web._mail import messages
 
 
 @pytest.fixture
@@ -67,19 +69,6 @@ def submit(world, author_id=None, **over):
     return r
 
 
-def mails(app):
-    import os
-
-    folder = app.config["MAIL_DIR"]
-    if not os.path.exists(folder):
-        return []
-    out = []
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as fh:
-            out.append(email.message_from_bytes(fh.read()))
-    return out
-
-
 def decisions():
     return (
         db.session.execute(select(ModerationDecision).order_by(ModerationDecision.id))
@@ -91,10 +80,10 @@ def decisions():
 def test_publish_makes_review_and_consented_photos_public_and_scores_at_once(app, world):
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=1)])
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "publish",
             by=u(world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="First-hand, on topic.",
         )
@@ -115,26 +104,26 @@ def test_publish_makes_review_and_consented_photos_public_and_scores_at_once(app
             world.clinic_id,
         )
         assert d.moderator_id == world.moderator_id and d.item_submitted_at is not None
-        msg = mails(app)[-1]
+        msg = messages(app)[-1]
         assert msg["To"] == "author@mail.test"
-        body = msg.get_payload()
+        body = msg.get_content()
         assert "Meets our guidelines" in body and "First-hand, on topic." in body
 
 
 def test_reject_tells_author_how_to_appeal_and_keeps_score(app, world):
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=2)])
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "reject",
             by=u(world.moderator_id),
-            action="reject",
             reason_code="off_topic",
             statement="Not about SMP work at all.",
         )
         db.session.commit()
         assert r.status == "rejected" and r.photos[0].status == "rejected"
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
-        body = mails(app)[-1].get_payload()
+        body = messages(app)[-1].get_content()
         assert "appeal" in body and "not an automated system" in body
         # The reason in plain words, never the internal code.
         assert "Not about this clinic's SMP work" in body and "off_topic" not in body
@@ -145,25 +134,21 @@ def test_verify_needs_proof_and_raises_weight(app, world):
         r = submit(world)
         mod = u(world.moderator_id)
         with pytest.raises(Invalid, match="proof"):
-            moderation.decide_review(
+            moderation.decide(
                 r,
+                "verify",
                 by=mod,
-                action="verify",
                 reason_code="verified_proof",
                 statement="Invoice checked by me.",
             )
-        moderation.decide_review(
-            r,
-            by=mod,
-            action="publish",
-            reason_code="meets_guidelines",
-            statement="First-hand, on topic.",
+        moderation.decide(
+            r, "publish", by=mod, reason_code="meets_guidelines", statement="First-hand, on topic."
         )
         before = db.session.get(Clinic, world.clinic_id).effective_weight
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "verify",
             by=mod,
-            action="verify",
             reason_code="verified_proof",
             statement="Proof matches the clinic.",
             proof="Invoice 2025-114",
@@ -174,10 +159,10 @@ def test_verify_needs_proof_and_raises_weight(app, world):
         assert clinic.verified_count == 1 and clinic.effective_weight > before
         assert "Invoice 2025-114" in decisions()[-1].statement
         with pytest.raises(InvalidState):
-            moderation.decide_review(
+            moderation.decide(
                 r,
+                "verify",
                 by=mod,
-                action="verify",
                 reason_code="verified_proof",
                 statement="Proof matches the clinic.",
                 proof="again",
@@ -188,19 +173,11 @@ def test_remove_published_review_recomputes(app, world):
     with app.app_context():
         r = submit(world)
         mod = u(world.moderator_id)
-        moderation.decide_review(
-            r,
-            by=mod,
-            action="publish",
-            reason_code="meets_guidelines",
-            statement="First-hand, on topic.",
+        moderation.decide(
+            r, "publish", by=mod, reason_code="meets_guidelines", statement="First-hand, on topic."
         )
-        moderation.decide_review(
-            r,
-            by=mod,
-            action="remove",
-            reason_code="spam",
-            statement="Advertising for another studio.",
+        moderation.decide(
+            r, "remove", by=mod, reason_code="spam", statement="Advertising for another studio."
         )
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
@@ -221,10 +198,10 @@ def test_decisions_from_the_wrong_state_are_refused(app, world, status, action):
         r.status = status
         db.session.commit()
         with pytest.raises(InvalidState):
-            moderation.decide_review(
+            moderation.decide(
                 r,
+                action,
                 by=u(world.moderator_id),
-                action=action,
                 reason_code="meets_guidelines",
                 statement="Looks fine to me.",
             )
@@ -237,12 +214,8 @@ def test_bad_reason_or_statement_refused(app, world, reason, statement):
     with app.app_context():
         r = submit(world)
         with pytest.raises(Invalid):
-            moderation.decide_review(
-                r,
-                by=u(world.moderator_id),
-                action="reject",
-                reason_code=reason,
-                statement=statement,
+            moderation.decide(
+                r, "reject", by=u(world.moderator_id), reason_code=reason, statement=statement
             )
         db.session.rollback()
         assert db.session.get(Review, r.id).status == "pending" and decisions() == []
@@ -255,29 +228,25 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(app, world):
         other_clinic = ClinicFactory()
         own = ReviewFactory(author=mod, clinic=other_clinic, status="pending")
         with pytest.raises(NotAllowed, match="own item"):
-            moderation.decide_review(
+            moderation.decide(
                 own,
+                "publish",
                 by=mod,
-                action="publish",
                 reason_code="meets_guidelines",
                 statement="Looks fine to me.",
             )
         owned = ClinicFactory(owner=mod)
         r = ReviewFactory(clinic=owned, status="pending")
         with pytest.raises(NotAllowed, match="clinic you own"):
-            moderation.decide_review(
-                r,
-                by=mod,
-                action="publish",
-                reason_code="meets_guidelines",
-                statement="Looks fine to me.",
+            moderation.decide(
+                r, "publish", by=mod, reason_code="meets_guidelines", statement="Looks fine to me."
             )
         consumer = u(world.other_id)
         with pytest.raises(NotAllowed):
-            moderation.decide_review(
+            moderation.decide(
                 r,
+                "publish",
                 by=consumer,
-                action="publish",
                 reason_code="meets_guidelines",
                 statement="Looks fine to me.",
             )
@@ -288,10 +257,10 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(app, world):
 def test_audit_rows_cannot_be_changed(app, world):
     with app.app_context():
         r = submit(world)
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "publish",
             by=u(world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="First-hand, on topic.",
         )
@@ -306,12 +275,8 @@ def test_followup_publish_changes_healing_in_score(app, world):
     with app.app_context():
         mod = u(world.moderator_id)
         r = submit(world, overall=4, ratings={"realism": 4})
-        moderation.decide_review(
-            r,
-            by=mod,
-            action="publish",
-            reason_code="meets_guidelines",
-            statement="First-hand, on topic.",
+        moderation.decide(
+            r, "publish", by=mod, reason_code="meets_guidelines", statement="First-hand, on topic."
         )
         db.session.commit()
         before = db.session.get(Clinic, world.clinic_id).quality_score
@@ -324,12 +289,8 @@ def test_followup_publish_changes_healing_in_score(app, world):
         )
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score == before
-        moderation.decide_followup(
-            fu,
-            by=mod,
-            action="publish",
-            reason_code="meets_guidelines",
-            statement="An honest update.",
+        moderation.decide(
+            fu, "publish", by=mod, reason_code="meets_guidelines", statement="An honest update."
         )
         db.session.commit()
         clinic = db.session.get(Clinic, world.clinic_id)
@@ -337,12 +298,10 @@ def test_followup_publish_changes_healing_in_score(app, world):
         d = decisions()[-1]
         assert d.item_type == "followup" and d.subject_user_id == world.author_id
         with pytest.raises(InvalidState):
-            moderation.decide_followup(
-                fu, by=mod, action="reject", reason_code="spam", statement="Not a real update."
+            moderation.decide(
+                fu, "reject", by=mod, reason_code="spam", statement="Not a real update."
             )
-        moderation.decide_followup(
-            fu, by=mod, action="remove", reason_code="spam", statement="Not a real update."
-        )
+        moderation.decide(fu, "remove", by=mod, reason_code="spam", statement="Not a real update.")
         db.session.commit()
         assert db.session.get(Clinic, world.clinic_id).quality_score == pytest.approx(before)
 
@@ -353,26 +312,18 @@ def test_photo_queue_decisions(app, world):
         r = submit(world, photos=[image_bytes(seed=5)])
         photo = r.photos[0]
         with pytest.raises(InvalidState, match="testimonial first"):
-            moderation.decide_photo(
-                photo,
-                by=mod,
-                action="publish",
-                reason_code="meets_guidelines",
-                statement="A fine photo.",
+            moderation.decide(
+                photo, "publish", by=mod, reason_code="meets_guidelines", statement="A fine photo."
             )
-        moderation.decide_review(
-            r,
-            by=mod,
-            action="publish",
-            reason_code="meets_guidelines",
-            statement="First-hand, on topic.",
+        moderation.decide(
+            r, "publish", by=mod, reason_code="meets_guidelines", statement="First-hand, on topic."
         )
         db.session.commit()
         weight_with = db.session.get(Clinic, world.clinic_id).effective_weight
-        moderation.decide_photo(
+        moderation.decide(
             photo,
+            "reject",
             by=mod,
-            action="reject",
             reason_code="stolen_photo",
             statement="A stock image from a catalogue.",
         )
@@ -380,10 +331,10 @@ def test_photo_queue_decisions(app, world):
         assert photo.status == "removed"
         assert db.session.get(Clinic, world.clinic_id).effective_weight < weight_with
         with pytest.raises(NotAllowed):
-            moderation.decide_photo(
+            moderation.decide(
                 photo,
+                "publish",
                 by=u(world.author_id),
-                action="publish",
                 reason_code="meets_guidelines",
                 statement="A fine photo.",
             )
@@ -394,7 +345,7 @@ def test_similar_photo_signal(app, world):
         img = image_bytes(seed=9, size=(200, 160))
         first = submit(world, photos=[img])
         second = submit(world, author_id=world.other_id, photos=[img])
-        sigs = {s.key: s for s in moderation.signals_for_review(second)}
+        sigs = {s.key: s for s in signals.for_queue([second])[second.id]}
         assert sigs["photo_match"].flag and "matches" in sigs["photo_match"].detail
         assert moderation.photo_matches(second.photos[0])[0].id == first.photos[0].id
 
@@ -404,7 +355,7 @@ def test_signals_shared_origin_with_owner_and_other_reviewers(app, world):
         u(world.owner_id).signup_origin = "o1"
         submit(world)
         second = submit(world, author_id=world.other_id)
-        sigs = {s.key: s for s in moderation.signals_for_review(second)}
+        sigs = {s.key: s for s in signals.for_queue([second])[second.id]}
         assert sigs["shared_origin"].flag
         assert "1 other reviewer" in sigs["shared_origin"].detail
         assert "owner" in sigs["shared_origin"].detail
@@ -416,10 +367,10 @@ def test_signals_shared_origin_with_owner_and_other_reviewers(app, world):
 
 def published(world):
     r = submit(world)
-    moderation.decide_review(
+    moderation.decide(
         r,
+        "publish",
         by=u(world.moderator_id),
-        action="publish",
         reason_code="meets_guidelines",
         statement="First-hand, on topic.",
     )
@@ -466,10 +417,10 @@ def test_uphold_removes_and_tells_author_dismiss_restores_visibility(app, world)
         rep = reports.file("review", r.id, by=u(world.other_id), reason="illegal")
         db.session.commit()
         assert not r.is_public
-        moderation.decide_report(
+        moderation.decide(
             rep,
+            "keep",
             by=u(world.moderator_id),
-            uphold=False,
             reason_code="meets_guidelines",
             statement="Nothing illegal here.",
         )
@@ -478,23 +429,23 @@ def test_uphold_removes_and_tells_author_dismiss_restores_visibility(app, world)
         assert db.session.get(Clinic, world.clinic_id).review_count == 1
         rep2 = reports.file("review", r.id, by=UserFactory(), reason="fake")
         db.session.commit()
-        moderation.decide_report(
+        moderation.decide(
             rep2,
+            "remove",
             by=u(world.moderator_id),
-            uphold=True,
             reason_code="not_first_hand",
             statement="The author admits it.",
         )
         db.session.commit()
         assert r.status == "removed" and rep2.status == "upheld"
         assert db.session.get(Clinic, world.clinic_id).quality_score is None
-        to_author = [m for m in mails(app) if m["To"] == "author@mail.test"][-1].get_payload()
+        to_author = [m for m in messages(app) if m["To"] == "author@mail.test"][-1].get_content()
         assert "Not a first-hand experience" in to_author and "not_first_hand" not in to_author
         with pytest.raises(InvalidState):
-            moderation.decide_report(
+            moderation.decide(
                 rep2,
+                "remove",
                 by=u(world.moderator_id),
-                uphold=True,
                 reason_code="spam",
                 statement="Decided again here.",
             )
@@ -506,10 +457,10 @@ def test_moderator_cannot_decide_own_report(app, world):
         rep = reports.file("review", r.id, by=u(world.moderator2_id), reason="fake")
         db.session.commit()
         with pytest.raises(NotAllowed):
-            moderation.decide_report(
+            moderation.decide(
                 rep,
+                "remove",
                 by=u(world.moderator2_id),
-                uphold=True,
                 reason_code="spam",
                 statement="I reported this myself.",
             )
@@ -524,10 +475,10 @@ def test_reports_by_a_clinic_owner_are_counted_per_clinic(app, world):
         db.session.commit()
         assert rep.by_clinic_id == rival.id
         assert reports.counts_for_clinic(rival) == (1, 0)
-        moderation.decide_report(
+        moderation.decide(
             rep,
+            "remove",
             by=u(world.moderator_id),
-            uphold=True,
             reason_code="not_first_hand",
             statement="Confirmed fake review.",
         )
@@ -541,10 +492,10 @@ def test_reports_by_a_clinic_owner_are_counted_per_clinic(app, world):
 
 def rejected(world):
     r = submit(world)
-    moderation.decide_review(
+    moderation.decide(
         r,
+        "reject",
         by=u(world.moderator_id),
-        action="reject",
         reason_code="not_first_hand",
         statement="Reads like an advert.",
     )
@@ -569,17 +520,17 @@ def test_appeal_once_by_author_decided_by_another_moderator_restores(app, world)
             )
         db.session.rollback()
         with pytest.raises(NotAllowed, match="different moderator"):
-            moderation.decide_appeal(
+            moderation.decide(
                 appeal,
+                "uphold",
                 by=u(world.moderator_id),
-                uphold=True,
                 reason_code="meets_guidelines",
                 statement="I was wrong then.",
             )
-        moderation.decide_appeal(
+        moderation.decide(
             appeal,
+            "uphold",
             by=u(world.moderator2_id),
-            uphold=True,
             reason_code="meets_guidelines",
             statement="Booking confirms it.",
         )
@@ -588,7 +539,7 @@ def test_appeal_once_by_author_decided_by_another_moderator_restores(app, world)
         assert db.session.get(Clinic, world.clinic_id).review_count == 1
         d = decisions()[-1]
         assert d.action == "appeal_upheld" and d.moderator_id == world.moderator2_id
-        assert "upheld" in mails(app)[-1]["Subject"]
+        assert "upheld" in messages(app)[-1]["Subject"]
         f = moderation.figures()
         assert f.appeals == 1 and f.reversals == 1 and f.by_outcome == {"reject": 1}
         assert f.median_hours is not None
@@ -611,10 +562,10 @@ def test_denied_appeal_keeps_item_rejected(app, world):
         appeal = moderation.file_appeal(
             "review", r.id, by=u(world.author_id), text="I was treated there; here is my booking."
         )
-        moderation.decide_appeal(
+        moderation.decide(
             appeal,
+            "deny",
             by=u(world.moderator2_id),
-            uphold=False,
             reason_code="insufficient_evidence",
             statement="The booking is for another clinic.",
         )
@@ -639,10 +590,10 @@ def test_photo_and_result_case_reports_remove_the_item(app, world):
 
     with app.app_context():
         r = submit(world, photos=[image_bytes(seed=21)])
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "publish",
             by=u(world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="First-hand, on topic.",
         )
@@ -652,10 +603,10 @@ def test_photo_and_result_case_reports_remove_the_item(app, world):
         rep = reports.file("photo", photo.id, by=u(world.other_id), reason="stolen_photo")
         db.session.commit()
         assert db.session.get(Photo, photo.id).status == "published"  # visible while examined
-        moderation.decide_report(
+        moderation.decide(
             rep,
+            "remove",
             by=u(world.moderator_id),
-            uphold=True,
             reason_code="stolen_photo",
             statement="Found on a stock site.",
         )
@@ -668,10 +619,10 @@ def test_photo_and_result_case_reports_remove_the_item(app, world):
         )
         rep = reports.file("result_case", case.id, by=u(world.other_id), reason="fake")
         db.session.commit()
-        moderation.decide_report(
+        moderation.decide(
             rep,
+            "remove",
             by=u(world.moderator_id),
-            uphold=True,
             reason_code="stolen_photo",
             statement="Same photos as another.",
         )
@@ -682,12 +633,12 @@ def test_photo_and_result_case_reports_remove_the_item(app, world):
             reports.file("result_case", case.id, by=UserFactory(), reason="fake")
 
 
-def test_decisions_for_lists_the_authors_decisions_only(app, world):
+def test_the_account_page_lists_the_authors_decisions_only(app, world):
     with app.app_context():
         r = rejected(world)
-        mine = svc.decisions_for(u(world.author_id))
+        mine = accounts.overview(u(world.author_id)).decisions
         assert [(d.item_id, d.action) for d in mine] == [(r.id, "reject")]
-        assert svc.decisions_for(u(world.other_id)) == []
+        assert accounts.overview(u(world.other_id)).decisions == []
 
 
 def test_same_text_rated_1_and_5_gets_the_same_signals(app, world):
@@ -723,7 +674,7 @@ def test_same_text_rated_1_and_5_gets_the_same_signals(app, world):
             origin="n",
         )
         db.session.commit()
-        a = [(s.key, s.flag) for s in moderation.signals_for_review(low)]
-        b = [(s.key, s.flag) for s in moderation.signals_for_review(high)]
+        a = [(s.key, s.flag) for s in signals.for_queue([low])[low.id]]
+        b = [(s.key, s.flag) for s in signals.for_queue([high])[high.id]]
         assert a == b
         assert ("uniform_extreme", True) in a and ("near_duplicate", True) in a

@@ -29,7 +29,7 @@ from directory.services import (
     scores,
 )
 from tests.factories import ClinicFactory, PractitionerFactory, ReviewFactory, UserFactory
-from tests.manage_support import mail_texts
+from tests.web._mail import texts
 
 REASON = dict(reason_code="meets_guidelines", statement="Checked the clinic's website.")
 NEW = dict(
@@ -117,7 +117,7 @@ def test_publishing_a_new_clinic_lists_it_and_makes_the_registrant_owner(app):
         row = db.session.execute(select(ModerationDecision)).scalar_one()
         assert (row.item_type, row.clinic_id, row.subject_user_id) == ("clinic", clinic.id, user.id)
         assert outbox_count(clinic.id) >= 1
-    assert "is now listed" in mail_texts(app)[0]
+    assert "is now listed" in texts(app)[0]
 
 
 def test_rejecting_a_new_clinic_keeps_it_hidden_with_the_reason(app):

@@ -9,7 +9,7 @@ from directory.extensions import db
 from directory.models import Clinic, ModerationDecision, Photo, ResultCase, User
 from directory.services import Invalid, InvalidState, NotAllowed, media, results
 from tests.factories import ClinicFactory, PractitionerFactory, UserFactory, image_bytes
-from tests.manage_support import mail_texts
+from tests.web._mail import texts
 
 REASON = dict(reason_code="meets_guidelines", statement="Consent and photos checked.")
 
@@ -142,7 +142,7 @@ def test_publishing_publishes_photos_counts_results_logs_and_mails(app, owned, p
             owned["owner"],
         )
         assert media.visible_to(case.after_photo, None)
-    assert "was published" in mail_texts(app)[0]
+    assert "was published" in texts(app)[0]
 
 
 def test_rejecting_keeps_everything_private(app, owned, pending_case):

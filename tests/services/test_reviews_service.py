@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from directory.extensions import db
 from directory.models import Clinic, ClinicClaim, FollowUp, Photo, Review, User
-from directory.services import Invalid, InvalidState, NotAllowed, media, scores
+from directory.services import Invalid, InvalidState, NotAllowed, accounts, media, scores
 from directory.services import reviews as svc
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory, image_bytes
 from tests.reviews_helpers import GOOD_TEXT, make_world, months_ago
@@ -210,20 +210,20 @@ def test_a_bad_photo_rolls_back_review_and_earlier_photo_files(app, world):
         assert not os.path.exists(folder) or os.listdir(folder) == []
 
 
-def test_for_author_lists_every_status(app, world):
+def test_the_account_page_lists_every_status(app, world):
     with app.app_context():
         author = db.session.get(User, world.author_id)
         ReviewFactory(author=author, status="rejected")
         ReviewFactory(author=author, status="published")
         svc.submit(db.session.get(Clinic, world.clinic_id), by=author, data=data())
         db.session.commit()
-        assert sorted(r.status for r in svc.for_author(author)) == [
+        assert sorted(r.status for r in accounts.overview(author).reviews) == [
             "pending",
             "published",
             "rejected",
         ]
         other = db.session.get(User, world.other_id)
-        assert svc.for_author(other) == []
+        assert accounts.overview(other).reviews == []
 
 
 def test_followup_rules(app, world):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from directory.extensions import db
 from directory.models import Clinic, Review, SearchOutbox
@@ -81,8 +82,8 @@ def test_published_followup_updates_healing_and_can_report_correction(app):
 
 
 def _order():
-    page = clinic_service.list_public(clinic_service.ListFilters(), 1, 100)
-    return [(c.id, c.quality_score) for c in page.items]
+    public = select(Clinic).where(clinic_service.is_public_clinic())
+    return [(c.id, c.quality_score) for c in clinic_service.best_first(public, 100)]
 
 
 clinic_spec = st.tuples(

@@ -47,16 +47,12 @@ def data(overall=5, text=GOOD_TEXT):
 
 
 def flags(review):
-    return {s.key: s for s in moderation.signals_for_review(review) if s.flag}
+    return {s.key: s for s in signals.for_queue([review])[review.id] if s.flag}
 
 
 def publish(review, mod):
-    moderation.decide_review(
-        review,
-        by=mod,
-        action="publish",
-        reason_code="meets_guidelines",
-        statement="Meets the guidelines.",
+    moderation.decide(
+        review, "publish", by=mod, reason_code="meets_guidelines", statement="Meets the guidelines."
     )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from directory import trust
+from directory import textprint, trust
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TEXT = "The hairline looks natural and the dots are the right size for my skin tone."
@@ -98,10 +98,10 @@ def test_authors_other_reviews_are_counted():
 
 def test_near_duplicate_text_is_caught_even_with_small_edits():
     edited = TEXT.replace("natural", "very natural").upper()
-    assert trust.near_duplicates(TEXT, [other(2, text=edited, clinic_id=99)]) == [(2, 1.0)]
-    assert not trust.near_duplicates(
-        TEXT, [other(2, text="Completely different words about another clinic entirely.")]
-    )
+    assert textprint.similarity(TEXT, edited) == 1.0
+    assert set(textprint.band_keys(TEXT)) == set(textprint.band_keys(edited))  # a candidate
+    unlike = "Completely different words about another clinic entirely."
+    assert textprint.similarity(TEXT, unlike) < textprint.NEAR_DUPLICATE
     # The queue reads the stored matches (services.similarity) as Duplicate facts.
     dup = trust.Duplicate("review", 2, 0.91, clinic_id=99, author_id=202)
     assert "near_duplicate" in flags(facts(duplicates=(dup,)))

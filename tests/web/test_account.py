@@ -146,21 +146,9 @@ def world(app):
     return ids
 
 
-def password_login(app, email):
-    """A real login through the form: the session is fresh (conftest's login() helper
-    sets no session identifier, so Flask-Login's basic protection marks it stale)."""
-    client = app.test_client()
-    resp = post_form(client, "/auth/login", {"email": email, "password": PASSWORD})
-    assert resp.status_code == 302
-    return client
-
-
 def as_ann(app, world, fresh=True):
-    if fresh:
-        return password_login(app, world["ann_email"])
     client = app.test_client()
-    with app.app_context():
-        login(client, db.session.get(User, world["ann"]), fresh=False)
+    login(client, world["ann"], fresh=fresh)
     return client
 
 
@@ -389,9 +377,8 @@ def test_deleting_a_clinic_owner_unclaims_the_clinic(app):
         clinic = ClinicFactory(owner=owner, status="claimed")
         db.session.commit()
         oid, cid = owner.id, clinic.id
-    with app.app_context():
-        email = db.session.get(User, oid).email
-    client = password_login(app, email)
+    client = app.test_client()
+    login(client, oid)
     assert (
         post_form(
             client, "/account/delete", {"reviews": "remove", "password": PASSWORD}
@@ -451,7 +438,8 @@ def test_a_deleted_moderators_decisions_stay_pseudonymised(app):
         )
         db.session.commit()
         row_id, mod_id, label = row.id, mod.id, row.actor_label
-    client = password_login(app, "mod.leaving@example.com")
+    client = app.test_client()
+    login(client, mod_id)
     assert (
         post_form(
             client, "/account/delete", {"reviews": "remove", "password": PASSWORD}

@@ -9,21 +9,16 @@ from sqlalchemy import select
 from directory.extensions import db
 from directory.models import ModerationDecision, User
 from directory.services import passwords
-from tests.conftest import login, post_form, totp_now
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import login, post_form
+from tests.factories import UserFactory
 from tests.web.test_auth import make_user, staff
 
 
 def admin_client(app, fresh=True):
-    """An admin logged in through the form and the second factor."""
-    admin, secret = staff(app, "admin")
+    """An admin past the second factor."""
+    admin, _ = staff(app, "admin")
     client = app.test_client()
-    post_form(client, "/auth/login", {"email": admin.email, "password": PASSWORD})
-    resp = post_form(client, "/auth/totp", {"code": totp_now(secret)})
-    assert resp.status_code == 302
-    if not fresh:
-        with client.session_transaction() as sess:
-            sess["_fresh"] = False
+    login(client, admin, mfa=True, fresh=fresh)
     return client, admin
 
 

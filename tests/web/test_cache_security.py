@@ -152,10 +152,10 @@ def test_a_published_photo_must_be_revalidated_by_shared_caches_and_is_gone_once
     # Removed by a moderator: the next revalidation gets 404, whatever the cache holds.
     with app.app_context():
         photo = db.session.get(Photo, w["photo"])
-        mod.decide_photo(
+        mod.decide(
             photo,
+            "reject",
             by=db.session.get(User, w["moderator_id"]),
-            action="reject",
             reason_code="no_consent",
             statement="The person shown did not agree to publication.",
         )

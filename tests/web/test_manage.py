@@ -21,7 +21,7 @@ from directory.services import scores
 from tests import manage_support
 from tests.conftest import csrf_from, login, post_form
 from tests.factories import PractitionerFactory, ReviewFactory, image_bytes
-from tests.manage_support import clinic_row, user
+from tests.manage_support import clinic_row
 
 PROFILE = dict(
     name="Own Clinic",
@@ -74,7 +74,7 @@ def extras(app, world):
 
 def as_(client, app, world, who):
     if who != "anonymous":
-        login(client, user(app, world[who]), mfa=who in ("moderator", "admin"))
+        login(client, world[who], mfa=who in ("moderator", "admin"))
 
 
 # ------------------------------------------------------------------ refusals

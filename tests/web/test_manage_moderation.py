@@ -9,7 +9,8 @@ from directory.services import claims, media, profiles, results
 from tests import manage_support
 from tests.conftest import login, post_form
 from tests.factories import image_bytes
-from tests.manage_support import clinic_row, mail_texts, user
+from tests.manage_support import clinic_row
+from tests.web._mail import texts
 
 DECIDE = {
     "action": "approve",
@@ -22,7 +23,7 @@ world = manage_support.world  # the fixture, under its own name
 
 def as_(client, app, world, who, mfa=True):
     if who != "anonymous":
-        login(client, user(app, world[who]), mfa=mfa)
+        login(client, world[who], mfa=mfa)
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_approving_a_claim_hands_over_the_clinic(app, client, world, queue):
             clinic.id,
             world["consumer"],
         )
-    assert "was approved" in mail_texts(app)[-1]
+    assert "was approved" in texts(app)[-1]
     assert "Nothing is waiting here" in client.get("/moderation/claims").get_data(as_text=True)
     again = post_form(
         client, f"/moderation/claims/{queue['claim']}/decide", DECIDE, form_url="/moderation/claims"
@@ -227,7 +228,7 @@ def test_new_clinic_queue_flags_duplicates_and_publishing_lists_it(app, client, 
     with app.app_context():
         c = db.session.get(Clinic, queue["new"])
         assert c.status == "listed" and c.owner_id == world["consumer"]
-    assert "is now listed" in mail_texts(app)[-1]
+    assert "is now listed" in texts(app)[-1]
 
 
 def test_rejected_new_clinic_stays_hidden_and_its_registrant_sees_why(app, client, world, queue):
@@ -288,7 +289,7 @@ def test_results_queue_shows_photos_and_matches_and_publishing_fills_the_gallery
     ).get_data(as_text=True)
     with client.get(f"/media/{after_id}/thumb.jpg") as photo:
         assert photo.status_code == 200
-    assert "was published" in mail_texts(app)[-1]
+    assert "was published" in texts(app)[-1]
 
 
 def test_moderator_who_owns_the_clinic_cannot_publish_its_result(app, client, world, queue):

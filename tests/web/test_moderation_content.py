@@ -30,18 +30,12 @@ from tests.factories import (
     ReviewFactory,
     image_bytes,
 )
-from tests.reviews_helpers import GOOD_TEXT, ensure_login_stub, make_world, months_ago
+from tests.reviews_helpers import GOOD_TEXT, make_world, months_ago
 
 
 @pytest.fixture
 def world(app):
-    ensure_login_stub(app)
     return make_world(app)
-
-
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
 
 
 def pending_review(app, world, author_id=None, photos=None, overall=5):
@@ -102,17 +96,17 @@ def decision_count(app):
 def test_moderation_pages_are_for_moderators_with_second_factor(client, app, world, path):
     pending_review(app, world)
     assert client.get(path).status_code == 302  # anonymous: to the login page
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     assert client.get(path).status_code == 403
-    as_user(client, app, world.owner_id)
+    login(client, world.owner_id)
     assert client.get(path).status_code == 403
-    as_user(client, app, world.moderator_id, mfa=False)
+    login(client, world.moderator_id, mfa=False)
     resp = client.get(path)
     assert resp.status_code == 302 and "/auth/totp" in resp.headers["Location"]
     with app.app_context():
         db.session.get(User, world.moderator_id).totp_confirmed_at = datetime.now(UTC)
         db.session.commit()
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = client.get(path)
     assert resp.status_code == 200
     assert resp.get_data(as_text=True).count("<h1") == 1
@@ -122,9 +116,8 @@ def test_moderation_pages_are_for_moderators_with_second_factor(client, app, wor
 def test_non_moderators_cannot_decide(client, app, world, who):
     rid = pending_review(app, world)
     if who != "anonymous":
-        as_user(
+        login(
             client,
-            app,
             {"consumer": world.other_id, "owner": world.owner_id, "author": world.author_id}[who],
         )
     if who == "anonymous":
@@ -153,7 +146,7 @@ def test_dashboard_shows_every_queue_with_size_and_age(client, app, world):
         ResultCaseFactory(status="pending")
         ResultCaseFactory(status="pending")
         db.session.commit()
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     html = client.get("/moderation/").get_data(as_text=True)
     sizes = dict(re.findall(r'data-queue="(\w+)">.*?<td class="count">(\d+)</td>', html))
     assert sizes == {
@@ -180,7 +173,7 @@ def test_queue_shows_content_signals_and_photos(client, app, world):
         db.session.get(User, world.owner_id).signup_origin = "same-net"
         db.session.commit()
     rid = pending_review(app, world, photos=[image_bytes(seed=3)])
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     html = client.get("/moderation/reviews").get_data(as_text=True)
     assert GOOD_TEXT[:40] in html and f"Testimonial #{rid}" in html
     for label in (
@@ -204,7 +197,7 @@ def test_publish_through_the_queue_changes_the_public_page_at_once(client, app, 
     rid = pending_review(app, world, photos=[image_bytes(seed=6)])
     visitor = app.test_client()
     assert GOOD_TEXT[:40] not in visitor.get(f"/clinics/{world.slug}").get_data(as_text=True)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = decide(
         client,
         f"/moderation/reviews/{rid}/decide",
@@ -234,7 +227,7 @@ def test_publish_through_the_queue_changes_the_public_page_at_once(client, app, 
 )
 def test_bad_decision_input_is_400_and_changes_nothing(client, app, world, change):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = decide(client, f"/moderation/reviews/{rid}/decide", change)
     assert resp.status_code == 400
     assert status_of(app, rid) == "pending" and decision_count(app) == 0
@@ -242,7 +235,7 @@ def test_bad_decision_input_is_400_and_changes_nothing(client, app, world, chang
 
 def test_verify_without_proof_is_refused_with_message(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = decide(
         client,
         f"/moderation/reviews/{rid}/decide",
@@ -261,7 +254,7 @@ def test_verify_without_proof_is_refused_with_message(client, app, world):
 
 def test_stale_decision_is_409(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     assert decide(client, f"/moderation/reviews/{rid}/decide").status_code == 302
     resp = decide(client, f"/moderation/reviews/{rid}/decide", {"action": "reject"})
     assert resp.status_code == 409 and "Only a pending" in resp.get_data(as_text=True)
@@ -274,7 +267,7 @@ def test_moderator_cannot_decide_own_review_or_own_clinic(client, app, world):
         owned = ClinicFactory(owner=db.session.get(User, world.moderator_id))
         theirs = ReviewFactory(clinic=owned, status="pending")
         ids = (own.id, theirs.id)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     for rid in ids:
         assert decide(client, f"/moderation/reviews/{rid}/decide").status_code == 403
         assert status_of(app, rid) == "pending"
@@ -293,7 +286,7 @@ def test_followup_queue_publish(client, app, world):
         )
         db.session.commit()
         fid = fu.id
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     assert "still looks sharp" in client.get("/moderation/followups").get_data(as_text=True)
     assert (
         decide(
@@ -324,7 +317,7 @@ def test_photo_queue_reject_one_photo(client, app, world):
         )
         db.session.commit()
         pid = p.id
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     assert f"Photo #{pid}" in client.get("/moderation/photos").get_data(as_text=True)
     resp = decide(
         client,
@@ -350,7 +343,7 @@ def test_report_queue_uphold_removes_and_updates_score(client, app, world):
         )
         db.session.commit()
         rid, rep_id = r.id, db.session.execute(select(Report.id)).scalar_one()
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     assert "The clinic&#39;s own staff." in client.get("/moderation/reports").get_data(as_text=True)
     resp = decide(
         client,
@@ -366,7 +359,7 @@ def test_report_queue_uphold_removes_and_updates_score(client, app, world):
 
 def test_appeal_queue_needs_a_different_moderator(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     assert (
         decide(
             client, f"/moderation/reviews/{rid}/decide", {"action": "reject", "reason_code": "spam"}
@@ -390,7 +383,7 @@ def test_appeal_queue_needs_a_different_moderator(client, app, world):
     )
     assert resp.status_code == 403 and status_of(app, rid) == "rejected"
     other = app.test_client()
-    as_user(other, app, world.moderator2_id, mfa=True)
+    login(other, world.moderator2_id, mfa=True)
     assert "genuine experience" in other.get("/moderation/appeals").get_data(as_text=True)
     resp = decide(
         other,
@@ -409,10 +402,10 @@ def test_log_filters_by_moderator_clinic_and_action(client, app, world):
         r2 = ReviewFactory(clinic=other_clinic, status="pending").id
         oc = other_clinic.id
     m1 = app.test_client()
-    as_user(m1, app, world.moderator_id, mfa=True)
+    login(m1, world.moderator_id, mfa=True)
     decide(m1, f"/moderation/reviews/{r1}/decide")
     m2 = app.test_client()
-    as_user(m2, app, world.moderator2_id, mfa=True)
+    login(m2, world.moderator2_id, mfa=True)
     decide(m2, f"/moderation/reviews/{r2}/decide", {"action": "reject", "reason_code": "spam"})
 
     def rows(query):

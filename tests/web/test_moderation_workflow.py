@@ -8,16 +8,15 @@ import pytest
 from directory.extensions import db
 from directory.models import Clinic, Review, User
 from directory.services import moderation
-from tests.conftest import post_form
+from tests.conftest import login, post_form
 from tests.factories import ReviewFactory, UserFactory
-from tests.reviews_helpers import ensure_login_stub, make_world
+from tests.reviews_helpers import make_world
 from tests.web._mail import last_to, link_in, path_of
-from tests.web.test_moderation_content import DECISION, as_user, decide, pending_review
+from tests.web.test_moderation_content import DECISION, decide, pending_review
 
 
 @pytest.fixture
 def world(app):
-    ensure_login_stub(app)
     return make_world(app)
 
 
@@ -33,7 +32,7 @@ def many_pending(app, world, n):
 
 def test_queue_pages_show_every_item_once_with_the_count(client, app, world):
     ids = many_pending(app, world, 30)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     one = client.get("/moderation/reviews").get_data(as_text=True)
     two = client.get("/moderation/reviews?page=2").get_data(as_text=True)
     assert "30 waiting · page 1 of 2" in one and "page 2 of 2" in two
@@ -50,7 +49,7 @@ def test_queue_pages_show_every_item_once_with_the_count(client, app, world):
 
 def test_a_refused_decision_stays_on_the_item_with_the_message(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = decide(client, f"/moderation/reviews/{rid}/decide", {"action": "verify"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
@@ -65,7 +64,7 @@ def test_a_refused_decision_stays_on_the_item_with_the_message(client, app, worl
 
 def test_pending_items_are_not_offered_remove_and_claims_get_claim_reasons(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     html = client.get(f"/moderation/reviews/{rid}").get_data(as_text=True)
     assert 'value="publish"' in html and 'value="remove"' not in html
     assert "Not a first-hand experience" in html
@@ -73,7 +72,7 @@ def test_pending_items_are_not_offered_remove_and_claims_get_claim_reasons(clien
 
 def test_dashboard_lists_every_queue_with_size_and_age(client, app, world):
     many_pending(app, world, 3)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     html = client.get("/moderation/").get_data(as_text=True)
     for q in moderation.QUEUES.values():
         assert q.label in html
@@ -82,7 +81,7 @@ def test_dashboard_lists_every_queue_with_size_and_age(client, app, world):
 
 def test_log_shows_names_links_and_plain_reasons_and_filters(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     decide(client, f"/moderation/reviews/{rid}/decide")
     html = client.get("/moderation/log").get_data(as_text=True)
     assert "Mod One" in html and "moderator #" not in html
@@ -95,7 +94,7 @@ def test_log_shows_names_links_and_plain_reasons_and_filters(client, app, world)
 
 def test_appeal_from_the_account_page_to_another_moderator(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = decide(
         client,
         f"/moderation/reviews/{rid}/decide",
@@ -105,7 +104,7 @@ def test_appeal_from_the_account_page_to_another_moderator(client, app, world):
     msg = last_to(app, "author@mail.test")
     account = path_of(link_in(msg, "/account"))
     author = app.test_client()
-    as_user(author, app, world.author_id)
+    login(author, world.author_id)
     page = author.get(account).get_data(as_text=True)
     assert "Appeal this decision" in page and f"/appeal/review/{rid}" in page
     resp = post_form(
@@ -118,9 +117,9 @@ def test_appeal_from_the_account_page_to_another_moderator(client, app, world):
     assert "A different moderator must decide" in html
     assert "/moderation/appeals/" not in html.split("A different moderator")[1][:400]
     other = app.test_client()
-    as_user(other, app, world.moderator2_id, mfa=True)
+    login(other, world.moderator2_id, mfa=True)
     with app.app_context():
-        appeal_id = moderation.open_appeals()[0].id
+        appeal_id = moderation.queue_page("appeals").items[0].id
     resp = post_form(
         other,
         f"/moderation/appeals/{appeal_id}/decide",
@@ -135,11 +134,11 @@ def test_appeal_from_the_account_page_to_another_moderator(client, app, world):
 
 def test_take_an_item_so_that_no_one_else_decides_it(client, app, world):
     rid = pending_review(app, world)
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = post_form(client, f"/moderation/items/review/{rid}/take", {})
     assert resp.status_code == 302
     other = app.test_client()
-    as_user(other, app, world.moderator2_id, mfa=True)
+    login(other, world.moderator2_id, mfa=True)
     html = other.get("/moderation/reviews").get_data(as_text=True)
     assert "Being handled by Mod One" in html or "Mod One is working on this item" in html
     resp = decide(other, f"/moderation/reviews/{rid}/decide")

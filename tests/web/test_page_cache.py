@@ -20,7 +20,7 @@ from directory.extensions import db
 from directory.models import Clinic, PageVersion, Report, Review, User
 from directory.services import reports
 from tests.conftest import login, make_config, post_form
-from tests.reviews_helpers import GOOD_TEXT, ensure_login_stub, make_world, months_ago
+from tests.reviews_helpers import GOOD_TEXT, make_world, months_ago
 
 PAGES = ("/", "/search", "/clinics/studio", "/clinics/studio/reviews", "/clinics/studio/results")
 DECISION = {"reason_code": "meets_guidelines", "statement": "First-hand account, on topic."}
@@ -29,10 +29,8 @@ DECISION = {"reason_code": "meets_guidelines", "statement": "First-hand account,
 @pytest.fixture
 def worlds(app, tmp_path, worker_id):
     """(visitor's worker, staff's worker, the world): both apps share everything."""
-    ensure_login_stub(app)
     world = make_world(app)
     other = create_app(make_config(tmp_path, worker_id))
-    ensure_login_stub(other)
     with app.app_context():
         from directory.search import indexer
 
@@ -95,14 +93,9 @@ def submit_pending(app, world, text=GOOD_TEXT):
         return r.id
 
 
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
-
-
 def publish(staff_app, world, rid):
     mod = staff_app.test_client()
-    as_user(mod, staff_app, world.moderator_id, mfa=True)
+    login(mod, world.moderator_id, mfa=True)
     resp = post_form(
         mod,
         f"/moderation/reviews/{rid}/decide",
@@ -137,7 +130,7 @@ def test_an_owner_reply_shows_on_the_clinic_and_testimonials_pages(worlds):
     prime(visitor)
 
     owner = staff.test_client()
-    as_user(owner, staff, world.owner_id)
+    login(owner, world.owner_id)
     resp = post_form(owner, f"/manage/studio/reviews/{rid}/reply", {"text": "Thank you, Sam!"})
     assert resp.status_code == 302
 
@@ -160,7 +153,7 @@ def test_a_removed_testimonial_leaves_every_page(worlds):
     assert GOOD_TEXT[:40] in visitor.get("/clinics/studio/reviews").get_data(as_text=True)
 
     mod = staff.test_client()
-    as_user(mod, staff, world.moderator_id, mfa=True)
+    login(mod, world.moderator_id, mfa=True)
     resp = post_form(
         mod,
         f"/moderation/reports/{rep_id}/decide",
@@ -184,7 +177,7 @@ def test_a_suspended_clinic_leaves_every_page(worlds):
     assert "Studio SMP" in visitor.get("/search").get_data(as_text=True)
 
     mod = staff.test_client()
-    as_user(mod, staff, world.moderator_id, mfa=True)
+    login(mod, world.moderator_id, mfa=True)
     resp = post_form(
         mod,
         f"/moderation/clinics/{world.clinic_id}/status",
@@ -231,7 +224,7 @@ def test_logged_in_visitors_never_get_or_fill_cached_pages(worlds):
     visitor = app.test_client()
     prime(visitor, ["/clinics/studio"])
     member = app.test_client()
-    as_user(member, app, world.author_id)
+    login(member, world.author_id)
     resp = member.get("/clinics/studio")
     assert resp.headers["Cache-Control"] == "private, no-store"  # personal: never stored
     assert "X-Page-Cache" not in resp.headers and "ETag" not in resp.headers

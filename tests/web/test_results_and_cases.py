@@ -18,7 +18,7 @@ from directory.services import casescores, moderation, scores
 from directory.services import reviews as review_service
 from tests.conftest import login, post_form
 from tests.factories import ClinicFactory, ResultCaseFactory, ReviewFactory, image_bytes
-from tests.reviews_helpers import ensure_login_stub, form_data, make_world, months_ago
+from tests.reviews_helpers import form_data, make_world, months_ago
 from tests.web._mail import last_to
 
 DARK = {"stage": "norwood-6", "skin_type": 6, "hair_colour": "black", "goal": "buzz"}
@@ -27,13 +27,7 @@ FAIR = {"stage": "norwood-2", "skin_type": 2, "hair_colour": "blond", "goal": "b
 
 @pytest.fixture
 def world(app):
-    ensure_login_stub(app)
     return make_world(app)
-
-
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
 
 
 @pytest.fixture
@@ -205,7 +199,7 @@ def test_webp_twins_are_deleted_with_the_photo(app, world):
 
 
 def test_testimonial_form_takes_the_authors_case(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     data = form_data(**{k: str(v) for k, v in DARK.items()})
     assert post_form(client, f"/clinics/{world.slug}/review", data).status_code == 302
     with app.app_context():
@@ -219,7 +213,7 @@ def test_testimonial_form_takes_the_authors_case(client, app, world):
 
 
 def test_testimonial_form_refuses_unknown_case_values(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = post_form(client, f"/clinics/{world.slug}/review", form_data(skin_type="9"))
     assert resp.status_code == 400
     with app.app_context():
@@ -238,7 +232,7 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def test_proof_is_seen_by_moderators_only_and_deleted_after_the_decision(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     assert proof_post(client, world, PDF).status_code == 302
     with app.app_context():
         r = db.session.execute(select(Review)).scalar_one()
@@ -246,10 +240,10 @@ def test_proof_is_seen_by_moderators_only_and_deleted_after_the_decision(client,
     assert os.path.exists(path)
     # The author, the clinic's owner and the public cannot open it.
     assert client.get(f"/reviews/{rid}/proof").status_code == 403
-    as_user(client, app, world.owner_id)
+    login(client, world.owner_id)
     assert client.get(f"/reviews/{rid}/proof").status_code == 403
     client.post("/auth/logout")
-    as_user(client, app, world.moderator_id, mfa=True)
+    login(client, world.moderator_id, mfa=True)
     resp = client.get(f"/reviews/{rid}/proof")
     assert resp.status_code == 200 and resp.data == PDF
     assert resp.headers["Cache-Control"] == "private, no-store"
@@ -257,10 +251,10 @@ def test_proof_is_seen_by_moderators_only_and_deleted_after_the_decision(client,
     resp.close()
     with app.app_context():
         r = db.session.get(Review, rid)
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "verify",
             by=db.session.get(User, world.moderator_id),
-            action="verify",
             reason_code="verified_proof",
             statement="Invoice matches the clinic.",
             proof="Invoice of March",
@@ -275,17 +269,17 @@ def test_proof_is_seen_by_moderators_only_and_deleted_after_the_decision(client,
 
 
 def test_proof_not_accepted_is_deleted_and_the_author_told(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     png = image_bytes("PNG", size=(80, 60))
     assert proof_post(client, world, png, "booking.png").status_code == 302
     with app.app_context():
         r = db.session.execute(select(Review)).scalar_one()
         assert r.proof_mimetype == "image/jpeg"  # re-encoded: no metadata survives
         path = os.path.join(app.instance_path, "proofs", r.proof_name)
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "publish",
             by=db.session.get(User, world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="The booking does not name this clinic.",
         )
@@ -297,7 +291,7 @@ def test_proof_not_accepted_is_deleted_and_the_author_told(client, app, world):
 
 
 def test_proof_that_is_not_a_document_is_refused_and_nothing_kept(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = proof_post(client, world, b"MZ\x90\x00 not a pdf", "invoice.pdf")
     assert resp.status_code == 400 and "PDF or a photo" in resp.get_data(as_text=True)
     with app.app_context():
@@ -316,7 +310,7 @@ def test_followup_with_photos_is_pending_for_its_author_then_published(client, a
         )
         db.session.commit()
         rid = r.id
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     data = {
         "text": "Fourteen months on, the colour has held and nothing has blurred.",
         "healing": "5",
@@ -339,10 +333,10 @@ def test_followup_with_photos_is_pending_for_its_author_then_published(client, a
         sess.clear()
     assert client.get(f"/media/{photo_id}/web.jpg").status_code == 404
     with app.app_context():
-        moderation.decide_followup(
+        moderation.decide(
             db.session.get(FollowUp, fu.id),
+            "publish",
             by=db.session.get(User, world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="A genuine long-term update.",
         )
@@ -366,7 +360,7 @@ def test_followup_refused_while_one_is_pending(client, app, world):
         )
         db.session.commit()
         rid = r.id
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = post_form(
         client,
         f"/reviews/{rid}/followup",

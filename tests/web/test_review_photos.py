@@ -14,19 +14,13 @@ from directory.services import moderation
 from directory.services import reviews as review_service
 from tests.conftest import login, post_form
 from tests.factories import image_bytes
-from tests.reviews_helpers import ensure_login_stub, form_data, make_world
+from tests.reviews_helpers import form_data, make_world
 from tests.services.test_photo_corpus import DOUBLE_EXTENSIONS, REFUSED, heic_bytes
 
 
 @pytest.fixture
 def world(app):
-    ensure_login_stub(app)
     return make_world(app)
-
-
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
 
 
 def counts(app):
@@ -50,7 +44,7 @@ def upload(client, world, files):
     "name,content", DOUBLE_EXTENSIONS + [(f"{k}.jpg", v) for k, v in sorted(REFUSED.items())]
 )
 def test_refused_uploads_are_400_and_leave_nothing(client, app, world, name, content):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = upload(client, world, [("good.jpg", image_bytes(seed=1)), (name, content)])
     assert resp.status_code == 400
     assert (
@@ -62,7 +56,7 @@ def test_refused_uploads_are_400_and_leave_nothing(client, app, world, name, con
 
 
 def test_four_formats_in_one_testimonial(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     files = [
         ("a.jpg", image_bytes("JPEG")),
         ("b.png", image_bytes("PNG", seed=2)),
@@ -75,7 +69,7 @@ def test_four_formats_in_one_testimonial(client, app, world):
 
 
 def test_seven_photos_are_refused(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = upload(client, world, [(f"{i}.jpg", image_bytes(seed=i)) for i in range(7)])
     assert resp.status_code == 400 and "at most 6" in resp.get_data(as_text=True)
     assert counts(app) == (0, 0, 0)
@@ -83,10 +77,9 @@ def test_seven_photos_are_refused(client, app, world):
 
 def test_request_over_max_content_length_is_413(app_factory):
     app = app_factory(MAX_CONTENT_LENGTH=50_000)
-    ensure_login_stub(app)
     world = make_world(app)
     client = app.test_client()
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = upload(client, world, [("big.png", os.urandom(60_000))])
     assert resp.status_code == 413
     assert counts(app) == (0, 0, 0)
@@ -99,7 +92,7 @@ def fetch(client, path):
 
 
 def test_media_view_enforces_visibility_and_safe_headers(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     assert upload(client, world, [("a.jpg", image_bytes(seed=8))]).status_code == 302
     with app.app_context():
         photo_id = db.session.execute(select(Photo.id)).scalar_one()
@@ -110,21 +103,21 @@ def test_media_view_enforces_visibility_and_safe_headers(client, app, world):
     assert "default-src 'none'" in own.headers["Content-Security-Policy"]
     assert "no-store" in own.headers["Cache-Control"]
     moderator = app.test_client()
-    as_user(moderator, app, world.moderator_id, mfa=True)
+    login(moderator, world.moderator_id, mfa=True)
     assert fetch(moderator, f"/media/{photo_id}/thumb.jpg").status_code == 200
     for user_id in (None, world.other_id, world.owner_id):
         c = app.test_client()
         if user_id:
-            as_user(c, app, user_id)
+            login(c, user_id)
         assert fetch(c, f"/media/{photo_id}/web.jpg").status_code == 404
     assert fetch(app.test_client(), "/media/9999/web.jpg").status_code == 404
     assert fetch(app.test_client(), f"/media/{photo_id}/orig.jpg").status_code == 404
     with app.app_context():
         r = db.session.execute(select(Review)).scalar_one()
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "publish",
             by=db.session.get(User, world.moderator_id),
-            action="publish",
             reason_code="meets_guidelines",
             statement="First-hand and on topic.",
         )
@@ -136,7 +129,7 @@ def test_media_view_enforces_visibility_and_safe_headers(client, app, world):
 
 
 def test_deleting_a_review_removes_every_derivative(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     upload(client, world, [("a.jpg", image_bytes(seed=1)), ("b.png", image_bytes("PNG", seed=2))])
     assert counts(app) == (1, 2, 8)
     with app.app_context():

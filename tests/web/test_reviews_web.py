@@ -13,18 +13,12 @@ from directory.models import Clinic, FollowUp, Photo, Report, Review, User
 from directory.services import moderation
 from tests.conftest import csrf_from, login, post_form
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory, image_bytes
-from tests.reviews_helpers import GOOD_TEXT, ensure_login_stub, form_data, make_world, months_ago
+from tests.reviews_helpers import GOOD_TEXT, form_data, make_world, months_ago
 
 
 @pytest.fixture
 def world(app):
-    ensure_login_stub(app)
     return make_world(app)
-
-
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
 
 
 def rows(app, model=Review):
@@ -51,7 +45,7 @@ def test_anonymous_is_sent_to_login_and_nothing_is_saved(client, app, world):
 
 
 def test_form_has_accessible_rating_groups(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     html = client.get(url(world)).get_data(as_text=True)
     assert html.count('<fieldset class="mb-3 rating-group"') == 7
     assert '<legend class="form-label fs-6 mb-1">How good is the result overall?' in html
@@ -61,7 +55,7 @@ def test_form_has_accessible_rating_groups(client, app, world):
 
 
 def test_unverified_user_gets_a_clear_message(client, app, world):
-    as_user(client, app, world.unverified_id)
+    login(client, world.unverified_id)
     resp = client.get(url(world))
     assert resp.status_code == 403
     assert "confirm your e-mail" in resp.get_data(as_text=True)
@@ -71,14 +65,14 @@ def test_unverified_user_gets_a_clear_message(client, app, world):
 
 
 def test_owner_of_clinic_cannot_review_it(client, app, world):
-    as_user(client, app, world.owner_id)
+    login(client, world.owner_id)
     resp = client.get(url(world))
     assert resp.status_code == 403 and "You own this clinic" in resp.get_data(as_text=True)
     assert rows(app) == 0
 
 
 def test_unknown_or_hidden_clinic_is_404(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     with app.app_context():
         ClinicFactory(slug="hidden", status="pending")
     assert client.get("/clinics/nope/review").status_code == 404
@@ -86,7 +80,7 @@ def test_unknown_or_hidden_clinic_is_404(client, app, world):
 
 
 def test_write_with_photo_is_pending_and_visible_only_to_author(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     data = form_data(
         photos=(io.BytesIO(image_bytes(seed=4)), "me.jpg"),
         consent="y",
@@ -121,7 +115,7 @@ def test_write_with_photo_is_pending_and_visible_only_to_author(client, app, wor
     assert "your-testimonial" not in page and "real stubble up close" not in page
     assert media_status(visitor, f"/media/{photo_id}/thumb.jpg") == 404
     other = app.test_client()
-    as_user(other, app, world.other_id)
+    login(other, world.other_id)
     page = other.get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert "real stubble up close" not in page
     assert media_status(other, f"/media/{photo_id}/web.jpg") == 404
@@ -145,7 +139,7 @@ def test_write_with_photo_is_pending_and_visible_only_to_author(client, app, wor
     ],
 )
 def test_bad_input_rerenders_with_message_and_400(client, app, world, change, message):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = post_form(client, url(world), form_data(**change))
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
@@ -155,7 +149,7 @@ def test_bad_input_rerenders_with_message_and_400(client, app, world, change, me
 
 
 def test_missing_csrf_token_is_400(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     client.get(url(world))
     assert client.post(url(world), data=form_data()).status_code == 400
     assert rows(app) == 0
@@ -170,7 +164,7 @@ def test_missing_csrf_token_is_400(client, app, world):
     ],
 )
 def test_bad_photo_is_400_and_leaves_nothing(client, app, world, payload, name):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     data = form_data(photos=(io.BytesIO(payload), name), consent="y")
     resp = post_form(client, url(world), data, content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -182,7 +176,7 @@ def test_bad_photo_is_400_and_leaves_nothing(client, app, world, payload, name):
 
 
 def test_photo_without_consent_is_refused(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     data = form_data(photos=(io.BytesIO(image_bytes()), "a.jpg"))
     resp = post_form(client, url(world), data, content_type="multipart/form-data")
     assert resp.status_code == 400 and "agreed" in resp.get_data(as_text=True)
@@ -190,7 +184,7 @@ def test_photo_without_consent_is_refused(client, app, world):
 
 
 def test_second_testimonial_is_refused_with_follow_up_hint(client, app, world):
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     assert post_form(client, url(world), form_data()).status_code == 302
     resp = client.get(url(world))
     assert resp.status_code == 409 and "follow-up" in resp.get_data(as_text=True)
@@ -201,7 +195,7 @@ def test_twenty_parallel_duplicates_make_one_row_and_no_500(app, world):
     clients = []
     for _ in range(20):
         c = app.test_client()
-        as_user(c, app, world.author_id)
+        login(c, world.author_id)
         clients.append((c, csrf_from(c, url(world))))
     barrier = threading.Barrier(20)
     statuses = []
@@ -222,10 +216,9 @@ def test_twenty_parallel_duplicates_make_one_row_and_no_500(app, world):
 
 def test_write_is_rate_limited(app_factory):
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_REVIEW="2/hour")
-    ensure_login_stub(app)
     world = make_world(app)
     client = app.test_client()
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     codes = [post_form(client, url(world), form_data(overall=None)).status_code for _ in range(3)]
     assert codes == [400, 400, 429]
 
@@ -245,7 +238,7 @@ def published_review(app, world, months=8):
 
 def test_followup_by_author(client, app, world):
     rid = published_review(app, world)
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     page = client.get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert f"/reviews/{rid}/followup" in page
     resp = post_form(
@@ -264,7 +257,7 @@ def test_followup_by_author(client, app, world):
 
 def test_followup_refusals(client, app, world):
     rid = published_review(app, world, months=2)
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     resp = post_form(
         client, f"/reviews/{rid}/followup", {"text": "Still looks fine after two months."}
     )
@@ -272,7 +265,7 @@ def test_followup_refusals(client, app, world):
     resp = post_form(client, f"/reviews/{rid}/followup", {"text": "short"})
     assert resp.status_code == 400
     other = app.test_client()
-    as_user(other, app, world.other_id)
+    login(other, world.other_id)
     assert other.get(f"/reviews/{rid}/followup").status_code == 404
     assert rows(app, FollowUp) == 0
 
@@ -280,11 +273,11 @@ def test_followup_refusals(client, app, world):
 def test_author_deletes_review_others_cannot(client, app, world):
     rid = published_review(app, world)
     other = app.test_client()
-    as_user(other, app, world.other_id)
+    login(other, world.other_id)
     token = csrf_from(other, f"/clinics/{world.slug}/review")
     assert other.post(f"/reviews/{rid}/delete", data={"csrf_token": token}).status_code == 404
     assert rows(app) == 1
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     client.get(f"/reviews/{rid}/followup")
     resp = post_form(client, f"/reviews/{rid}/delete", {}, form_url=f"/reviews/{rid}/followup")
     assert resp.status_code == 302 and rows(app) == 0
@@ -296,7 +289,7 @@ def test_author_deletes_review_others_cannot(client, app, world):
 def test_report_requires_login_and_public_item(client, app, world):
     rid = published_review(app, world)
     assert client.get(f"/report/review/{rid}").status_code == 302
-    as_user(client, app, world.other_id)
+    login(client, world.other_id)
     assert client.get(f"/report/review/{rid}").status_code == 200
     assert client.get("/report/review/9999").status_code == 404
     assert client.get("/report/clinic/1").status_code == 404
@@ -308,7 +301,7 @@ def test_report_requires_login_and_public_item(client, app, world):
 
 def test_report_hiding_reason_hides_at_once(client, app, world):
     rid = published_review(app, world)
-    as_user(client, app, world.other_id)
+    login(client, world.other_id)
     assert "Report this testimonial" in client.get(f"/clinics/{world.slug}").get_data(as_text=True)
     resp = post_form(
         client, f"/report/review/{rid}", {"reason": "personal_data", "text": "Names my neighbour."}
@@ -328,7 +321,7 @@ def test_report_keeps_item_visible_for_other_reasons(client, app, world):
     with app.app_context():
         r = ReviewFactory(clinic=db.session.get(Clinic, world.clinic_id), text=GOOD_TEXT)
         rid = r.id
-    as_user(client, app, world.other_id)
+    login(client, world.other_id)
     assert post_form(client, f"/report/review/{rid}", {"reason": "fake"}).status_code == 302
     assert GOOD_TEXT[:30] in app.test_client().get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert rows(app, Report) == 1
@@ -337,7 +330,7 @@ def test_report_keeps_item_visible_for_other_reasons(client, app, world):
 def test_clinic_page_shows_reports_filed_by_the_clinic(client, app, world):
     with app.app_context():
         rid = ReviewFactory(clinic=ClinicFactory()).id
-    as_user(client, app, world.owner_id)
+    login(client, world.owner_id)
     assert post_form(client, f"/report/review/{rid}", {"reason": "fake"}).status_code == 302
     html = app.test_client().get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert "Reports filed by this clinic: 1, upheld: 0." in html
@@ -353,19 +346,19 @@ def test_appeal_page_and_once_only(client, app, world):
             author=db.session.get(User, world.author_id),
             status="pending",
         )
-        moderation.decide_review(
+        moderation.decide(
             r,
+            "reject",
             by=db.session.get(User, world.moderator_id),
-            action="reject",
             reason_code="spam",
             statement="Advert for a product.",
         )
         db.session.commit()
         rid = r.id
     other = app.test_client()
-    as_user(other, app, world.other_id)
+    login(other, world.other_id)
     assert other.get(f"/appeal/review/{rid}").status_code == 404
-    as_user(client, app, world.author_id)
+    login(client, world.author_id)
     page = client.get(f"/clinics/{world.slug}").get_data(as_text=True)
     assert "Your testimonial (rejected)" in page and f"/appeal/review/{rid}" in page
     html = client.get(f"/appeal/review/{rid}").get_data(as_text=True)
@@ -396,10 +389,10 @@ def test_how_we_rank_publishes_live_figures(client, app, world):
         mod = db.session.get(User, world.moderator_id)
         for i, action in enumerate(["publish", "publish", "reject"]):
             r = ReviewFactory(clinic=ClinicFactory(), status="pending", author=UserFactory())
-            moderation.decide_review(
+            moderation.decide(
                 r,
+                action,
                 by=mod,
-                action=action,
                 reason_code="meets_guidelines" if action == "publish" else "spam",
                 statement="Checked against the rules.",
             )

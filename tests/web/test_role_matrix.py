@@ -32,7 +32,7 @@ from directory.models import ClinicClaim, User
 from directory.services import accounts, media, reports
 from directory.services import moderation as mod
 from directory.services import reviews as review_service
-from tests.conftest import csrf_from, totp_now
+from tests.conftest import csrf_from, login
 from tests.factories import (
     PASSWORD,
     ClinicFactory,
@@ -97,10 +97,10 @@ def build_world(app) -> World:
         rejected = ReviewFactory(
             clinic=clinic2, author=users["consumer1"], status="pending", published_at=None
         )
-        mod.decide_review(
+        mod.decide(
             rejected,
+            "reject",
             by=users["moderator0"],
-            action="reject",
             reason_code="spam",
             statement="Advertising, not an experience.",
         )
@@ -157,10 +157,10 @@ def build_world(app) -> World:
                 text="Looks copied from another site.",
             ).id
             bad = ReviewFactory(clinic=stage[2], author=author, status="pending", published_at=None)
-            mod.decide_review(
+            mod.decide(
                 bad,
+                "reject",
                 by=users["moderator0"],
-                action="reject",
                 reason_code="spam",
                 statement="Advertising, not an experience.",
             )
@@ -481,20 +481,8 @@ def snapshot(app) -> dict:
 
 def client_for(app, w: World, role: str):
     client = app.test_client()
-    if role == "anonymous":
-        return client
-    token = csrf_from(client, "/auth/login")
-    resp = client.post(
-        "/auth/login",
-        data={"csrf_token": token, "email": w.ids[f"{role}_email"], "password": PASSWORD},
-    )
-    assert resp.status_code == 302, role
-    if role in STAFF:
-        token = csrf_from(client, "/auth/totp")
-        resp = client.post(
-            "/auth/totp", data={"csrf_token": token, "code": totp_now(w.secrets[role])}
-        )
-        assert resp.status_code == 302, role
+    if role != "anonymous":
+        login(client, w.ids[role], mfa=role in STAFF)
     return client
 
 
@@ -584,10 +572,10 @@ def test_staff_are_refused_on_their_own_items(app):
         rejected = ReviewFactory(
             clinic=ClinicFactory(), author=author, status="pending", published_at=None
         )
-        mod.decide_review(
+        mod.decide(
             rejected,
+            "reject",
             by=admin,
-            action="reject",
             reason_code="spam",
             statement="Advertising, not an experience.",
         )

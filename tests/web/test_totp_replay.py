@@ -4,25 +4,20 @@ from datetime import UTC, datetime
 
 import pyotp
 
-from tests.conftest import csrf_from, post_form
-from tests.factories import PASSWORD, UserFactory
-
-
-def log_in(client, email):
-    resp = post_form(client, "/auth/login", {"email": email, "password": PASSWORD})
-    assert resp.status_code == 302
+from tests.conftest import csrf_from, login
+from tests.factories import UserFactory
 
 
 def test_a_used_totp_code_is_refused_the_second_time(app):
     secret = pyotp.random_base32()
     with app.app_context():
-        email = UserFactory(
+        user_id = UserFactory(
             role="moderator", totp_secret=secret, totp_confirmed_at=datetime.now(UTC)
-        ).email
+        ).id
     code = pyotp.TOTP(secret).now()
 
     first = app.test_client()
-    log_in(first, email)
+    login(first, user_id)
     resp = first.post(
         "/auth/totp", data={"csrf_token": csrf_from(first, "/auth/totp"), "code": code}
     )
@@ -30,7 +25,7 @@ def test_a_used_totp_code_is_refused_the_second_time(app):
     assert first.get("/moderation/").status_code == 200
 
     attacker = app.test_client()
-    log_in(attacker, email)
+    login(attacker, user_id)
     resp = attacker.post(
         "/auth/totp", data={"csrf_token": csrf_from(attacker, "/auth/totp"), "code": code}
     )

@@ -16,7 +16,7 @@ from directory.services import reviews as svc
 from tests.adversarial.world import jpeg
 from tests.conftest import login, post_form
 from tests.factories import ClinicFactory, ReviewFactory, UserFactory
-from tests.reviews_helpers import GOOD_TEXT, ensure_login_stub, months_ago
+from tests.reviews_helpers import GOOD_TEXT, months_ago
 
 KEY = "test-secret-key-that-is-long-enough-1234567890"
 
@@ -39,7 +39,6 @@ def data(overall, text=GOOD_TEXT):
 def scene(app):
     """Two rival clinics; one person with two accounts on one laptop praises A and runs
     down B; a stolen photo waits on a published testimonial; a report is open."""
-    ensure_login_stub(app)
     with app.app_context():
         a = ClinicFactory(name="Studio A", slug="studio-a", city="Leeds")
         b = ClinicFactory(name="Studio B", slug="studio-b", city="Leeds")
@@ -57,19 +56,19 @@ def scene(app):
         im = demo_images.after(random.Random(4), 2, "black", 4, 6)
         honest = UserFactory(email="honest.ho@mail.example")
         original = svc.submit(a, by=honest, data=data(4), photos=[jpeg(im)], consent=True)
-        moderation.decide_review(
+        moderation.decide(
             original,
+            "publish",
             by=mod,
-            action="publish",
             reason_code="meets_guidelines",
             statement="Meets the guidelines.",
         )
         thief = UserFactory(email="thief.th@mail.example")
         stolen = svc.submit(b, by=thief, data=data(5, text="My own result, honestly. " * 5))
-        moderation.decide_review(
+        moderation.decide(
             stolen,
+            "publish",
             by=mod,
-            action="publish",
             reason_code="meets_guidelines",
             statement="Meets the guidelines.",
         )
@@ -99,13 +98,8 @@ def scene(app):
         }
 
 
-def as_user(client, app, user_id, mfa=False):
-    with app.app_context():
-        login(client, db.session.get(User, user_id), mfa=mfa)
-
-
 def test_cluster_page_shows_linked_accounts_and_the_rival_pattern(client, app, scene):
-    as_user(client, app, scene["mod"], mfa=True)
+    login(client, scene["mod"], mfa=True)
     html = client.get(f"/moderation/clusters/{scene['first']}").get_data(as_text=True)
     assert "2 accounts linked" in html
     assert "Praises <strong>Studio A</strong> and criticises <strong>Studio B</strong>" in html
@@ -118,10 +112,10 @@ def test_cluster_page_shows_linked_accounts_and_the_rival_pattern(client, app, s
 
 def test_cluster_pages_are_for_moderators_only(client, app, scene):
     assert client.get(f"/moderation/clusters/{scene['first']}").status_code in (302, 401)
-    as_user(client, app, scene["consumer"])
+    login(client, scene["consumer"])
     assert client.get(f"/moderation/clusters/{scene['first']}").status_code == 403
     assert client.get("/moderation/clusters").status_code == 403
-    as_user(client, app, scene["mod"], mfa=True)
+    login(client, scene["mod"], mfa=True)
     assert client.get("/moderation/clusters/999999").status_code == 404
     assert client.get("/moderation/clusters/99999999999999999999").status_code == 404
 
@@ -133,14 +127,14 @@ def test_photo_queue_shows_the_matched_photo_side_by_side_without_comparing(
         raise AssertionError("photos compared on a page view")
 
     monkeypatch.setattr(photoprint, "detail_similarity", no_compare)
-    as_user(client, app, scene["mod"], mfa=True)
+    login(client, scene["mod"], mfa=True)
     html = client.get("/moderation/photos").get_data(as_text=True)
     assert f"Matched photo {scene['original_photo']}" in html
     assert f"/media/{scene['original_photo']}/thumb.jpg" in html
 
 
 def test_report_queue_shows_who_reports(client, app, scene):
-    as_user(client, app, scene["mod"], mfa=True)
+    login(client, scene["mod"], mfa=True)
     html = client.get("/moderation/reports").get_data(as_text=True)
     assert 'aria-label="Reporter signals"' in html
     assert "1 report filed, 0 upheld" in html
@@ -159,7 +153,7 @@ def test_unconfirmed_account_cannot_report_through_the_form(client, app, scene):
         )
         fresh = UserFactory(email="fresh.fr@mail.example", email_verified_at=None)
         fresh_id = fresh.id
-    as_user(client, app, fresh_id)
+    login(client, fresh_id)
     url = f"/report/review/{target}"
     resp = post_form(client, url, {"reason": "personal_data", "text": "mine"})
     assert resp.status_code == 403
@@ -172,18 +166,18 @@ def test_clinic_page_explains_down_weighted_testimonials(client, app, scene):
     with app.app_context():
         mod = db.session.get(User, scene["mod"])
         for rid in (scene["praise"],):
-            moderation.decide_review(
+            moderation.decide(
                 db.session.get(Review, rid),
+                "publish",
                 by=mod,
-                action="publish",
                 reason_code="meets_guidelines",
                 statement="Meets the guidelines.",
             )
         db.session.commit()
-        moderation.decide_review(
+        moderation.decide(
             db.session.get(Review, scene["run_down"]),
+            "publish",
             by=mod,
-            action="publish",
             reason_code="meets_guidelines",
             statement="Meets the guidelines.",
         )
@@ -197,10 +191,10 @@ def test_clinic_page_explains_down_weighted_testimonials(client, app, scene):
         stolen = db.session.execute(
             db.select(Photo).where(Photo.status == "pending", Photo.review_id.is_not(None))
         ).scalar_one()
-        moderation.decide_photo(
+        moderation.decide(
             stolen,
+            "publish",
             by=mod,
-            action="publish",
             reason_code="meets_guidelines",
             statement="Meets the guidelines.",
         )
