@@ -21,8 +21,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# Bootstrap's CSS trimmed to the classes the templates use (generated, not committed).
 install: $(VENV)/.installed
+	@$(BIN)/python scripts/trim_bootstrap.py >/dev/null
 install-test: $(VENV)/.installed-test
+	@$(BIN)/python scripts/trim_bootstrap.py >/dev/null
 
 instance/config.py:
 	mkdir -p instance

@@ -10,14 +10,16 @@ is generous); element-only selectors (the reboot) and the custom properties on
 :root are always kept. Classes built in a template from a prefix (`alert-{{ ... }}`)
 keep every class with that prefix.
 
-Run it after using a Bootstrap class the site did not use before (the test
-tests/web/test_trimmed_bootstrap.py fails until then):
+The file is generated, never committed (it is Bootstrap's own CSS): `make run`,
+`make test` and the other make targets run this script first, and the test suite
+runs it when it starts; by hand:
 
     .venv/bin/python scripts/trim_bootstrap.py
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -177,7 +179,9 @@ def trimmed_css(source: str | None = None) -> str:
 
 
 def main() -> int:
-    OUTPUT.write_text(trimmed_css(), encoding="utf-8")
+    partial = OUTPUT.with_name(f".{OUTPUT.name}.{os.getpid()}")
+    partial.write_text(trimmed_css(), encoding="utf-8")
+    os.replace(partial, OUTPUT)  # atomic: test workers may run it at once
     full = bootstrap_source().stat().st_size
     print(f"{OUTPUT.relative_to(ROOT)}: {OUTPUT.stat().st_size} bytes (Bootstrap's: {full})")
     return 0
