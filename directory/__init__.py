@@ -8,12 +8,13 @@ import secrets
 import uuid
 from importlib import import_module
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
 from directory import pagecache
+from directory.application import DirectoryFlask
 from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger("directory")
@@ -33,7 +34,7 @@ BLUEPRINTS = (
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = DirectoryFlask(
         __name__,
         # Tests and the browser harness run the app on a temporary instance folder.
         instance_path=(test_config or {}).get("INSTANCE_PATH")
@@ -77,6 +78,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    from directory import application
+
+    application.init_app(app, login_manager)
     pagecache.init_app(app)
     from directory import requestorigin
 
@@ -167,6 +171,10 @@ OWN_CACHE_RULES = frozenset({"media.photo", "media.photo_webp"})
 def _logged_in() -> bool:
     from flask_login import current_user
 
+    from directory.application import has_login_cookie
+
+    if "_login_user" not in g and not has_login_cookie(current_app._get_current_object()):
+        return False  # no user was loaded and none can be: no cookie
     try:
         return bool(current_user.is_authenticated)
     except Exception:  # noqa: BLE001 - a failed user load is "not logged in" here

@@ -289,6 +289,13 @@ def _file_hash(path: str, mtime: float) -> str:
     return h.hexdigest()[:12]
 
 
+@lru_cache(maxsize=1024)
+def _resolve(folder: str, filename: str) -> str | None:
+    """The real path of filename under folder, None when it leads outside it."""
+    path = os.path.realpath(os.path.join(folder, filename))
+    return path if path.startswith(os.path.realpath(folder) + os.sep) else None
+
+
 def _static_path(app: Flask, endpoint: str, filename: str) -> str | None:
     folder = app.static_folder
     if endpoint != "static":
@@ -297,17 +304,23 @@ def _static_path(app: Flask, endpoint: str, filename: str) -> str | None:
         folder = blueprint.static_folder if blueprint else None
     if not folder:
         return None
-    path = os.path.realpath(os.path.join(folder, filename))
-    if not path.startswith(os.path.realpath(folder) + os.sep) or not os.path.isfile(path):
+    path = _resolve(folder, filename)
+    if path is None or not os.path.isfile(path):
         return None
     return path
 
 
 def fingerprint(app: Flask, endpoint: str, filename: str) -> str | None:
+    """The file's content version; read once per process unless debugging (static
+    files change with a deploy, which starts new workers)."""
+    known = app.extensions.setdefault("static.fingerprints", {})
+    key = (endpoint, filename)
+    if key in known and not app.debug:
+        return known[key]
     path = _static_path(app, endpoint, filename)
-    if path is None:
-        return None
-    return _file_hash(path, os.path.getmtime(path))
+    version = None if path is None else _file_hash(path, os.path.getmtime(path))
+    known[key] = version
+    return version
 
 
 @lru_cache(maxsize=256)

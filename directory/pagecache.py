@@ -65,6 +65,7 @@ from directory.models import (
     Photo,
     Practitioner,
     QueueHold,
+    QueueRisk,
     ReminderSent,
     Report,
     ResultCase,
@@ -96,6 +97,7 @@ NOT_SHOWN = (
     OutgoingMail,
     PageVersion,
     QueueHold,
+    QueueRisk,
     SearchOutbox,
     SimilarityMatch,
     TextBand,
@@ -319,8 +321,8 @@ def _transaction_end(sess, transaction):
 # then reads is at least as new, so no page is stored under a key newer than its
 # data. This keeps a cache hit clear of the ORM session (a fraction of a ms).
 _LISTINGS_SQL = (
-    "SELECT scope, version FROM page_versions WHERE scope IN (-1, 0) "
-    "UNION ALL SELECT -2, count(*) FROM (SELECT 1 FROM search_outbox LIMIT 1) AS pending"
+    "SELECT scope, version FROM page_versions WHERE scope IN (-1, 0) UNION ALL "
+    "SELECT -2, count(*) FROM (SELECT 1 FROM search_outbox WHERE id > {p} LIMIT 1) AS pending"
 )
 _IN_STATUSES = ", ".join(["{p}"] * len(PUBLIC_CLINIC_STATUSES))  # placeholders only
 _CLINIC_SQL = (
@@ -353,16 +355,16 @@ def _raw(sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()  # back to the pool (rolled back there)
 
 
-def listings_state() -> tuple[tuple, bool]:
+def listings_state(applied_through: int = 0) -> tuple[tuple, bool]:
     """(the versions the home and search pages depend on, whether search-outbox
-    rows are pending, i.e. the index may lag the database)."""
-    found = dict(_raw(_LISTINGS_SQL))
+    rows past `applied_through` are pending, i.e. the index may lag the database)."""
+    found = dict(_raw(_LISTINGS_SQL, (applied_through,)))
     return (found.get(EPOCH) or 0, found.get(LISTINGS) or 0), bool(found.get(-2))
 
 
 def listings_key() -> tuple:
     """The versions the home and search pages depend on."""
-    return listings_state()[0]
+    return listings_state(2**62)[0]
 
 
 def public_clinic_key(slug: str) -> tuple[int, tuple] | None:

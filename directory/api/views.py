@@ -275,7 +275,7 @@ def clinics(query: s.ClinicSearch):
         per_page=query.per_page,
     )
     try:
-        results = search_service.find(q)
+        results = search_service.find(q, full=True)
     except search_service.Unavailable:
         abort(503, "Search is unavailable for a moment. Try again shortly.")
     check_page(query.page, results.pages)

@@ -22,7 +22,7 @@ from directory.public import forms
 from directory.public.case import current_case
 from directory.public.structured import breadcrumb_jsonld, clinic_jsonld, website_jsonld
 from directory.ratelimits import limited
-from directory.services import casescores, counters, gallery, reports
+from directory.services import casescores, counters, gallery, pagedata
 from directory.services import clinics as clinic_service
 from directory.services import reviews as review_service
 from directory.services import search as search_service
@@ -55,9 +55,10 @@ def _home_page(near_text: str | None, listings: tuple):
     return render_template(
         "public/home.html",
         # Both lists sort every public clinic: computed once per listings version
-        # in each worker, and the best-rated re-read by id (a cheap query).
-        best=search_service.load_public(
-            pagecache.memo("home.best", listings, lambda: clinic_service.best_rated_ids(8))
+        # in each worker
+        # (plain records: nothing is read again until a listing changes).
+        best=pagecache.memo(
+            "home.best", listings, lambda: pagedata.clinic_cards(clinic_service.best_rated_ids(8))
         ),
         cities=pagecache.memo("home.cities", listings, lambda: clinic_service.popular_cities(12)),
         near_text=near_text,
@@ -77,7 +78,7 @@ def search():
     # and listings version, never while the index lags (outbox rows pending).
     parts = None
     if pagecache.enabled():
-        listings, pending = pagecache.listings_state()
+        listings, pending = pagecache.listings_state(search_service.applied_through())
         generation = search_service.generation() if pending else search_service.index_token()
         if generation is not None:
             parts = ("search", *listings, generation)
@@ -152,8 +153,8 @@ def suggest():
     return response
 
 
-def _clinic_or_404(slug: str) -> Clinic:
-    clinic = clinic_service.get_public(slug)
+def _clinic_or_404(slug: str) -> pagedata.ClinicRecord:
+    clinic = pagedata.public_clinic(slug)
     if clinic is None:
         abort(404)
     return clinic
@@ -184,8 +185,8 @@ def clinic(slug: str):
 
 def _clinic_page(clinic: Clinic):
     case = current_case(request.args)
-    page = clinic_service.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
-    results = clinic_service.public_results(clinic, limit=6)
+    page = pagedata.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
+    results = pagedata.latest_results(clinic, limit=6)
     return render_template(
         "public/clinic.html",
         clinic=clinic,
@@ -195,7 +196,7 @@ def _clinic_page(clinic: Clinic):
         jsonld=clinic_jsonld(clinic, page.items, results),
         breadcrumb_jsonld=breadcrumb_jsonld(clinic),
         own_review=review_service.unpublished_for(current_user, clinic),
-        clinic_reports=reports.counts_for_clinic(clinic),
+        clinic_reports=clinic.report_counts,
         case=case,
         case_text=casescores.describe(case) if case else None,
         case_score=casescores.score_for(clinic, case) if case else None,
@@ -211,7 +212,7 @@ def clinic_reviews(slug: str):
 
 def _reviews_page(clinic: Clinic):
     page_no = forms.page_arg(request.args)
-    page = clinic_service.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
+    page = pagedata.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
     if page_no > 1 and page_no > (page.pages or 1):
         abort(404, "There is no such page of testimonials.")
     explanation = cached_explanation(clinic)

@@ -35,6 +35,7 @@ __all__ = [
     "Query",
     "Unavailable",
     "after_commit",
+    "applied_through",
     "catch_up",
     "coordinates",
     "country_code",
@@ -91,6 +92,11 @@ def generation() -> int | None:
         return engine().s.serial
     except Unavailable:
         return None
+
+
+def applied_through() -> int:
+    """The outbox id up to which this node's index is in step (see indexer)."""
+    return indexer.applied_through(_index_dir())
 
 
 def index_token() -> str | None:
@@ -176,6 +182,8 @@ def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     prefixes = {t[:2] for t in wanted}
     spans = []
     for m in _WORD.finditer(text[:20_000]):
+        if spans and m.start() >= spans[0][0] + width:
+            break  # past any snippet that starts at or before the first match
         word = m.group().lower()
         if word[:2] in prefixes and _stem(word) in wanted:
             spans.append((m.start(), m.end()))

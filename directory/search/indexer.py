@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -179,10 +179,10 @@ def _dir(index_dir: str | None) -> str:
     return index_dir or current_app.config["INDEX_DIR"]
 
 
-def read_cursor(index_dir: str) -> int:
+def read_cursor(index_dir: str, real: str | None = None) -> int:
     """The last outbox id this index has applied (0 when unknown: replay is harmless)."""
     try:
-        with open(os.path.join(os.path.realpath(index_dir), CURSOR_FILE)) as fh:
+        with open(os.path.join(real or os.path.realpath(index_dir), CURSOR_FILE)) as fh:
             return int(fh.read().strip() or 0)
     except (OSError, ValueError):
         return 0
@@ -214,16 +214,22 @@ def pending_count(index_dir: str | None = None) -> int:
 
 def _floor(index_dir: str) -> int:
     real = os.path.realpath(index_dir)
-    return max(read_cursor(index_dir), _applied_beyond.get(real, 0))
+    return max(read_cursor(index_dir, real), _applied_beyond.get(real, 0))
+
+
+def applied_through(index_dir: str | None = None) -> int:
+    """The outbox id up to which this node's index has applied every row: rows
+    past it are pending here."""
+    return _floor(_dir(index_dir))
+
+
+_OUTBOX = SearchOutbox.__table__
+_PENDING = select(_OUTBOX.c.id).where(_OUTBOX.c.id > bindparam("floor")).limit(1)
 
 
 def has_pending(index_dir: str | None = None) -> bool:
-    index_dir = _dir(index_dir)
-    floor = _floor(index_dir)
-    return (
-        db.session.execute(select(SearchOutbox.id).where(SearchOutbox.id > floor).limit(1)).first()
-        is not None
-    )
+    floor = _floor(_dir(index_dir))
+    return db.session.execute(_PENDING, {"floor": floor}).first() is not None
 
 
 def lag(index_dir: str | None = None) -> tuple[int, float]:

@@ -162,13 +162,6 @@ def _filtered_results(clinic: Clinic, filters: dict):
     return stmt
 
 
-def public_results(clinic: Clinic, limit: int | None = None, **filters) -> list[ResultCase]:
-    stmt = _filtered_results(clinic, filters)
-    if limit:
-        stmt = stmt.limit(limit)
-    return list(db.session.execute(stmt).scalars())
-
-
 def public_results_page(clinic: Clinic, page: int, per_page: int, **filters):
     """A page of the clinic's published result cases (the same filters as the list)."""
     return db.paginate(

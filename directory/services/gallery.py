@@ -72,6 +72,11 @@ def _age_ok(months: int, age: str | None, healed_only: bool) -> bool:
     return age is None or age_label(months) == age
 
 
+def _load(ids: list[int], stmt) -> list:
+    """The rows of stmt (selecting by ids); no statement for no ids."""
+    return list(db.session.execute(stmt).scalars()) if ids else []
+
+
 def gallery(
     filters: dict,
     case: quality.Case | None,
@@ -121,10 +126,7 @@ def gallery(
             light.append(("testimonial", rid, clinic_id, months))
 
     clinic_ids = {row[2] for row in light}
-    clinics = {
-        c.id: c
-        for c in db.session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()
-    }
+    clinics = {c.id: c for c in _load(clinic_ids, select(Clinic).where(Clinic.id.in_(clinic_ids)))}
     case_scores = casescores.scores_for(clinics.values(), case)
 
     def clinic_key(clinic: Clinic) -> tuple:
@@ -144,23 +146,25 @@ def gallery(
     review_ids = [r[1] for r in chosen if r[0] == "testimonial"]
     cases = {
         c.id: c
-        for c in db.session.execute(
+        for c in _load(
+            case_ids,
             select(ResultCase)
             .where(ResultCase.id.in_(case_ids))
-            .options(*clinic_service.RESULT_CASE_LOADS)
-        ).scalars()
+            .options(*clinic_service.RESULT_CASE_LOADS),
+        )
     }
     reviews = {
         r.id: r
-        for r in db.session.execute(
+        for r in _load(
+            review_ids,
             select(Review)
             .where(Review.id.in_(review_ids))
             .options(
                 selectinload(Review.photos),
                 selectinload(Review.author),
                 selectinload(Review.practitioner),
-            )
-        ).scalars()
+            ),
+        )
     }
     items = []
     for kind, iid, clinic_id, months in chosen:

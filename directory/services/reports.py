@@ -114,17 +114,6 @@ def file(
     return report
 
 
-def counts_for_clinic(clinic: Clinic) -> tuple[int, int]:
-    """(reports filed by this clinic, of which upheld)."""
-    filed, upheld = db.session.execute(
-        select(
-            func.count(Report.id),
-            func.coalesce(func.sum(case((Report.status == "upheld", 1), else_=0)), 0),
-        ).where(Report.by_clinic_id == clinic.id)
-    ).one()
-    return int(filed), int(upheld)
-
-
 @dataclass(frozen=True)
 class ReporterProfile:
     """What a moderator sees of who filed a report."""

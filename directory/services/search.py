@@ -17,11 +17,13 @@ from directory.extensions import db
 from directory.models import Clinic
 from directory.search import Chip, Note, Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
+from directory.services import pagedata
 from directory.services.paging import Pager
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 __all__ = [
     "PRICE_BUCKETS",
+    "applied_through",
     "Query",
     "ResultPage",
     "Unavailable",
@@ -118,12 +120,13 @@ def load_public(ids: list[int]) -> list[Clinic]:
 CASE_SORT_MAX = 5000
 
 
-def find(query: Query, case=None) -> ResultPage:
+def find(query: Query, case=None, full: bool = False) -> ResultPage:
     """Run a search; raises Unavailable when the index cannot be used.
 
     `case` (a quality.Case) adds each clinic's like-for-like score to the page;
     with `query.sort == "case"` the matches are ordered by it (services.casescores).
-    Without a case, "case" falls back to the quality order.
+    Without a case, "case" falls back to the quality order. The clinics are what
+    a card shows (services.pagedata); `full`: every column (the API's summaries).
     """
     from directory.services import casescores
 
@@ -141,7 +144,9 @@ def find(query: Query, case=None) -> ResultPage:
         hits.distances = {i: d for i, d in hits.distances.items() if i in set(hits.ids)}
     else:
         hits = search.engine().run(query)
-    clinics = load_public(hits.ids)
+    clinics = pagedata.clinic_cards(
+        hits.ids, with_evidence=case is not None and case.is_set, full=full
+    )
     dropped = len(hits.ids) - len(clinics)
     snippets = {}
     if hits.terms:
@@ -190,6 +195,11 @@ def generation() -> str | None:
     return index_token()
 
 
+def applied_through() -> int:
+    """The search outbox id this node's index has applied every row up to."""
+    return search.applied_through()
+
+
 def index_token() -> str | None:
     """The index generation this process searches, named the same in every worker
     (None when the index is unavailable); see search.index_token."""
@@ -235,7 +245,7 @@ def suggest(prefix: str, limit: int = 5) -> list[dict]:
         ids = search.engine().suggest_names(words, limit)
     except Unavailable:
         ids = []
-    for c in load_public(ids):
+    for c in pagedata.clinic_cards(ids):
         out.append(
             {
                 "kind": "clinic",
