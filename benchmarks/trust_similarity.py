@@ -19,9 +19,9 @@ import time
 
 from PIL import ImageOps
 
-from directory import create_app, demo_images
+from directory import create_app, demo_images, photoprint
 from directory.extensions import db
-from directory.models import SimilarityMatch
+from directory.models import Photo, SimilarityMatch
 from directory.services import media, similarity
 from tests.adversarial.world import crop, jpeg
 
@@ -58,6 +58,16 @@ def main() -> None:
                 SimilarityMatch.kind == "photo"
             )
         ).all()
+        # The margin: the best score of each drawing against every other one.
+        grains = [
+            g for g in db.session.execute(db.select(Photo.grain_print).order_by(Photo.id)).scalars()
+        ]
+        closest = 0.0
+        for i, im in enumerate(drawings):
+            scores = photoprint.detail_similarity(
+                photoprint.Print(im), grains[:i] + grains[i + 1 :]
+            )
+            closest = max([closest] + [s for s, _ in scores if s is not None])
         per_photo = {}
         for a, b in pairs:
             per_photo[a] = per_photo.get(a, 0) + 1
@@ -91,6 +101,10 @@ def main() -> None:
     print(
         f"  photos matching another drawing: {len(per_photo)} of {n_photos}; "
         f"most matches for one photo: {max(per_photo.values(), default=0)}"
+    )
+    print(
+        f"  closest two different drawings: score {closest:.2f} "
+        f"(a match needs {photoprint.MATCH_MIN:.2f})"
     )
     print("  stolen copies caught: " + ", ".join(f"{k} {v}/5" for k, v in caught.items()))
 

@@ -43,3 +43,11 @@ def configure_engine(app: Flask) -> None:
                 conn.exec_driver_sql("BEGIN")
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def listen_on_session(hooks: dict) -> None:
+    """Listen to the application session's events ({event name: handler}), once per
+    process however many apps are created (services.mail and services.risk)."""
+    for name, handler in hooks.items():
+        if not event.contains(db.session, name, handler):
+            event.listen(db.session, name, handler)

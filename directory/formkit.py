@@ -1,19 +1,22 @@
 """Small helpers shared by the blueprints' forms and query strings (no blueprint
-imports another): choices, the password rule, numbers from the query string, and
-the single-line text rule."""
+imports another): choices, the password rule, e-mail fields, running a submitted
+form's service call, numbers from the query string, and the single-line text rule."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from flask import abort
 from werkzeug.datastructures import MultiDict
+from wtforms import EmailField, PasswordField, SelectChoice, StringField, TextAreaField
 from wtforms import IntegerField as _WTFormsIntegerField
-from wtforms import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from directory import numbers
-from directory.services import accounts
+from directory.extensions import db
+from directory.services import Invalid, ServiceError, accounts
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -28,6 +31,87 @@ class NewPassword:
         problem = accounts.password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+# --- optional text ------------------------------------------------------------------------
+
+
+def optional_line(label: str, most: int, **kwargs) -> StringField:
+    """An optional one-line text of at most `most` characters."""
+    return StringField(label, validators=[SingleLine(), Optional(), Length(max=most)], **kwargs)
+
+
+def optional_text(label: str, most: int, **kwargs) -> TextAreaField:
+    """An optional text of any number of lines, at most `most` characters."""
+    return TextAreaField(label, validators=[Optional(), Length(max=most)], **kwargs)
+
+
+# --- e-mail addresses and passwords --------------------------------------------------------
+
+
+def strip(value):
+    """A WTForms filter: surrounding white space off a text value."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field(label: str, *, new: bool = False) -> EmailField:
+    """An e-mail address on one line, at most 254 characters; a `new` one (signing up,
+    changing it) must also look like an address (the domain is not looked up)."""
+    validators = [SingleLine(), DataRequired(), Length(max=254)]
+    if new:
+        validators.append(Email(check_deliverability=False))
+    return EmailField(label, filters=[strip], validators=validators)
+
+
+def password_field(label: str, *, new: bool = False) -> PasswordField:
+    """The user's password (at most 1,024 characters), or a `new` one, which the
+    accounts service's rule checks (NewPassword)."""
+    rule = NewPassword() if new else Length(max=1024)
+    return PasswordField(label, validators=[DataRequired(), rule])
+
+
+# --- a submitted form's service call ----------------------------------------------------
+
+
+class Attempt(NamedTuple):
+    """What became of a form (see `attempt`)."""
+
+    done: bool  # it passed and the service accepted it: commit, flash, redirect
+    result: Any = None  # what the service call returned
+    status: int = 200  # otherwise, the status to show the form again with
+
+
+def attempt(
+    form,
+    action: Callable[[], Any],
+    refused: tuple[type[ServiceError], ...] = (Invalid,),
+    *,
+    field_errors: dict | None = None,
+) -> Attempt:
+    """Validate `form` and, when it passes, run the service call `action()`.
+
+    A submitted form that does not validate is shown again with a 400. A `refused`
+    error rolls back whatever was staged and is shown above the form with its own
+    status; `field_errors` maps error types to the field they are about, shown under
+    it with a 400. Any other ServiceError goes on to the app's handler (rolled back,
+    an error page with its status).
+    """
+    if not form.validate_on_submit():
+        return Attempt(False, status=400 if form.is_submitted() else 200)
+    try:
+        return Attempt(True, action())
+    except ServiceError as exc:
+        about = next(
+            (f for kinds, f in (field_errors or {}).items() if isinstance(exc, kinds)), None
+        )
+        if about is None and not isinstance(exc, refused):
+            raise
+        db.session.rollback()
+        if about is not None:
+            about.errors.append(str(exc))
+            return Attempt(False, status=400)
+        form.form_errors.append(str(exc))
+        return Attempt(False, status=exc.status_code)
 
 
 # --- numbers --------------------------------------------------------------------------

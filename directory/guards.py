@@ -83,39 +83,31 @@ def mfa_passed() -> bool:
     return bool(current_user.is_authenticated) and session.get("mfa_ok") == current_user.get_id()
 
 
-def roles_required(*roles: str):
+def _role_guard(roles: tuple[str, ...], *, second_factor: bool):
+    """One of `roles`, else 403; staff (`second_factor`) must also have passed the
+    second factor in this session, else they are sent to enter (or set up) a code."""
+
     def decorator(view):
         @wraps(view)
         @_flask_login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.access = "roles:" + ",".join(roles)
-        return wrapped
-
-    return decorator
-
-
-def _staff_required(roles: tuple[str, ...]):
-    def decorator(view):
-        @wraps(view)
-        @_flask_login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            if not mfa_passed():
+            if second_factor and not mfa_passed():
                 target = "auth.totp_verify" if current_user.totp_confirmed_at else "auth.totp_setup"
                 return redirect(url_for(target, next=request.full_path.rstrip("?")))
             return view(*args, **kwargs)
 
-        wrapped.access = "staff:" + ",".join(roles)
+        wrapped.access = ("staff:" if second_factor else "roles:") + ",".join(roles)
         return wrapped
 
     return decorator
 
 
-moderator_required = _staff_required(("moderator", "admin"))
-admin_required = _staff_required(("admin",))
+def roles_required(*roles: str):
+    return _role_guard(roles, second_factor=False)
+
+
+moderator_required = _role_guard(("moderator", "admin"), second_factor=True)
+admin_required = _role_guard(("admin",), second_factor=True)
 owner_required = roles_required("clinic_owner", "admin")

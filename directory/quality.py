@@ -285,6 +285,19 @@ class CaseScore:
     weight: float  # sum of similarity x weight
 
 
+def _rungs_apart(pa: tuple[str, int] | None, pb: tuple[str, int] | None) -> float:
+    """Two places on a scale (scale, rung), None for one off every scale: 1 for the
+    same place, 0.5 for the next rung on the same scale, else 0."""
+    if pa is None or pb is None or pa[0] != pb[0]:
+        return 0.0
+    d = abs(pa[1] - pb[1])
+    return 1.0 if d == 0 else NEIGHBOUR_SIMILARITY if d == 1 else 0.0
+
+
+def _shade(colour: str) -> tuple[str, int] | None:
+    return ("shade", HAIR_SHADES.index(colour)) if colour in HAIR_SHADES else None
+
+
 def _stage_parts(stage: str) -> tuple[str, int] | None:
     scale, _, n = stage.partition("-")
     return (scale, int(n)) if n.isdigit() else None
@@ -298,12 +311,7 @@ def stage_similarity(a: str, b: str) -> float:
     >>> stage_similarity("norwood-3", "norwood-5"), stage_similarity("norwood-2", "ludwig-2")
     (0.0, 0.0)
     """
-    if a == b:
-        return 1.0
-    pa, pb = _stage_parts(a), _stage_parts(b)
-    if pa and pb and pa[0] == pb[0] and abs(pa[1] - pb[1]) == 1:
-        return NEIGHBOUR_SIMILARITY
-    return 0.0
+    return 1.0 if a == b else _rungs_apart(_stage_parts(a), _stage_parts(b))
 
 
 def skin_similarity(a: int, b: int) -> float:
@@ -312,8 +320,7 @@ def skin_similarity(a: int, b: int) -> float:
     >>> skin_similarity(5, 5), skin_similarity(5, 6), skin_similarity(2, 5)
     (1.0, 0.5, 0.0)
     """
-    d = abs(int(a) - int(b))
-    return 1.0 if d == 0 else NEIGHBOUR_SIMILARITY if d == 1 else 0.0
+    return _rungs_apart(("fitzpatrick", int(a)), ("fitzpatrick", int(b)))
 
 
 def hair_similarity(a: str, b: str) -> float:
@@ -324,15 +331,7 @@ def hair_similarity(a: str, b: str) -> float:
     >>> hair_similarity("grey", "grey"), hair_similarity("grey", "blond")
     (1.0, 0.0)
     """
-    if a == b:
-        return 1.0
-    if (
-        a in HAIR_SHADES
-        and b in HAIR_SHADES
-        and abs(HAIR_SHADES.index(a) - HAIR_SHADES.index(b)) == 1
-    ):
-        return NEIGHBOUR_SIMILARITY
-    return 0.0
+    return 1.0 if a == b else _rungs_apart(_shade(a), _shade(b))
 
 
 def case_similarity(wanted: Case, theirs: Case) -> float:

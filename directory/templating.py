@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from types import BuiltinFunctionType, FunctionType, MethodType, MethodWrapperType
 from urllib.parse import urlencode
@@ -65,7 +66,12 @@ def register(app: Flask) -> None:
     def absolute_url(path: str) -> str:
         return app.config["CANONICAL_URL"].rstrip("/") + path
 
+    # Bootstrap's CSS trimmed to the classes the site uses is generated, not kept in
+    # the repository (`make` runs scripts/trim_bootstrap.py); without it, the full file
+    # Bootstrap-Flask serves.
+    trimmed = os.path.join(app.static_folder or "", "css", "bootstrap.min.css")
     app.jinja_env.globals.update(
+        bootstrap_css_trimmed=os.path.exists(trimmed),
         canonical_url=canonical_url,
         absolute_url=absolute_url,
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),

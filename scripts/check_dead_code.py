@@ -27,6 +27,8 @@ DECORATORS = [
     "@*.validates", "@*.request_loader", "@*.unauthorized_handler", "@*.after_app_request",
     "@*.before_app_first_request", "@*.teardown_app_request", "@*.url_defaults",
     "@*.periodic_task",
+    # The blueprints' own route decorators (one route, limit and guard for like views).
+    "@_operation", "@_form_page", "@_settings_page",
 ]  # fmt: skip
 NAMES = ["validate_*", "Meta", "process_bind_param", "process_result_value"]
 

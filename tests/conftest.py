@@ -20,6 +20,19 @@ from directory.models import User
 PG_URI = os.environ.get("DIRECTORY_TEST_DATABASE_URI")
 
 
+def pytest_configure(config):
+    """Generate Bootstrap's trimmed CSS (scripts/trim_bootstrap.py) before any worker
+    starts, as `make` does: the pages link it, and it is never committed."""
+    if hasattr(config, "workerinput"):
+        return
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "trim_bootstrap.py"
+    subprocess.run([sys.executable, str(script)], check=True, stdout=subprocess.DEVNULL)
+
+
 def _pg_uri(worker: str) -> str:
     schema = f"t_{re.sub(r'[^a-z0-9]', '', worker.lower()) or 'main'}"
     sep = "&" if "?" in PG_URI else "?"

@@ -1,36 +1,21 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired
 
-from directory.formkit import NewPassword, SingleLine
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from directory.formkit import email_field, password_field
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    password = PasswordField(
-        "New password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
-    )
+    current = password_field("Current password")
+    password = password_field("New password (at least 12 characters)", new=True)
 
 
 class EmailForm(FlaskForm):
-    email = EmailField(
-        "New e-mail address",
-        filters=[_strip],
-        validators=[
-            SingleLine(),
-            DataRequired(),
-            Length(max=254),
-            Email(check_deliverability=False),
-        ],
-    )
-    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
+    email = email_field("New e-mail address", new=True)
+    password = password_field("Your password")
 
 
 class DeleteForm(FlaskForm):
@@ -44,6 +29,4 @@ class DeleteForm(FlaskForm):
         ],
         validators=[DataRequired()],
     )
-    password = PasswordField(
-        "Your password, to confirm", validators=[DataRequired(), Length(max=1024)]
-    )
+    password = password_field("Your password, to confirm")

@@ -147,6 +147,25 @@ def check_page(page: int, pages: int) -> None:
         abort(404, "There is no such page.")
 
 
+def _page_body(query, items: list, total: int, pages: int, **more) -> dict:
+    """One page of a list as the API answers it, with links to the other pages."""
+    return {
+        "items": items,
+        "total": total,
+        "page": query.page,
+        "per_page": query.per_page,
+        "pages": pages,
+        **more,
+        "links": paging_links(query.page, pages, **query_args(query)),
+    }
+
+
+def _published(item, what: str):
+    if item is None:
+        abort(404, f"No published {what} has this id.")
+    return item
+
+
 def _clinic_or_404(slug: str) -> Clinic:
     clinic = clinic_service.get_public(slug)
     if clinic is None:
@@ -204,14 +223,19 @@ def _cors_and_limits(response):
 # --- operations ----------------------------------------------------------------
 
 
-@bp.get("/clinics")
-@public
-@spec.validate(
-    query=s.ClinicSearch,
-    resp=Response(HTTP_200=s.ClinicPage, **ERRORS),
-    tags=["clinics"],
-    operation_id="searchClinics",
-)
+def _operation(rule: str, operation_id: str, tag: str, returns, *, errors=True, **more):
+    """A public GET operation, validated and documented by spectree (`more`: its
+    query model, path parameter descriptions)."""
+    resp = Response(HTTP_200=returns, **ERRORS) if errors else Response(HTTP_200=returns)
+    validate = spec.validate(resp=resp, tags=[tag], operation_id=operation_id, **more)
+
+    def register(view):
+        return bp.get(rule)(public(validate(view)))
+
+    return register
+
+
+@_operation("/clinics", "searchClinics", "clinics", s.ClinicPage, query=s.ClinicSearch)
 def clinics(query: s.ClinicSearch):
     """Search clinics.
 
@@ -231,20 +255,10 @@ def clinics(query: s.ClinicSearch):
             "longitude": place.longitude if place else None,
         }
     sort = query.sort if (place is not None or query.sort != "distance") else "quality"
-    args = query_args(query)
     if place_used is not None and place is None:
-        data = {
-            "items": [],
-            "total": 0,
-            "page": query.page,
-            "per_page": query.per_page,
-            "pages": 0,
-            "sort": sort,
-            "place": place_used,
-            "did_you_mean": None,
-            "partial": False,
-            "links": paging_links(query.page, 0, **args),
-        }
+        data = _page_body(
+            query, [], 0, 0, sort=sort, place=place_used, did_you_mean=None, partial=False
+        )
         check_page(query.page, 0)
         return data
     q = search_service.Query(
@@ -273,26 +287,23 @@ def clinics(query: s.ClinicSearch):
         item["distance_km"] = round(distance, 1) if distance is not None else None
         item["urls"] = clinic_urls(c.slug)
         items.append(item)
-    return {
-        "items": items,
-        "total": results.total,
-        "page": query.page,
-        "per_page": query.per_page,
-        "pages": results.pages,
-        "sort": sort,
-        "place": place_used,
-        "did_you_mean": results.suggestion,
-        "partial": results.partial,
-        "links": paging_links(query.page, results.pages, **args),
-    }
+    return _page_body(
+        query,
+        items,
+        results.total,
+        results.pages,
+        sort=sort,
+        place=place_used,
+        did_you_mean=results.suggestion,
+        partial=results.partial,
+    )
 
 
-@bp.get("/clinics/<slug>")
-@public
-@spec.validate(
-    resp=Response(HTTP_200=s.Clinic, **ERRORS),
-    tags=["clinics"],
-    operation_id="getClinic",
+@_operation(
+    "/clinics/<slug>",
+    "getClinic",
+    "clinics",
+    s.Clinic,
     path_parameter_descriptions={"slug": "The clinic's stable slug (as in its page address)."},
 )
 def clinic(slug: str):
@@ -308,13 +319,12 @@ def clinic(slug: str):
     return data
 
 
-@bp.get("/clinics/<slug>/results")
-@public
-@spec.validate(
+@_operation(
+    "/clinics/<slug>/results",
+    "listClinicResults",
+    "results",
+    s.ResultPage,
     query=s.ResultFilters,
-    resp=Response(HTTP_200=s.ResultPage, **ERRORS),
-    tags=["results"],
-    operation_id="listClinicResults",
     path_parameter_descriptions={"slug": "The clinic's slug."},
 )
 def clinic_results(slug: str, query: s.ResultFilters):
@@ -328,23 +338,15 @@ def clinic_results(slug: str, query: s.ResultFilters):
     page = clinic_service.public_results_page(clinic, query.page, query.per_page, **filters)
     check_page(query.page, page.pages)
     modified(clinic.updated_at, *(opendata.published_time(c) for c in page.items))
-    return {
-        "items": [_result(c) for c in page.items],
-        "total": page.total,
-        "page": query.page,
-        "per_page": query.per_page,
-        "pages": page.pages,
-        "links": paging_links(query.page, page.pages, **query_args(query)),
-    }
+    return _page_body(query, [_result(c) for c in page.items], page.total, page.pages)
 
 
-@bp.get("/clinics/<slug>/testimonials")
-@public
-@spec.validate(
+@_operation(
+    "/clinics/<slug>/testimonials",
+    "listClinicTestimonials",
+    "testimonials",
+    s.TestimonialPage,
     query=s.PageOnly,
-    resp=Response(HTTP_200=s.TestimonialPage, **ERRORS),
-    tags=["testimonials"],
-    operation_id="listClinicTestimonials",
     path_parameter_descriptions={"slug": "The clinic's slug."},
 )
 def clinic_testimonials(slug: str, query: s.PageOnly):
@@ -356,58 +358,38 @@ def clinic_testimonials(slug: str, query: s.PageOnly):
     page = clinic_service.public_reviews(clinic, query.page, query.per_page)
     check_page(query.page, page.pages)
     modified(clinic.updated_at, *(opendata.review_modified(r) for r in page.items))
-    return {
-        "items": [_testimonial(r) for r in page.items],
-        "total": page.total,
-        "page": query.page,
-        "per_page": query.per_page,
-        "pages": page.pages,
-        "links": paging_links(query.page, page.pages, **query_args(query)),
-    }
+    return _page_body(query, [_testimonial(r) for r in page.items], page.total, page.pages)
 
 
-@bp.get("/results/<int(min=1, max=2147483647):case_id>")
-@public
-@spec.validate(
-    resp=Response(HTTP_200=s.ResultCase, **ERRORS),
-    tags=["results"],
-    operation_id="getResult",
+@_operation(
+    "/results/<int(min=1, max=2147483647):case_id>",
+    "getResult",
+    "results",
+    s.ResultCase,
     path_parameter_descriptions={"case_id": "The result case's stable id."},
 )
 def result(case_id: int):
     """One published result case."""
-    case = opendata.public_result(case_id)
-    if case is None:
-        abort(404, "No published result case has this id.")
+    case = _published(opendata.public_result(case_id), "result case")
     modified(opendata.published_time(case))
     return _result(case)
 
 
-@bp.get("/testimonials/<int(min=1, max=2147483647):review_id>")
-@public
-@spec.validate(
-    resp=Response(HTTP_200=s.Testimonial, **ERRORS),
-    tags=["testimonials"],
-    operation_id="getTestimonial",
+@_operation(
+    "/testimonials/<int(min=1, max=2147483647):review_id>",
+    "getTestimonial",
+    "testimonials",
+    s.Testimonial,
     path_parameter_descriptions={"review_id": "The testimonial's stable id."},
 )
 def testimonial(review_id: int):
     """One published testimonial."""
-    review = opendata.public_review(review_id)
-    if review is None:
-        abort(404, "No published testimonial has this id.")
+    review = _published(opendata.public_review(review_id), "testimonial")
     modified(opendata.review_modified(review))
     return _testimonial(review)
 
 
-@bp.get("/places")
-@public
-@spec.validate(
-    query=s.PlaceQuery,
-    resp=Response(HTTP_200=s.Suggestions, **ERRORS),
-    tags=["places"],
-    operation_id="suggestPlaces",
-)
+@_operation("/places", "suggestPlaces", "places", s.Suggestions, query=s.PlaceQuery)
 def places(query: s.PlaceQuery):
     """Suggestions for a search box: clinic names and places matching what was typed."""
     prefix = query.q.replace("\x00", "").strip()
@@ -421,21 +403,13 @@ def places(query: s.PlaceQuery):
     return {"q": prefix, "suggestions": items}
 
 
-@bp.get("/score-method")
-@public
-@spec.validate(
-    resp=Response(HTTP_200=s.ScoreMethod), tags=["method"], operation_id="getScoreMethod"
-)
+@_operation("/score-method", "getScoreMethod", "method", s.ScoreMethod, errors=False)
 def score_method():
     """The quality score's formula and constants (price is not an input)."""
     return opendata.score_method()
 
 
-@bp.get("/transparency")
-@public
-@spec.validate(
-    resp=Response(HTTP_200=s.Transparency), tags=["method"], operation_id="getTransparency"
-)
+@_operation("/transparency", "getTransparency", "method", s.Transparency, errors=False)
 def transparency():
     """Moderation figures and the size of the public directory."""
     figures = moderation.figures()

@@ -4,59 +4,34 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length
 
-from directory.formkit import NewPassword, SingleLine
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from directory.formkit import SingleLine, email_field, password_field
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(
-        "E-mail address",
-        filters=[_strip],
-        validators=[
-            SingleLine(),
-            DataRequired(),
-            Length(max=254),
-            Email(check_deliverability=False),
-        ],
-    )
+    email = email_field("E-mail address", new=True)
     display_name = StringField(
         "Display name (shown with your testimonials)",
         validators=[SingleLine(), DataRequired(), Length(min=2, max=80)],
     )
-    password = PasswordField(
-        "Password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
-    )
+    password = password_field("Password (at least 12 characters)", new=True)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-mail address",
-        filters=[_strip],
-        validators=[SingleLine(), DataRequired(), Length(max=254)],
-    )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = email_field("E-mail address")
+    password = password_field("Password")
     remember = BooleanField("Keep me logged in on this device (30 days)")
     next = HiddenField()
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField(
-        "E-mail address",
-        filters=[_strip],
-        validators=[SingleLine(), DataRequired(), Length(max=254)],
-    )
+    email = email_field("E-mail address")
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField(
-        "New password (at least 12 characters)", validators=[DataRequired(), NewPassword()]
-    )
+    password = password_field("New password (at least 12 characters)", new=True)
 
 
 class TotpForm(FlaskForm):

@@ -248,9 +248,7 @@ def totp_setup():
         name=current_user.email, issuer_name="SMP Clinic Directory"
     )
     status = 400 if request.method == "POST" else 200
-    return render_template(
-        "auth/totp_setup.html", form=form, secret=secret, qr=_qr_svg(uri)
-    ), status
+    return render_template("auth/totp.html", form=form, secret=secret, qr=_qr_svg(uri)), status
 
 
 @bp.route("/totp", methods=["GET", "POST"])
@@ -285,4 +283,4 @@ def totp_verify():
     until = accounts.second_factor_locked_until(current_user)
     locked = str(accounts.SecondFactorLocked(until)) if until and request.method == "GET" else None
     form.next.data = next_url
-    return render_template("auth/totp_verify.html", form=form, locked=locked), status
+    return render_template("auth/totp.html", form=form, locked=locked), status

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-from directory.formkit import IntegerField, SingleLine, to_int
+from directory.formkit import IntegerField, SingleLine, optional_line, optional_text, to_int
 from directory.services import search as search_service
 
 
@@ -36,6 +36,11 @@ def country_choices() -> list[tuple[str, str]]:
     return search_service.country_choices()
 
 
+def _optional_email(label: str, **kwargs) -> StringField:
+    validators = [SingleLine(), Optional(), Email("Enter a valid e-mail address."), Length(max=254)]
+    return StringField(label, validators=validators, **kwargs)
+
+
 class ClaimForm(FlaskForm):
     role_at_clinic = StringField(
         "Your role at the clinic",
@@ -46,29 +51,21 @@ class ClaimForm(FlaskForm):
         ],
         description="For example owner, manager or lead practitioner.",
     )
-    business_email = StringField(
+    business_email = _optional_email(
         "Business e-mail",
-        validators=[
-            SingleLine(),
-            Optional(),
-            Email("Enter a valid e-mail address."),
-            Length(max=254),
-        ],
         description="An address at the clinic's own website domain is the quickest proof.",
     )
-    phone = StringField(
+    phone = optional_line(
         "Clinic phone number",
-        validators=[SingleLine(), Optional(), Length(max=40)],
+        40,
         description="A moderator may call the number listed for the clinic.",
     )
-    evidence_links = TextAreaField(
+    evidence_links = optional_text(
         "Links",
-        validators=[Optional(), Length(max=2000)],
+        2000,
         description="Pages that show you at the clinic, one per line (https://...).",
     )
-    evidence = TextAreaField(
-        "Anything else we should know", validators=[Optional(), Length(max=5000)]
-    )
+    evidence = optional_text("Anything else we should know", 5000)
 
 
 class ProfileForm(FlaskForm):
@@ -76,44 +73,36 @@ class ProfileForm(FlaskForm):
         "Clinic name",
         validators=[SingleLine(), DataRequired("Give the clinic's name."), Length(max=160)],
     )
-    description = TextAreaField(
+    description = optional_text(
         "Description",
-        validators=[Optional(), Length(max=5000)],
+        5000,
         description="What you do and how you work. Plain text.",
     )
-    email = StringField(
-        "Contact e-mail",
-        validators=[
-            SingleLine(),
-            Optional(),
-            Email("Enter a valid e-mail address."),
-            Length(max=254),
-        ],
-    )
-    phone = StringField("Phone", validators=[SingleLine(), Optional(), Length(max=40)])
-    website = StringField(
+    email = _optional_email("Contact e-mail")
+    phone = optional_line("Phone", 40)
+    website = optional_line(
         "Website",
-        validators=[SingleLine(), Optional(), Length(max=300)],
+        300,
         description="The full address, starting with https:// or http://.",
     )
-    address = StringField("Street address", validators=[SingleLine(), Optional(), Length(max=300)])
-    postal_code = StringField("Postal code", validators=[SingleLine(), Optional(), Length(max=20)])
+    address = optional_line("Street address", 300)
+    postal_code = optional_line("Postal code", 20)
     city = StringField(
         "City", validators=[SingleLine(), DataRequired("Give the city."), Length(max=120)]
     )
-    region = StringField("Region or state", validators=[SingleLine(), Optional(), Length(max=120)])
+    region = optional_line("Region or state", 120)
     country = SelectField("Country", validators=[DataRequired("Choose the country.")])
     manual_coordinates = BooleanField(
         "Set the map position by hand", description="Otherwise it is taken from the city."
     )
-    latitude = StringField(
+    latitude = optional_line(
         "Latitude",
-        validators=[SingleLine(), Optional(), Length(max=20)],
+        20,
         description="Decimal degrees, for example 51.5074.",
     )
-    longitude = StringField(
+    longitude = optional_line(
         "Longitude",
-        validators=[SingleLine(), Optional(), Length(max=20)],
+        20,
         description="Decimal degrees, for example -0.1278.",
     )
     services = MultiCheckboxField("Services offered", choices=options(vocab.SERVICES))
@@ -124,9 +113,9 @@ class ProfileForm(FlaskForm):
         "Highest price of a full course", validators=[Optional(), NumberRange(0, 10_000_000)]
     )
     currency = SelectField("Currency", choices=options((c, c) for c in vocab.CURRENCIES))
-    languages = StringField(
+    languages = optional_line(
         "Languages spoken",
-        validators=[SingleLine(), Optional(), Length(max=800)],
+        800,
         description="Separated by commas, for example English, Spanish.",
     )
     year_founded = IntegerField("Year founded", validators=[Optional(), NumberRange(1950, 2100)])
@@ -173,9 +162,9 @@ class PractitionerForm(FlaskForm):
     years_practice = IntegerField(
         "Years of SMP practice", validators=[Optional(), NumberRange(0, 70)]
     )
-    training = TextAreaField(
+    training = optional_text(
         "Training",
-        validators=[Optional(), Length(max=2000)],
+        2000,
         description="Courses, academies, certificates.",
     )
 
@@ -203,12 +192,31 @@ class ResultForm(FlaskForm):
     practitioner_id = SelectField(
         "Practitioner", coerce=to_int, choices=options([(0, "Not named")])
     )
-    title = StringField("Title (optional)", validators=[SingleLine(), Optional(), Length(max=160)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    title = optional_line("Title (optional)", 160)
+    notes = optional_text("Notes", 2000)
     consent = BooleanField(
         "The person shown agreed in writing to these photos being published",
         validators=[DataRequired("Confirm the person's consent.")],
     )
+
+    # What the results service takes as they are (with the photos and practitioner).
+    CASE_FIELDS = (
+        "treatment_type",
+        "sessions",
+        "months_since_last_session",
+        "stage",
+        "skin_type",
+        "hair_colour",
+        "goal",
+        "title",
+        "notes",
+        "consent",
+    )
+
+    def case_data(self) -> dict:
+        return {name: getattr(self, name).data for name in self.CASE_FIELDS} | {
+            "practitioner_id": self.practitioner_id.data or None
+        }
 
 
 class ReplyForm(FlaskForm):
@@ -222,7 +230,4 @@ class ConfirmForm(FlaskForm):
 
 
 class ClaimCodeForm(FlaskForm):
-    code = StringField(
-        "The six-digit code we e-mailed to the business address",
-        validators=[SingleLine(), Optional(), Length(max=20)],
-    )
+    code = optional_line("The six-digit code we e-mailed to the business address", 20)

@@ -10,16 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from directory import requestorigin, services
+from directory import formkit, requestorigin, services
 from directory.extensions import db
 from directory.guards import confirmed_required, login_required
 from directory.manage import forms
 from directory.models import Clinic, ClinicClaim
 from directory.ratelimits import limited
 from directory.services import (
-    Invalid,
     InvalidState,
-    ServiceError,
     claims,
     origin,
     profiles,
@@ -27,22 +25,27 @@ from directory.services import (
     results,
 )
 from directory.services import dashboard as owner_dashboard
-from directory.services.media import InvalidUpload
 
 bp = Blueprint("manage", __name__)
 
+# A ServiceError a view does not answer with its form goes to the app's handler:
+# nothing staged survives, and the user sees its message with its 4xx status.
 
-def _refuse(exc: ServiceError):
-    """Turn a domain error into its HTTP status; nothing staged survives."""
-    db.session.rollback()
-    abort(exc.status_code, str(exc))
+
+def _form_page(rule: str, limit: str = "RATELIMIT_WRITE", *, confirmed: bool = False):
+    """A page with a form (GET shows it, POST sends it, rate-limited) for a logged-in
+    user; `confirmed`: whose e-mail address is confirmed."""
+
+    def register(view):
+        if confirmed:
+            view = confirmed_required(view)
+        return bp.route(rule, methods=["GET", "POST"])(limited(limit)(login_required(view)))
+
+    return register
 
 
 def _owned(slug: str) -> Clinic:
-    try:
-        return profiles.owned_clinic(slug, current_user)
-    except ServiceError as exc:
-        _refuse(exc)
+    return profiles.owned_clinic(slug, current_user)
 
 
 def _public_clinic(slug: str) -> Clinic:
@@ -54,15 +57,20 @@ def _public_clinic(slug: str) -> Clinic:
     return clinic
 
 
+def _record_origin(kind: str, item_id: int) -> None:
+    """Where the user sent a new claim, clinic or result case from (services.origin)."""
+    origin.record(
+        current_user, kind, item_type=kind, item_id=item_id, origin=requestorigin.current()
+    )
+
+
 @bp.get("")
 @login_required
 def dashboard():
     return render_template("manage/dashboard.html", board=owner_dashboard.dashboard(current_user))
 
 
-@bp.route("/claims/<int:claim_id>/confirm", methods=["GET", "POST"])
-@limited("RATELIMIT_RESET")
-@login_required
+@_form_page("/claims/<int:claim_id>/confirm", "RATELIMIT_RESET")
 def confirm_claim_email(claim_id: int):
     """The claimant proves they read the clinic's business mailbox."""
     claim = db.get_or_404(ClinicClaim, claim_id)
@@ -94,106 +102,73 @@ def confirm_claim_email(claim_id: int):
     return render_template("manage/claim_confirm.html", claim=claim, form=form), status
 
 
-@bp.route("/claim/<slug>", methods=["GET", "POST"])
-@limited("RATELIMIT_CLAIM")
-@login_required
-@confirmed_required
+@_form_page("/claim/<slug>", "RATELIMIT_CLAIM", confirmed=True)
 def claim(slug: str):
     clinic = _public_clinic(slug)
     form = forms.ClaimForm()
     existing = claims.open_claim(clinic, current_user)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            claim_row = claims.submit(
-                clinic,
-                by=current_user,
-                role_at_clinic=form.role_at_clinic.data,
-                business_email=form.business_email.data,
-                phone=form.phone.data,
-                evidence_links=form.evidence_links.data,
-                evidence=form.evidence.data,
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            origin.record(
-                current_user,
-                "claim",
-                item_type="claim",
-                item_id=claim_row.id,
-                origin=requestorigin.current(),
-            )
-            services.commit()
-            flash("Thank you. A moderator will check your claim and write to you.", "success")
-            return redirect(url_for("manage.dashboard"))
-    elif form.is_submitted():
-        status = 400
+    tried = formkit.attempt(
+        form,
+        lambda: claims.submit(
+            clinic,
+            by=current_user,
+            role_at_clinic=form.role_at_clinic.data,
+            business_email=form.business_email.data,
+            phone=form.phone.data,
+            evidence_links=form.evidence_links.data,
+            evidence=form.evidence.data,
+        ),
+    )
+    if tried.done:
+        _record_origin("claim", tried.result.id)
+        services.commit()
+        flash("Thank you. A moderator will check your claim and write to you.", "success")
+        return redirect(url_for("manage.dashboard"))
     return render_template(
         "manage/claim.html",
         clinic=clinic,
         form=form,
         existing=existing,
         claimable=claims.claimable(clinic),
-    ), status
+    ), tried.status
 
 
-@bp.route("/clinics/new", methods=["GET", "POST"])
-@limited("RATELIMIT_NEW_CLINIC")
-@login_required
-@confirmed_required
+@_form_page("/clinics/new", "RATELIMIT_NEW_CLINIC", confirmed=True)
 def new_clinic():
     form = forms.NewClinicForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            clinic = profiles.create_clinic(
-                by=current_user,
-                data=form.profile_data(),
-                manual_coordinates=form.manual_coordinates.data,
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        else:
-            origin.record(
-                current_user,
-                "clinic",
-                item_type="clinic",
-                item_id=clinic.id,
-                origin=requestorigin.current(),
-            )
-            services.commit()
-            flash(
-                f"{clinic.name} is registered. A moderator will check it before it is "
-                "listed; we will write to you.",
-                "success",
-            )
-            similar = [
-                c
-                for c in profiles.find_duplicates(clinic.name, clinic.city, exclude_id=clinic.id)
-                if c.is_public
-            ]
-            if similar:
-                flash(
-                    f"A similar clinic is already listed: {similar[0].name} "
-                    f"({similar[0].city}). If it is yours, claim it from its page instead.",
-                    "warning",
-                )
-            return redirect(url_for("manage.dashboard"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("manage/new_clinic.html", form=form), status
+    tried = formkit.attempt(
+        form,
+        lambda: profiles.create_clinic(
+            by=current_user,
+            data=form.profile_data(),
+            manual_coordinates=form.manual_coordinates.data,
+        ),
+    )
+    if not tried.done:
+        return render_template("manage/new_clinic.html", form=form), tried.status
+    clinic = tried.result
+    _record_origin("clinic", clinic.id)
+    services.commit()
+    flash(
+        f"{clinic.name} is registered. A moderator will check it before it is "
+        "listed; we will write to you.",
+        "success",
+    )
+    similar = [
+        c
+        for c in profiles.find_duplicates(clinic.name, clinic.city, exclude_id=clinic.id)
+        if c.is_public
+    ]
+    if similar:
+        flash(
+            f"A similar clinic is already listed: {similar[0].name} "
+            f"({similar[0].city}). If it is yours, claim it from its page instead.",
+            "warning",
+        )
+    return redirect(url_for("manage.dashboard"))
 
 
-@bp.route("/<slug>/edit", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/edit")
 def edit(slug: str):
     clinic = _owned(slug)
     if request.method == "GET":
@@ -203,101 +178,69 @@ def edit(slug: str):
         form.longitude.data = "" if clinic.longitude is None else f"{clinic.longitude:.6f}"
     else:
         form = forms.ProfileForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changes = profiles.update_profile(
-                clinic,
-                by=current_user,
-                data=form.profile_data(),
-                manual_coordinates=form.manual_coordinates.data,
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            services.commit()
-            flash(
-                f"Saved: {len(changes)} change{'' if len(changes) == 1 else 's'}, live now."
-                if changes
-                else "Nothing changed.",
-                "success",
-            )
-            return redirect(url_for("manage.edit", slug=clinic.slug))
-    elif form.is_submitted():
-        status = 400
-    return render_template("manage/edit.html", clinic=clinic, form=form), status
+    tried = formkit.attempt(
+        form,
+        lambda: profiles.update_profile(
+            clinic,
+            by=current_user,
+            data=form.profile_data(),
+            manual_coordinates=form.manual_coordinates.data,
+        ),
+    )
+    if tried.done:
+        services.commit()
+        changes = tried.result
+        flash(
+            f"Saved: {len(changes)} change{'' if len(changes) == 1 else 's'}, live now."
+            if changes
+            else "Nothing changed.",
+            "success",
+        )
+        return redirect(url_for("manage.edit", slug=clinic.slug))
+    return render_template("manage/edit.html", clinic=clinic, form=form), tried.status
 
 
-@bp.route("/<slug>/practitioners", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+def _practitioner_fields(form: forms.PractitionerForm) -> dict:
+    return {
+        "name": form.name.data,
+        "years_practice": form.years_practice.data,
+        "training": form.training.data,
+    }
+
+
+@_form_page("/<slug>/practitioners")
 def practitioners(slug: str):
     clinic = _owned(slug)
     form = forms.PractitionerForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            profiles.add_practitioner(
-                clinic,
-                by=current_user,
-                name=form.name.data,
-                years_practice=form.years_practice.data,
-                training=form.training.data,
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            services.commit()
-            flash(f"{form.name.data} added.", "success")
-            return redirect(url_for("manage.practitioners", slug=clinic.slug))
-    elif form.is_submitted():
-        status = 400
-    return render_template("manage/practitioners.html", clinic=clinic, form=form), status
+    tried = formkit.attempt(
+        form,
+        lambda: profiles.add_practitioner(clinic, by=current_user, **_practitioner_fields(form)),
+    )
+    if tried.done:
+        services.commit()
+        flash(f"{form.name.data} added.", "success")
+        return redirect(url_for("manage.practitioners", slug=clinic.slug))
+    return render_template("manage/practitioners.html", clinic=clinic, form=form), tried.status
 
 
-@bp.route("/<slug>/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/practitioners/<int:practitioner_id>")
 def edit_practitioner(slug: str, practitioner_id: int):
     clinic = _owned(slug)
-    try:
-        practitioner = profiles.owned_practitioner(clinic, practitioner_id)
-    except ServiceError as exc:
-        _refuse(exc)
+    practitioner = profiles.owned_practitioner(clinic, practitioner_id)
     form = forms.PractitionerForm(obj=practitioner if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            profiles.update_practitioner(
-                practitioner,
-                by=current_user,
-                name=form.name.data,
-                years_practice=form.years_practice.data,
-                training=form.training.data,
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            services.commit()
-            flash("Practitioner saved.", "success")
-            return redirect(url_for("manage.practitioners", slug=clinic.slug))
-    elif form.is_submitted():
-        status = 400
+    tried = formkit.attempt(
+        form,
+        lambda: profiles.update_practitioner(
+            practitioner, by=current_user, **_practitioner_fields(form)
+        ),
+    )
+    if tried.done:
+        services.commit()
+        flash("Practitioner saved.", "success")
+        return redirect(url_for("manage.practitioners", slug=clinic.slug))
     return render_template(
         "manage/practitioner_edit.html", clinic=clinic, practitioner=practitioner, form=form
-    ), status
+    ), tried.status
 
 
 @bp.post("/<slug>/practitioners/<int:practitioner_id>/retire")
@@ -308,71 +251,42 @@ def retire_practitioner(slug: str, practitioner_id: int):
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
-    try:
-        practitioner = profiles.owned_practitioner(clinic, practitioner_id)
-        profiles.retire_practitioner(practitioner, by=current_user)
-    except ServiceError as exc:
-        _refuse(exc)
+    practitioner = profiles.owned_practitioner(clinic, practitioner_id)
+    profiles.retire_practitioner(practitioner, by=current_user)
     services.commit()
     flash(f"{practitioner.name} is marked as retired.", "success")
     return redirect(url_for("manage.practitioners", slug=clinic.slug))
 
 
-@bp.route("/<slug>/results/new", methods=["GET", "POST"])
-@limited("RATELIMIT_UPLOAD")
-@login_required
-@confirmed_required
+@_form_page("/<slug>/results/new", "RATELIMIT_UPLOAD", confirmed=True)
 def new_result(slug: str):
     clinic = _owned(slug)
     form = forms.ResultForm()
     form.practitioner_id.choices = forms.options(
         [(0, "Not named")] + [(p.id, p.name) for p in clinic.active_practitioners]
     )
-    status = 200
-    if form.validate_on_submit():
+
+    def submit():
         healed = form.healed.data
-        try:
-            case = results.submit(
-                clinic,
-                by=current_user,
-                before=form.before.data.read(),
-                after=form.after.data.read(),
-                healed=healed.read() if healed else None,
-                treatment_type=form.treatment_type.data,
-                sessions=form.sessions.data,
-                months_since_last_session=form.months_since_last_session.data,
-                stage=form.stage.data,
-                skin_type=form.skin_type.data,
-                hair_colour=form.hair_colour.data,
-                goal=form.goal.data,
-                practitioner_id=form.practitioner_id.data or None,
-                title=form.title.data,
-                notes=form.notes.data,
-                consent=form.consent.data,
-            )
-        except (Invalid, InvalidUpload) as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            origin.record(
-                current_user,
-                "result_case",
-                item_type="result_case",
-                item_id=case.id,
-                origin=requestorigin.current(),
-            )
-            services.commit()
-            flash(
-                "Result case sent. A moderator checks it before it appears in your gallery.",
-                "success",
-            )
-            return redirect(url_for("manage.dashboard"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("manage/result_new.html", clinic=clinic, form=form), status
+        return results.submit(
+            clinic,
+            by=current_user,
+            before=form.before.data.read(),
+            after=form.after.data.read(),
+            healed=healed.read() if healed else None,
+            **form.case_data(),
+        )
+
+    tried = formkit.attempt(form, submit)
+    if tried.done:
+        _record_origin("result_case", tried.result.id)
+        services.commit()
+        flash(
+            "Result case sent. A moderator checks it before it appears in your gallery.",
+            "success",
+        )
+        return redirect(url_for("manage.dashboard"))
+    return render_template("manage/result_new.html", clinic=clinic, form=form), tried.status
 
 
 @bp.get("/<slug>/reviews")
@@ -384,32 +298,20 @@ def reviews(slug: str):
     )
 
 
-@bp.route("/<slug>/reviews/<int:review_id>/reply", methods=["GET", "POST"])
-@limited("RATELIMIT_WRITE")
-@login_required
+@_form_page("/<slug>/reviews/<int:review_id>/reply")
 def reply(slug: str, review_id: int):
     clinic = _owned(slug)
-    try:
-        review = replies.review_of(clinic, review_id)
-    except ServiceError as exc:
-        _refuse(exc)
+    review = replies.review_of(clinic, review_id)
     form = forms.ReplyForm()
     if request.method == "GET" and review.reply is not None:
         form.text.data = review.reply.text
-    status = 200
-    if form.validate_on_submit():
-        try:
-            replies.save(review, by=current_user, text=form.text.data)
-        except Invalid as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 400
-        except ServiceError as exc:
-            _refuse(exc)
-        else:
-            services.commit()
-            flash("Your reply is published under the testimonial.", "success")
-            return redirect(url_for("manage.reviews", slug=clinic.slug) + f"#review-{review.id}")
-    elif form.is_submitted():
-        status = 400
-    return render_template("manage/reply.html", clinic=clinic, review=review, form=form), status
+    tried = formkit.attempt(
+        form, lambda: replies.save(review, by=current_user, text=form.text.data)
+    )
+    if tried.done:
+        services.commit()
+        flash("Your reply is published under the testimonial.", "success")
+        return redirect(url_for("manage.reviews", slug=clinic.slug) + f"#review-{review.id}")
+    return render_template(
+        "manage/reply.html", clinic=clinic, review=review, form=form
+    ), tried.status

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from directory.extensions import db
@@ -49,6 +49,10 @@ class Photo(db.Model):
     phash_centre: Mapped[str | None] = mapped_column(String(16))
     phash_centre_mirror: Mapped[str | None] = mapped_column(String(16))
     colour_print: Mapped[str | None] = mapped_column(String(96))
+    # The fine detail (dots, strands) as ternary maps, 5 KB: what confirms a copy
+    # (photoprint.grain_print). Missing on photos stored before it existed, until
+    # `flask similarity-rebuild`: the thumbnail stands in.
+    grain_print: Mapped[bytes | None] = mapped_column(LargeBinary)
     consent_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING.value)
     created_at: Mapped[datetime] = created_at_column()

@@ -12,49 +12,18 @@ from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
 
+# Each member's value is its name in lower case (StrEnum's automatic values).
 
-class ItemStatus(StrEnum):
-    """Testimonials, follow-ups, photos and result cases."""
+ItemStatus = StrEnum("ItemStatus", "PENDING PUBLISHED REJECTED REMOVED")
+"""Testimonials, follow-ups, photos and result cases."""
 
-    PENDING = "pending"
-    PUBLISHED = "published"
-    REJECTED = "rejected"
-    REMOVED = "removed"
-
-
-class ClinicStatus(StrEnum):
-    PENDING = "pending"
-    LISTED = "listed"
-    CLAIMED = "claimed"
-    VERIFIED = "verified"
-    SUSPENDED = "suspended"
-    REJECTED = "rejected"
-
-
+ClinicStatus = StrEnum("ClinicStatus", "PENDING LISTED CLAIMED VERIFIED SUSPENDED REJECTED")
 PUBLIC_CLINIC = (ClinicStatus.LISTED, ClinicStatus.CLAIMED, ClinicStatus.VERIFIED)
 
-
-class ClaimStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-class ReportStatus(StrEnum):
-    OPEN = "open"
-    UPHELD = "upheld"
-    DISMISSED = "dismissed"
-
-
-class AppealStatus(StrEnum):
-    OPEN = "open"
-    UPHELD = "upheld"
-    DENIED = "denied"
-
-
-class ReplyStatus(StrEnum):
-    PUBLISHED = "published"
-    REMOVED = "removed"
+ClaimStatus = StrEnum("ClaimStatus", "PENDING APPROVED REJECTED")
+ReportStatus = StrEnum("ReportStatus", "OPEN UPHELD DISMISSED")
+AppealStatus = StrEnum("AppealStatus", "OPEN UPHELD DENIED")
+ReplyStatus = StrEnum("ReplyStatus", "PUBLISHED REMOVED")
 
 
 def check(enum: type[StrEnum], column: str = "status") -> CheckConstraint:

@@ -168,16 +168,22 @@ def _clinic_key(slug: str) -> tuple[int, tuple]:
     return found
 
 
+def _cached_clinic_page(kind: str, slug: str, render, *, count_view: bool = False):
+    """A page about one clinic from the page cache (kept per clinic and its page
+    versions); `render(clinic)` makes it when the cache has none."""
+    clinic_id, versions = _clinic_key(slug)
+    if count_view:
+        counters.record_view(clinic_id)  # buffered; never raises
+    return pagecache.serve((kind, clinic_id, *versions), lambda: render(_clinic_or_404(slug)))
+
+
 @bp.get("/clinics/<slug>")
 @public
 def clinic(slug: str):
-    clinic_id, versions = _clinic_key(slug)
-    counters.record_view(clinic_id)  # buffered; never raises
-    return pagecache.serve(("clinic", clinic_id, *versions), lambda: _clinic_page(slug))
+    return _cached_clinic_page("clinic", slug, _clinic_page, count_view=True)
 
 
-def _clinic_page(slug: str):
-    clinic = _clinic_or_404(slug)
+def _clinic_page(clinic: Clinic):
     case = current_case(request.args)
     page = pagedata.latest_reviews(clinic, current_app.config["REVIEWS_PAGE_SIZE"])
     results = pagedata.latest_results(clinic, limit=6)
@@ -201,12 +207,10 @@ def _clinic_page(slug: str):
 @bp.get("/clinics/<slug>/reviews")
 @public
 def clinic_reviews(slug: str):
-    clinic_id, versions = _clinic_key(slug)
-    return pagecache.serve(("reviews", clinic_id, *versions), lambda: _reviews_page(slug))
+    return _cached_clinic_page("reviews", slug, _reviews_page)
 
 
-def _reviews_page(slug: str):
-    clinic = _clinic_or_404(slug)
+def _reviews_page(clinic: Clinic):
     page_no = forms.page_arg(request.args)
     page = pagedata.public_reviews(clinic, page_no, current_app.config["REVIEWS_PAGE_SIZE"])
     if page_no > 1 and page_no > (page.pages or 1):
@@ -220,13 +224,7 @@ def _reviews_page(slug: str):
 @bp.get("/clinics/<slug>/results")
 @public
 def clinic_results(slug: str):
-    clinic_id, versions = _clinic_key(slug)
-    return pagecache.serve(("results", clinic_id, *versions), lambda: _results_page(slug))
-
-
-def _results_page(slug: str):
-    clinic = _clinic_or_404(slug)
-    return _gallery_page(clinic)
+    return _cached_clinic_page("results", slug, _gallery_page)
 
 
 @bp.get("/results")

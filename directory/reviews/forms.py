@@ -12,13 +12,12 @@ from wtforms import (
     MultipleFileField,
     RadioField,
     SelectField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from directory import vocab
-from directory.formkit import IntegerField, SingleLine, choices, to_int
+from directory.formkit import IntegerField, choices, optional_line, optional_text, to_int
 
 MONTHS = choices((str(i), datetime(2000, i, 1).strftime("%B")) for i in range(1, 13))
 RATING_CHOICES = choices((i, str(i)) for i in range(1, 6))
@@ -34,6 +33,29 @@ def rating_field(key: str, required: bool) -> RadioField:
         choices=RATING_CHOICES,
         coerce=_int_or_none,
         validators=[InputRequired("Rate the overall result.")] if required else [Optional()],
+    )
+
+
+def written_text(label: str, missing: str, least: int, most: int) -> TextAreaField:
+    """A required text of `least` to `most` characters."""
+    length = Length(least, most, f"Between {least:,} and {most:,} characters.")
+    return TextAreaField(label, validators=[DataRequired(missing), length])
+
+
+def photo_consent() -> BooleanField:
+    return BooleanField(
+        "The person shown in these photos (you, or someone who agreed) "
+        "consents to their publication"
+    )
+
+
+def _case_choice(label: str, options: dict, **kwargs) -> SelectField:
+    """One fact of the author's case, which they may keep to themselves."""
+    return SelectField(
+        f"{label} (optional)",
+        choices=choices([("", "Prefer not to say"), *options.items()]),
+        validators=[Optional()],
+        **kwargs,
     )
 
 
@@ -76,42 +98,16 @@ class ReviewForm(FlaskForm):
         ],
     )
     price_currency = SelectField("Currency", choices=choices((c, c) for c in vocab.CURRENCIES))
-    title = StringField("Title (optional)", validators=[SingleLine(), Optional(), Length(max=140)])
-    text = TextAreaField(
-        "Your testimonial",
-        validators=[
-            DataRequired("Write your testimonial."),
-            Length(80, 5000, "Between 80 and 5,000 characters."),
-        ],
-    )
+    title = optional_line("Title (optional)", 140)
+    text = written_text("Your testimonial", "Write your testimonial.", 80, 5000)
     photos = MultipleFileField("Photos of your result (up to 6: JPEG, PNG, WebP or HEIC)")
-    consent = BooleanField(
-        "The person shown in these photos (you, or someone who agreed) "
-        "consents to their publication"
-    )
+    consent = photo_consent()
 
     # The author's case (optional): lets visitors with a similar case find this testimonial.
-    stage = SelectField(
-        "Your hair-loss stage (optional)",
-        choices=choices([("", "Prefer not to say")] + list(vocab.STAGES.items())),
-        validators=[Optional()],
-    )
-    skin_type = SelectField(
-        "Your skin type (optional)",
-        choices=choices([("", "Prefer not to say")] + list(vocab.SKIN_TYPES.items())),
-        coerce=_int_or_none,
-        validators=[Optional()],
-    )
-    hair_colour = SelectField(
-        "Your natural hair colour (optional)",
-        choices=choices([("", "Prefer not to say")] + list(vocab.HAIR_COLOURS.items())),
-        validators=[Optional()],
-    )
-    goal = SelectField(
-        "Your goal (optional)",
-        choices=choices([("", "Prefer not to say")] + list(vocab.GOALS.items())),
-        validators=[Optional()],
-    )
+    stage = _case_choice("Your hair-loss stage", vocab.STAGES)
+    skin_type = _case_choice("Your skin type", vocab.SKIN_TYPES, coerce=_int_or_none)
+    hair_colour = _case_choice("Your natural hair colour", vocab.HAIR_COLOURS)
+    goal = _case_choice("Your goal", vocab.GOALS)
     proof = FileField(
         "Proof you were treated there (optional: a PDF or photo of an invoice, a booking "
         "or an aftercare sheet)"
@@ -130,36 +126,21 @@ class ReviewForm(FlaskForm):
 
 class FollowUpForm(FlaskForm):
     photos = MultipleFileField("Photos now (optional, up to 4: JPEG, PNG, WebP or HEIC)")
-    consent = BooleanField(
-        "The person shown in these photos (you, or someone who agreed) "
-        "consents to their publication"
-    )
+    consent = photo_consent()
     healing = rating_field("healing", False)
     needed_correction = BooleanField("The result has since needed correction or laser removal")
-    text = TextAreaField(
-        "How has the result aged?",
-        validators=[
-            DataRequired("Write your follow-up."),
-            Length(20, 5000, "Between 20 and 5,000 characters."),
-        ],
-    )
+    text = written_text("How has the result aged?", "Write your follow-up.", 20, 5000)
 
 
 class ReportForm(FlaskForm):
     reason = SelectField(
         "Reason", choices=choices(vocab.REPORT_REASONS.items()), validators=[DataRequired()]
     )
-    text = TextAreaField("What is wrong (optional)", validators=[Optional(), Length(max=2000)])
+    text = optional_text("What is wrong (optional)", 2000)
 
 
 class AppealForm(FlaskForm):
-    text = TextAreaField(
-        "Why the decision should change",
-        validators=[
-            DataRequired("Explain your appeal."),
-            Length(20, 3000, "Between 20 and 3,000 characters."),
-        ],
-    )
+    text = written_text("Why the decision should change", "Explain your appeal.", 20, 3000)
 
 
 class DeleteForm(FlaskForm):

@@ -305,12 +305,7 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
             # Under the writer lock the cursor cannot move under us.
             cursor = read_cursor(index_dir)
             with _session() as s:
-                rows = s.execute(
-                    select(SearchOutbox.id, SearchOutbox.clinic_id, SearchOutbox.created_at)
-                    .where(SearchOutbox.id > cursor)
-                    .order_by(SearchOutbox.id)
-                    .limit(DRAIN_BATCH)
-                ).all()
+                rows = s.execute(_outbox_after(cursor, DRAIN_BATCH)).all()
                 ids = sorted({cid for _, cid, _ in rows})
                 _write_clinics(s, writer, ids)
                 s.rollback()
@@ -332,18 +327,23 @@ def try_drain(index_dir: str, wait_s: float = 0.0, rounds: int = DRAIN_ROUNDS) -
     return applied
 
 
+def _outbox_after(cursor: int, limit: int):
+    """The next outbox rows (id, clinic id, time) after the cursor, oldest first."""
+    return (
+        select(SearchOutbox.id, SearchOutbox.clinic_id, SearchOutbox.created_at)
+        .where(SearchOutbox.id > cursor)
+        .order_by(SearchOutbox.id)
+        .limit(limit)
+    )
+
+
 def _gap_may_close(index_dir: str) -> bool:
     """True when the cursor waits behind a gap old enough to step over."""
     from datetime import UTC, datetime
 
     cursor = read_cursor(index_dir)
     with _session() as s:
-        row = s.execute(
-            select(SearchOutbox.id, SearchOutbox.clinic_id, SearchOutbox.created_at)
-            .where(SearchOutbox.id > cursor)
-            .order_by(SearchOutbox.id)
-            .limit(1)
-        ).first()
+        row = s.execute(_outbox_after(cursor, 1)).first()
         s.rollback()
     if row is None:
         return False

@@ -4,6 +4,8 @@ outbox into the index."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from directory.extensions import db
 
 
@@ -39,3 +41,9 @@ def commit() -> None:
     from directory import search
 
     search.after_commit()
+
+
+def newest_first(model, *where) -> list:
+    """The rows of `model` that meet `where`, newest (created_at) first."""
+    stmt = select(model).where(*where).order_by(model.created_at.desc())
+    return list(db.session.execute(stmt).scalars())

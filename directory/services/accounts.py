@@ -48,6 +48,7 @@ from directory.services import (
     audit,
     mail,
     media,
+    newest_first,
 )
 from directory.services.passwords import hash_password, needs_rehash, verify_password
 from directory.vocab import ROLES
@@ -392,16 +393,13 @@ def set_role(user: User, role: str, *, by: User, statement: str) -> None:
     user.role = role
     # Staff sessions must start again with the second factor; demoted sessions end too.
     end_all_sessions(user)
-    audit.record(
+    audit.record_account(
+        user,
         by=by,
-        item_type="user",
-        item_id=user.id,
         action="role_change",
-        reason_code="other",
         statement=statement,
         previous_status=previous,
         new_status=role,
-        subject_user_id=user.id,
     )
 
 
@@ -490,20 +488,16 @@ def verify_second_factor(user: User, code: str) -> bool:
         lock = lock_duration(failures)
         user.totp_locked_until = until = now + lock
         minutes = int(lock.total_seconds() // 60)
-        audit.record(
+        audit.record_account(
+            user,
             by=None,
-            item_type="user",
-            item_id=user.id,
             action="totp_lockout",
-            reason_code="other",
             statement=(
                 f"{failures} wrong second-factor codes since the last right one; "
                 f"second factor locked for {minutes} minute{'s' if minutes != 1 else ''}."
             ),
             previous_status=None,
             new_status="totp_locked",
-            subject_user_id=user.id,
-            automated=True,
         )
         mail.send(
             user.email,
@@ -539,31 +533,12 @@ class AccountOverview:
 
 
 def overview(user: User) -> AccountOverview:
-    reviews = list(
-        db.session.execute(
-            select(Review).where(Review.author_id == user.id).order_by(Review.created_at.desc())
-        ).scalars()
+    return AccountOverview(
+        newest_first(Review, Review.author_id == user.id),
+        newest_first(Report, Report.reporter_id == user.id),
+        newest_first(ClinicClaim, ClinicClaim.user_id == user.id),
+        newest_first(ModerationDecision, ModerationDecision.subject_user_id == user.id),
     )
-    reports = list(
-        db.session.execute(
-            select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at.desc())
-        ).scalars()
-    )
-    claims = list(
-        db.session.execute(
-            select(ClinicClaim)
-            .where(ClinicClaim.user_id == user.id)
-            .order_by(ClinicClaim.created_at.desc())
-        ).scalars()
-    )
-    decisions = list(
-        db.session.execute(
-            select(ModerationDecision)
-            .where(ModerationDecision.subject_user_id == user.id)
-            .order_by(ModerationDecision.created_at.desc())
-        ).scalars()
-    )
-    return AccountOverview(reviews, reports, claims, decisions)
 
 
 def _iso(value) -> str | None:

@@ -64,3 +64,28 @@ def record(
     )
     db.session.add(row)
     return row
+
+
+def record_account(
+    user: User,
+    *,
+    by: User | None,
+    action: str,
+    statement: str,
+    previous_status: str | None,
+    new_status: str | None,
+) -> ModerationDecision:
+    """Stage the audit row of a change to a user's account (its role, its second
+    factor); without `by` the site did it (automated)."""
+    return record(
+        by=by,
+        item_type="user",
+        item_id=user.id,
+        action=action,
+        reason_code="other",
+        statement=statement,
+        previous_status=previous_status,
+        new_status=new_status,
+        subject_user_id=user.id,
+        automated=by is None,
+    )

@@ -127,16 +127,20 @@ def latest_reviews(clinic: Clinic, n: int) -> Latest:
     return Latest(items, clinic.review_count)
 
 
+# What showing a result case reads with it: its photos and practitioner.
+RESULT_CASE_LOADS = (
+    joinedload(ResultCase.before_photo),
+    joinedload(ResultCase.after_photo),
+    joinedload(ResultCase.healed_photo),
+    joinedload(ResultCase.practitioner),
+)
+
+
 def public_results_query(clinic_id: int):
     return (
         select(ResultCase)
         .where(ResultCase.clinic_id == clinic_id, ResultCase.status == "published")
-        .options(
-            joinedload(ResultCase.before_photo),
-            joinedload(ResultCase.after_photo),
-            joinedload(ResultCase.healed_photo),
-            joinedload(ResultCase.practitioner),
-        )
+        .options(*RESULT_CASE_LOADS)
         .order_by(ResultCase.published_at.desc(), ResultCase.id.desc())
     )
 

@@ -22,6 +22,7 @@ from directory.models import (
     User,
 )
 from directory.models.statuses import ClinicStatus, ItemStatus, ReportStatus
+from directory.services import newest_first
 
 
 @dataclass
@@ -76,12 +77,8 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
                 .limit(12)
             ).scalars()
         )
-        panel.pending_results = list(
-            db.session.execute(
-                select(ResultCase)
-                .where(ResultCase.clinic_id == clinic.id, ResultCase.status == ItemStatus.PENDING)
-                .order_by(ResultCase.created_at.desc())
-            ).scalars()
+        panel.pending_results = newest_first(
+            ResultCase, ResultCase.clinic_id == clinic.id, ResultCase.status == ItemStatus.PENDING
         )
         panel.published_results = clinic.result_count
         panel.unreplied = list(
@@ -106,21 +103,10 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
             )
         ).scalar_one()
         panels.append(panel)
-    claims = list(
-        db.session.execute(
-            select(ClinicClaim)
-            .where(ClinicClaim.user_id == user.id)
-            .order_by(ClinicClaim.created_at.desc())
-        ).scalars()
-    )
-    registered = list(
-        db.session.execute(
-            select(Clinic)
-            .where(
-                Clinic.submitted_by_id == user.id,
-                Clinic.status.in_((ClinicStatus.PENDING, ClinicStatus.REJECTED)),
-            )
-            .order_by(Clinic.created_at.desc())
-        ).scalars()
+    claims = newest_first(ClinicClaim, ClinicClaim.user_id == user.id)
+    registered = newest_first(
+        Clinic,
+        Clinic.submitted_by_id == user.id,
+        Clinic.status.in_((ClinicStatus.PENDING, ClinicStatus.REJECTED)),
     )
     return Dashboard(panels=panels, claims=claims, registered=registered)

@@ -27,24 +27,21 @@ def text(value, limit: int, label: str, required: bool = False) -> str | None:
 
 
 def whole(value, lo: int, hi: int, label: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"{label} must be a whole number.") from None
-    if not lo <= number <= hi:
-        raise Invalid(f"{label} must be between {lo} and {hi}.")
-    return number
+    return _number(value, int, lo, hi, f"{label} must be a whole number.", label)
 
 
 def decimal(value, lo: float, hi: float, label: str) -> float | None:
+    return _number(value, float, lo, hi, f"{label} must be a number.", label)
+
+
+def _number(value, kind, lo, hi, not_a_number: str, label: str):
+    """`value` read as `kind` within [lo, hi]; None when empty, else Invalid."""
     if value in (None, ""):
         return None
     try:
-        number = float(value)
+        number = kind(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{label} must be a number.") from None
+        raise Invalid(not_a_number) from None
     if not lo <= number <= hi:
         raise Invalid(f"{label} must be between {lo} and {hi}.")
     return number

@@ -8,17 +8,18 @@ loaded with its photos and clinic.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from directory import quality
 from directory.extensions import db
 from directory.models import Clinic, Photo, ResultCase, Review
 from directory.services import casescores
+from directory.services import clinics as clinic_service
+from directory.services.paging import Pager
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 CASE_FILTERS = ("stage", "skin_type", "hair_colour", "goal")
@@ -59,46 +60,10 @@ class Item:
 
 
 @dataclass
-class Page:
-    items: list[Item]
-    total: int
-    page: int
-    per_page: int
+class Page(Pager):
     case_scores: dict  # clinic id -> quality.CaseScore (empty without a case)
 
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
-        last = None
-        for n in range(1, self.pages + 1):
-            if (
-                n <= left_edge
-                or self.page - left_current <= n <= self.page + right_current
-                or n > self.pages - right_edge
-            ):
-                yield n
-                last = n
-            elif last is not None:
-                yield None
-                last = None
+    window = (1, 2, 3, 1)
 
 
 def _age_ok(months: int, age: str | None, healed_only: bool) -> bool:
@@ -185,12 +150,7 @@ def gallery(
             case_ids,
             select(ResultCase)
             .where(ResultCase.id.in_(case_ids))
-            .options(
-                joinedload(ResultCase.before_photo),
-                joinedload(ResultCase.after_photo),
-                joinedload(ResultCase.healed_photo),
-                joinedload(ResultCase.practitioner),
-            ),
+            .options(*clinic_service.RESULT_CASE_LOADS),
         )
     }
     reviews = {

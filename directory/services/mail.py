@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import event
 
+from directory.database import listen_on_session
 from directory.extensions import db
 from directory.models import OutgoingMail
 
@@ -73,13 +73,14 @@ def external_url(path: str) -> str:
 
 def install_session_hooks() -> None:
     """Track staged mail per session; hand it on after commit, forget it on rollback."""
-    target = db.session
-    if event.contains(target, "after_flush", _after_flush):
-        return
-    event.listen(target, "after_flush", _after_flush)
-    event.listen(target, "after_commit", _after_commit)
-    event.listen(target, "after_rollback", _after_rollback)
-    event.listen(target, "after_transaction_end", _after_transaction_end)
+    listen_on_session(
+        {
+            "after_flush": _after_flush,
+            "after_commit": _after_commit,
+            "after_rollback": _after_rollback,
+            "after_transaction_end": _after_transaction_end,
+        }
+    )
 
 
 def _after_flush(session, _ctx) -> None:

@@ -131,11 +131,7 @@ def webp_path(photo: Photo, size: str) -> str:
     path = webp_name(file_path(photo, size))
     if not os.path.exists(path):
         with Image.open(file_path(photo, size)) as im:
-            data = _webp_bytes(im.convert("RGB"))
-        tmp = f"{path}.{secrets.token_hex(4)}.part"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+            _write_whole(path, _webp_bytes(im.convert("RGB")))
     return path
 
 
@@ -145,14 +141,23 @@ def _media_dir() -> str:
     return path
 
 
-def _write(name: str, data: bytes) -> str:
-    path = os.path.join(_media_dir(), name)
-    tmp = path + ".part"
+def _write_whole(path: str, data: bytes) -> None:
+    """Write a file through a temporary one, so that no reader sees half of it."""
+    tmp = f"{path}.{secrets.token_hex(4)}.part"
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
+
+
+def stage_file(path: str, data: bytes) -> None:
+    """Write a new file that belongs to the transaction: if it rolls back, the
+    session hooks below remove the file again."""
+    _write_whole(path, data)
     db.session.info.setdefault(_NEW_FILES, []).append(path)
-    return path
+
+
+def _write(name: str, data: bytes) -> None:
+    stage_file(os.path.join(_media_dir(), name), data)
 
 
 def store_image(
@@ -192,27 +197,13 @@ def store_image(
     return photo
 
 
-def ingest(
-    data: bytes,
-    *,
-    uploader_id: int | None,
-    kind: str,
-    consent: bool,
-    review_id: int | None = None,
-    clinic_id: int | None = None,
-) -> Photo:
-    """Validate and store one uploaded photo; raises InvalidUpload with a user message."""
+def ingest(data: bytes, *, consent: bool, **owner) -> Photo:
+    """Validate and store one uploaded photo; raises InvalidUpload with a user message.
+    `owner`: who uploaded it and what it belongs to, as `store_image` takes them."""
     if not consent:
         raise InvalidUpload("Confirm that the person shown agreed to the photo being published.")
     im = decode(data, Limits.from_config())
-    photo = store_image(
-        im,
-        uploader_id=uploader_id,
-        kind=kind,
-        consent=consent,
-        review_id=review_id,
-        clinic_id=clinic_id,
-    )
+    photo = store_image(im, consent=consent, **owner)
     # Compared once, now, with every photo already on the site; pages read the result.
     db.session.flush()
     similarity.match_photo(photo, im, _media_dir())

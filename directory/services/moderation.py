@@ -21,7 +21,6 @@ Nothing here commits: the edge (view or CLI) commits once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,6 +65,7 @@ from directory.services import (
     media,
     scores,
 )
+from directory.services.paging import Pager
 from directory.vocab import HIDING_REPORT_REASONS, REASON_CODES
 
 P, U, J, R = ItemStatus.PENDING, ItemStatus.PUBLISHED, ItemStatus.REJECTED, ItemStatus.REMOVED
@@ -1090,24 +1090,8 @@ class Filters:
     signal: str | None = None  # only items raising this signal (services.risk keys)
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class Page(Pager):
+    empty_pages = 1  # an empty queue shows its one page
 
 
 def queue_page(

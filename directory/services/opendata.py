@@ -50,46 +50,40 @@ def author_label(review: Review) -> str:
 # --- single items by id, visibility-checked ----------------------------------
 
 
+def _published(model, *where, options=()):
+    """Published items of public clinics (testimonials: not hidden by a report)."""
+    return (
+        select(model)
+        .join(Clinic, Clinic.id == model.clinic_id)
+        .where(model.status == "published", clinic_service.is_public_clinic(), *where)
+        .options(*options)
+    )
+
+
 def public_review(review_id: int) -> Review | None:
     """A published, unhidden testimonial of a public clinic, or None."""
-    stmt = (
-        select(Review)
-        .join(Clinic, Clinic.id == Review.clinic_id)
-        .where(
-            Review.id == review_id,
-            Review.status == "published",
-            Review.hidden_pending_report.is_(False),
-            clinic_service.is_public_clinic(),
-        )
-        .options(
+    stmt = _published(
+        Review,
+        Review.id == review_id,
+        Review.hidden_pending_report.is_(False),
+        options=(
             selectinload(Review.followups),
             selectinload(Review.photos),
             joinedload(Review.author),
             joinedload(Review.practitioner),
             joinedload(Review.reply),
             joinedload(Review.clinic),
-        )
+        ),
     )
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
 def public_result(case_id: int) -> ResultCase | None:
     """A published result case of a public clinic, or None."""
-    stmt = (
-        select(ResultCase)
-        .join(Clinic, Clinic.id == ResultCase.clinic_id)
-        .where(
-            ResultCase.id == case_id,
-            ResultCase.status == "published",
-            clinic_service.is_public_clinic(),
-        )
-        .options(
-            joinedload(ResultCase.before_photo),
-            joinedload(ResultCase.after_photo),
-            joinedload(ResultCase.healed_photo),
-            joinedload(ResultCase.practitioner),
-            joinedload(ResultCase.clinic),
-        )
+    stmt = _published(
+        ResultCase,
+        ResultCase.id == case_id,
+        options=(*clinic_service.RESULT_CASE_LOADS, joinedload(ResultCase.clinic)),
     )
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
@@ -97,17 +91,14 @@ def public_result(case_id: int) -> ResultCase | None:
 def newest_reviews(limit: int = 50, clinic: Clinic | None = None) -> list[Review]:
     """The most recently published public testimonials (site-wide or of one clinic)."""
     stmt = (
-        select(Review)
-        .join(Clinic, Clinic.id == Review.clinic_id)
-        .where(
-            Review.status == "published",
+        _published(
+            Review,
             Review.hidden_pending_report.is_(False),
-            clinic_service.is_public_clinic(),
-        )
-        .options(
-            joinedload(Review.author),
-            joinedload(Review.clinic),
-            joinedload(Review.practitioner),
+            options=(
+                joinedload(Review.author),
+                joinedload(Review.clinic),
+                joinedload(Review.practitioner),
+            ),
         )
         .order_by(
             func.coalesce(Review.published_at, Review.created_at).desc(),
@@ -201,12 +192,14 @@ def explanation(clinic: Clinic) -> dict:
     }
 
 
+def _attrs(obj, *names: str) -> dict:
+    """Attributes published under their own names."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def practitioner_dict(p: Practitioner) -> dict:
     return {
-        "id": p.id,
-        "name": p.name,
-        "years_practice": p.years_practice,
-        "training": p.training,
+        **_attrs(p, "id", "name", "years_practice", "training"),
         "score": p.quality_score,
         "testimonials": p.review_count,
         "effective_weight": p.effective_weight or 0.0,
@@ -215,14 +208,9 @@ def practitioner_dict(p: Practitioner) -> dict:
 
 def clinic_summary(clinic: Clinic) -> dict:
     return {
-        "id": clinic.id,
-        "slug": clinic.slug,
-        "name": clinic.name,
-        "city": clinic.city,
-        "region": clinic.region,
-        "country": clinic.country,
-        "latitude": clinic.latitude,
-        "longitude": clinic.longitude,
+        **_attrs(
+            clinic, "id", "slug", "name", "city", "region", "country", "latitude", "longitude"
+        ),
         "services": list(clinic.services or []),
         "status": clinic.status,
         "price": price_info(clinic),
@@ -237,10 +225,7 @@ def clinic_detail(clinic: Clinic) -> dict:
     data.update(
         {
             "description": clinic.description or "",
-            "address": clinic.address,
-            "postal_code": clinic.postal_code,
-            "phone": clinic.phone,
-            "website": clinic.website,
+            **_attrs(clinic, "address", "postal_code", "phone", "website"),
             "languages": list(clinic.languages or []),
             "year_founded": clinic.year_founded,
             "explanation": explanation(clinic),

@@ -36,16 +36,6 @@ def proof_dir() -> str:
     return path
 
 
-def _stage_file(name: str, data: bytes) -> None:
-    path = os.path.join(proof_dir(), name)
-    tmp = path + ".part"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-    # The media module's session hooks remove it if the transaction rolls back.
-    db.session.info.setdefault(media._NEW_FILES, []).append(path)
-
-
 def attach(review: Review, data: bytes, *, by: User) -> None:
     """Store the author's proof for a moderator; replaces a proof still waiting.
     Raises NotAllowed (not the author, already verified) or InvalidProof."""
@@ -74,7 +64,7 @@ def attach(review: Review, data: bytes, *, by: User) -> None:
     if review.proof_name:
         discard(review, decided=False)
     name = f"{secrets.token_urlsafe(24)}.{ext}"
-    _stage_file(name, body)
+    media.stage_file(os.path.join(proof_dir(), name), body)
     review.proof_name = name
     review.proof_mimetype = mimetype
     review.proof_submitted_at = datetime.now(UTC)

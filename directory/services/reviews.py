@@ -217,6 +217,20 @@ def _optional(value, allowed, message: str) -> None:
         raise Invalid(message)
 
 
+def _checked_photos(photos: list[bytes], consent: bool, most: int, too_many: str) -> list[bytes]:
+    if len(photos) > most:
+        raise Invalid(too_many)
+    if photos and not consent:
+        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    return photos
+
+
+def _store_photos(photos: list[bytes], review: Review, by: User, consent: bool) -> list:
+    """The photos of a testimonial or its follow-up, through the photo intake."""
+    owner = {"uploader_id": by.id, "review_id": review.id, "clinic_id": review.clinic_id}
+    return [media.ingest(data, kind="review", consent=consent, **owner) for data in photos]
+
+
 def submit(
     clinic: Clinic,
     *,
@@ -241,11 +255,12 @@ def submit(
         raise NotAllowed("This clinic does not accept testimonials.")
     check_can_review(by, clinic)
     _validate(data, clinic, today)
-    photos = [p for p in (photos or []) if p is not None]
-    if len(photos) > MAX_PHOTOS:
-        raise Invalid(f"Add at most {MAX_PHOTOS} photos.")
-    if photos and not consent:
-        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    photos = _checked_photos(
+        [p for p in (photos or []) if p is not None],
+        consent,
+        MAX_PHOTOS,
+        f"Add at most {MAX_PHOTOS} photos.",
+    )
     review = Review(
         clinic_id=clinic.id,
         author_id=by.id,
@@ -275,15 +290,7 @@ def submit(
         raise DuplicateReview(
             "You have already written a testimonial for this clinic. Add a follow-up to it instead."
         ) from None
-    for data_bytes in photos:
-        media.ingest(
-            data_bytes,
-            uploader_id=by.id,
-            kind="review",
-            consent=consent,
-            review_id=review.id,
-            clinic_id=clinic.id,
-        )
+    _store_photos(photos, review, by, consent)
     record_origin(by, "review", item_type="review", item_id=review.id, origin=origin)
     similarity.index_text("review", review.id, similarity.text_of(review))
     db.session.flush()
@@ -329,11 +336,12 @@ def add_followup(
     text = (text or "").strip()
     if not 20 <= len(text) <= MAX_TEXT:
         raise Invalid(f"The follow-up must be between 20 and {MAX_TEXT} characters.")
-    photos = [p for p in (photos or []) if p]
-    if len(photos) > MAX_FOLLOWUP_PHOTOS:
-        raise Invalid(f"Add at most {MAX_FOLLOWUP_PHOTOS} photos to a follow-up.")
-    if photos and not consent:
-        raise Invalid("Confirm that the person shown agreed to the photos being published.")
+    photos = _checked_photos(
+        [p for p in (photos or []) if p],
+        consent,
+        MAX_FOLLOWUP_PHOTOS,
+        f"Add at most {MAX_FOLLOWUP_PHOTOS} photos to a follow-up.",
+    )
     fu = FollowUp(
         review_id=review.id,
         healing=healing,
@@ -343,15 +351,7 @@ def add_followup(
     )
     db.session.add(fu)
     db.session.flush()
-    for data in photos:
-        photo = media.ingest(
-            data,
-            uploader_id=by.id,
-            kind="review",
-            consent=consent,
-            review_id=review.id,
-            clinic_id=review.clinic_id,
-        )
+    for photo in _store_photos(photos, review, by, consent):
         photo.followup_id = fu.id
     db.session.flush()
     record_origin(by, "followup", item_type="followup", item_id=fu.id, origin=origin)

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from directory import trust
+from directory.database import listen_on_session
 from directory.extensions import db
 from directory.models import (
     ClinicClaim,
@@ -338,12 +339,13 @@ _WAITING = {
 
 
 def install_session_hooks() -> None:
-    target = db.session
-    if event.contains(target, "after_flush", _after_flush):
-        return
-    event.listen(target, "after_flush", _after_flush)
-    event.listen(target, "before_commit", _before_commit)
-    event.listen(target, "after_rollback", _after_rollback)
+    listen_on_session(
+        {
+            "after_flush": _after_flush,
+            "before_commit": _before_commit,
+            "after_rollback": _after_rollback,
+        }
+    )
 
 
 def _after_flush(session, _ctx) -> None:

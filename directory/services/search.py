@@ -7,7 +7,6 @@ suspended or deleted clinic (docs/security.md §29).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
@@ -19,6 +18,7 @@ from directory.models import Clinic
 from directory.search import Chip, Note, Place, Query, Unavailable
 from directory.search.documents import PRICE_BUCKETS
 from directory.services import pagedata
+from directory.services.paging import Pager
 from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 __all__ = [
@@ -40,14 +40,27 @@ __all__ = [
 ]
 
 
-@dataclass
-class ResultPage:
-    """One page of results; quacks like a Flask-SQLAlchemy Pagination for the pager macro."""
+# What a page of results passes on from the engine's hits as it is.
+_AS_FOUND = (
+    "distances",
+    "facets",
+    "suggestion",
+    "fuzzy",
+    "partial",
+    "elapsed_ms",
+    "place",
+    "country",
+    "chips",
+    "notes",
+    "matching",
+    "words",
+)
 
-    items: list[pagedata.ClinicRecord]
-    total: int
-    page: int
-    per_page: int
+
+@dataclass
+class ResultPage(Pager):
+    """One page of results (items: the clinics)."""
+
     query: Query
     distances: dict[int, float] = field(default_factory=dict)
     snippets: dict[int, Markup] = field(default_factory=dict)
@@ -67,44 +80,6 @@ class ResultPage:
     @property
     def country_label(self) -> str | None:
         return search.country_name(self.country) if self.country else None
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    def iter_pages(self, left_edge=2, left_current=2, right_current=4, right_edge=2):
-        pages = self.pages
-        left_end = min(1 + left_edge, pages + 1)
-        yield from range(1, left_end)
-        if left_end >= pages + 1:
-            return
-        mid_start = max(left_end, self.page - left_current)
-        mid_end = min(self.page + right_current + 1, pages + 1)
-        if mid_start - left_end > 0:
-            yield None
-        yield from range(mid_start, mid_end)
-        if mid_end >= pages + 1:
-            return
-        right_start = max(mid_end, pages - right_edge + 1)
-        if right_start - mid_end > 0:
-            yield None
-        yield from range(right_start, pages + 1)
 
 
 def resolve_place(text: str) -> Place | None:
@@ -185,20 +160,9 @@ def find(query: Query, case=None, full: bool = False) -> ResultPage:
         page=query.page,
         per_page=query.per_page,
         query=query,
-        distances=hits.distances,
         snippets=snippets,
-        facets=hits.facets,
-        suggestion=hits.suggestion,
-        fuzzy=hits.fuzzy,
-        partial=hits.partial,
-        elapsed_ms=hits.elapsed_ms,
-        place=hits.place,
-        country=hits.country,
-        chips=hits.chips,
-        notes=hits.notes,
-        matching=hits.matching,
-        words=hits.words,
         case_scores=casescores.scores_for(clinics, case),
+        **{name: getattr(hits, name) for name in _AS_FOUND},
     )
 
 

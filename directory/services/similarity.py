@@ -5,12 +5,12 @@ descriptions share one index of MinHash band keys (directory.textprint); a new
 text is compared exactly with the stored texts that share a key, and each pair
 at or above textprint.NEAR_DUPLICATE is stored as a SimilarityMatch.
 
-Photos: every stored photo carries several perceptual hashes (media.store_image
-calls `photo_hashes`); an upload is compared with the few stored photos whose
-hashes and colours are close, then confirmed on fine detail
-(directory.photoprint). At most `photoprint.CANDIDATES` photos are examined and
-the best `MAX_PHOTO_MATCHES` matches kept, so the list stays useful to a
-moderator. Queues and signals only read what is stored here.
+Photos: every stored photo carries several perceptual hashes and a grain print
+(media.store_image calls `photo_hashes`); an upload is compared on its grain with
+the stored photos whose hashes and colours are not plainly another picture
+(directory.photoprint), at most `CANDIDATES` of them, and the best
+`MAX_PHOTO_MATCHES` matches are kept, so the list stays useful to a moderator.
+Queues and signals only read what is stored here.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 TEXT_TYPES = ("review", "result_case", "clinic")
 MAX_PHOTO_MATCHES = 5
+# Stored photos whose hashes and colours let them through, compared on their grain
+# at most (closest hashes first): about 1 ms each.
+CANDIDATES = 400
 MAX_TEXT_MATCHES = 20
 
 
@@ -55,6 +58,25 @@ def _texts(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
             for row in db.session.execute(select(model).where(model.id.in_(ids))).scalars():
                 out[(item_type, row.id)] = text_of(row)
     return out
+
+
+def _store_best(kind: str, item_type: str, item_id: int, found: list, most: int) -> list:
+    """Stage the `most` best of `found` (score, other type, other id, how) as matches."""
+    found.sort(reverse=True)
+    matches = [
+        SimilarityMatch(
+            kind=kind,
+            item_type=item_type,
+            item_id=item_id,
+            other_type=other_type,
+            other_id=other_id,
+            score=round(score, 3),
+            how=how,
+        )
+        for score, other_type, other_id, how in found[:most]
+    ]
+    db.session.add_all(matches)
+    return matches
 
 
 def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]:
@@ -86,21 +108,8 @@ def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]
     for (other_type, other_id), other_text in _texts(candidates).items():
         score = textprint.jaccard(mine, textprint.features(other_text))
         if score >= textprint.NEAR_DUPLICATE:
-            found.append((score, other_type, other_id))
-    found.sort(reverse=True)
-    matches = [
-        SimilarityMatch(
-            kind="text",
-            item_type=item_type,
-            item_id=item_id,
-            other_type=t,
-            other_id=i,
-            score=round(s, 3),
-            how="text",
-        )
-        for s, t, i in found[:MAX_TEXT_MATCHES]
-    ]
-    db.session.add_all(matches)
+            found.append((score, other_type, other_id, "text"))
+    matches = _store_best("text", item_type, item_id, found, MAX_TEXT_MATCHES)
     db.session.add_all(
         TextBand(item_type=item_type, item_id=item_id, band=b, bucket=k) for b, k in keys
     )
@@ -110,17 +119,17 @@ def index_text(item_type: str, item_id: int, text: str) -> list[SimilarityMatch]
 # --- photos -----------------------------------------------------------------------------
 
 
-def photo_hashes(im: Image.Image) -> dict[str, str]:
+def photo_hashes(im: Image.Image) -> dict[str, str | bytes]:
     return photoprint.hashes(im)
 
 
-def _print_of_stored(photo: Photo, media_dir: str) -> photoprint.Print | None:
-    path = os.path.join(media_dir, photo.thumb_name)
+def _grain_of_thumbnail(photo_id: int, thumb_name: str, media_dir: str) -> bytes | None:
+    """For a photo stored before grain prints existed (until `similarity-rebuild`)."""
     try:
-        with Image.open(path) as im:
-            return photoprint.Print(im.convert("RGB"))
+        with Image.open(os.path.join(media_dir, thumb_name)) as im:
+            return photoprint.grain_print(im.convert("RGB"))
     except OSError:
-        log.warning("photo %s: thumbnail missing, not compared", photo.id)
+        log.warning("photo %s: thumbnail missing, not compared", photo_id)
         return None
 
 
@@ -152,43 +161,29 @@ def match_photo(photo: Photo, im: Image.Image, media_dir: str) -> list[Similarit
             continue
         scored.append((bits, pid, colour_gap))
     scored.sort()
+    scored = scored[:CANDIDATES]
     if not scored:
         return []
-    mine = photoprint.Print(im)
-    others = {
-        p.id: p
-        for p in db.session.execute(
-            select(Photo).where(
-                Photo.id.in_([pid for _, pid, _ in scored[: photoprint.CANDIDATES]])
+    grains = {
+        pid: (g if g is not None else _grain_of_thumbnail(pid, thumb, media_dir))
+        for pid, g, thumb in db.session.execute(
+            select(Photo.id, Photo.grain_print, Photo.thumb_name).where(
+                Photo.id.in_([pid for _, pid, _ in scored])
             )
-        ).scalars()
+        )
     }
+    compared = [(bits, pid, gap) for bits, pid, gap in scored if grains.get(pid)]
+    results = photoprint.detail_similarity(
+        photoprint.Print(im), [grains[pid] for _, pid, _ in compared]
+    )
     found = []
-    for bits, pid, colour_gap in scored[: photoprint.CANDIDATES]:
-        theirs = _print_of_stored(others[pid], media_dir)
-        if theirs is None:
-            continue
-        score, how = photoprint.detail_similarity(mine, theirs)
+    for (bits, pid, colour_gap), (score, how) in zip(compared, results, strict=True):
         if score is None:
             if photoprint.flat_match(bits, colour_gap):
-                found.append((1.0 - bits / 64, pid, "copy"))
+                found.append((1.0 - bits / 64, "photo", pid, "copy"))
         elif score >= photoprint.MATCH_MIN:
-            found.append((score, pid, how))
-    found.sort(reverse=True)
-    matches = [
-        SimilarityMatch(
-            kind="photo",
-            item_type="photo",
-            item_id=photo.id,
-            other_type="photo",
-            other_id=pid,
-            score=round(score, 3),
-            how=how,
-        )
-        for score, pid, how in found[:MAX_PHOTO_MATCHES]
-    ]
-    db.session.add_all(matches)
-    return matches
+            found.append((score, "photo", pid, how))
+    return _store_best("photo", "photo", photo.id, found, MAX_PHOTO_MATCHES)
 
 
 @dataclass(frozen=True)

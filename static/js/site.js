@@ -48,4 +48,12 @@
   }
 
   document.querySelectorAll("input[data-suggest]").forEach(enhanceSuggest);
+
+  // The photo viewer (viewer.js) is fetched only by pages that show photos.
+  var viewer = document.currentScript && document.currentScript.getAttribute("data-viewer");
+  if (viewer && document.querySelector("a.viewer-link")) {
+    var script = document.createElement("script");
+    script.src = viewer;
+    document.head.appendChild(script);
+  }
 })();

@@ -53,3 +53,42 @@ def test_unknown_page_shows_the_sites_404(page):
     resp = page.goto("/clinics/no-such-clinic")
     assert resp.status == 404
     assert page.get_by_role("heading", name="Page not found").is_visible()
+
+
+def test_main_menu_opens_on_a_phone_and_always_shows_on_a_wide_screen(browser, live_server):
+    """The menu is a <details>: it works without JavaScript, by touch and by keyboard."""
+    for javascript in (True, False):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": 360, "height": 740},
+            java_script_enabled=javascript,
+        )
+        page = context.new_page()
+        page.goto("/")
+        nav = page.get_by_role("navigation", name="Main")
+        find = nav.get_by_role("link", name="Find a clinic")
+        menu = nav.get_by_label("Menu")
+        assert menu.is_visible() and not find.is_visible()
+        menu.focus()
+        page.keyboard.press("Enter")
+        assert find.is_visible() and nav.get_by_role("link", name="Log in").is_visible()
+        page.keyboard.press("Tab")  # the first link of the open menu is next
+        assert page.evaluate("document.activeElement.textContent") == "Find a clinic"
+        if javascript:  # axe runs in the page
+            assert serious_violations(page) == []
+        menu.click()
+        assert not find.is_visible()
+        context.close()
+
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/")
+    nav = page.get_by_role("navigation", name="Main")
+    assert not nav.locator("summary").is_visible()
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # site name
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Find a clinic"
+    nav.get_by_role("link", name="Register").click()
+    page.wait_for_url(re.compile(r"/auth/register"))
+    context.close()

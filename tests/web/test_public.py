@@ -176,12 +176,17 @@ def test_every_page_has_one_h1_landmarks_and_security_headers(client, rated):
         assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_bootstrap_is_served_locally(client, rated):
+def test_bootstrap_is_served_locally_and_no_script_blocks_the_page(client, rated):
     html = client.get("/").get_data(as_text=True)
     assert "cdn.jsdelivr" not in html
-    css = re.search(r'href="(/bootstrap/static/[^"]+\.css(?:\?v=\w+)?)"', html).group(1)
+    css = re.search(r'href="(/static/css/bootstrap\.min\.css\?v=\w+)"', html).group(1)
     with client.get(css) as resp:
         assert resp.status_code == 200
+        assert b"Bootstrap" in resp.get_data() and b".navbar" in resp.get_data()
+    # Bootstrap's JavaScript is not loaded; our own scripts are deferred.
+    assert "bootstrap.min.js" not in html and "popper" not in html
+    for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", html):
+        assert " defer" in tag, tag
 
 
 def test_robots_and_sitemap(client, rated):

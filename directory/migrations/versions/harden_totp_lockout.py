@@ -1,36 +1,15 @@
-"""second-factor lockout: failures since the last good code, locked until
-
-Revision ID: harden0001
-Revises: 7994480bc049
-Create Date: 2026-12-01 22:10:00
-
-"""
+"""second-factor lockout: failures since the last good code, locked until"""
 
 import sqlalchemy as sa
-from alembic import op
 
 import directory.models._base
+from directory.migrations.kit import columns_added
 
-# revision identifiers, used by Alembic.
 revision = "harden0001"
 down_revision = "ops0001"
-branch_labels = None
-depends_on = None
 
-
-def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("totp_failures", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "totp_locked_until", directory.models._base.UTCDateTime(), nullable=True
-            )
-        )
-
-
-def downgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("totp_locked_until")
-        batch_op.drop_column("totp_failures")
+upgrade, downgrade = columns_added(
+    "users",
+    sa.Column("totp_failures", sa.Integer(), server_default="0", nullable=False),
+    sa.Column("totp_locked_until", directory.models._base.UTCDateTime(), nullable=True),
+)

@@ -1,18 +1,13 @@
-"""Moderation statuses as CHECK constraints; claim e-mail codes; queue holds.
-
-Revision ID: mod0001
-Revises: 7994480bc049
-"""
+"""Moderation statuses as CHECK constraints; claim e-mail codes; queue holds."""
 
 import sqlalchemy as sa
 from alembic import op
 
 import directory.models._base
+from directory.migrations.kit import add_columns, drop_columns, drop_tables
 
 revision = "mod0001"
 down_revision = "7994480bc049"
-branch_labels = None
-depends_on = None
 
 ITEM = ("pending", "published", "rejected", "removed")
 CHECKS = {
@@ -36,23 +31,13 @@ def upgrade():
     for table, values in CHECKS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_check_constraint(op.f(f"ck_{table}_status_known"), _in(values))
-    with op.batch_alter_table("clinic_claims", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_code_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "email_code_sent_at", directory.models._base.UTCDateTime(), nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "email_code_attempts", sa.Integer(), nullable=False, server_default="0"
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "email_confirmed_at", directory.models._base.UTCDateTime(), nullable=True
-            )
-        )
+    add_columns(
+        "clinic_claims",
+        sa.Column("email_code_hash", sa.String(length=64), nullable=True),
+        sa.Column("email_code_sent_at", directory.models._base.UTCDateTime(), nullable=True),
+        sa.Column("email_code_attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("email_confirmed_at", directory.models._base.UTCDateTime(), nullable=True),
+    )
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.create_index("ix_reviews_status_created", ["status", "created_at"], unique=False)
     op.create_table(
@@ -78,16 +63,16 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("queue_holds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_queue_holds_moderator_id"))
-    op.drop_table("queue_holds")
+    drop_tables("queue_holds")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.drop_index("ix_reviews_status_created")
-    with op.batch_alter_table("clinic_claims", schema=None) as batch_op:
-        batch_op.drop_column("email_confirmed_at")
-        batch_op.drop_column("email_code_attempts")
-        batch_op.drop_column("email_code_sent_at")
-        batch_op.drop_column("email_code_hash")
+    drop_columns(
+        "clinic_claims",
+        "email_confirmed_at",
+        "email_code_attempts",
+        "email_code_sent_at",
+        "email_code_hash",
+    )
     for table in CHECKS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"ck_{table}_status_known"), type_="check")

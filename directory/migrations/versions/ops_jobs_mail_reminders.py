@@ -1,20 +1,13 @@
-"""ops: outgoing mail table, reminders sent, users.reminders_off_at
+"""ops: outgoing mail table, reminders sent, users.reminders_off_at"""
 
-Revision ID: ops0001
-Revises: perf0001, results0001
-Create Date: 2026-12-01 22:00:00
-
-"""
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import directory.models._base
-
+from directory.migrations.kit import add_columns, drop_columns, drop_tables
 
 revision = "ops0001"
 down_revision = "perf0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
@@ -48,16 +41,13 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders_sent")),
         sa.UniqueConstraint("review_id", "kind", name=op.f("uq_reminders_sent_review_id_kind")),
     )
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("reminders_off_at", directory.models._base.UTCDateTime(timezone=True), nullable=True)
-        )
-
+    add_columns(
+        "users",
+        sa.Column(
+            "reminders_off_at", directory.models._base.UTCDateTime(timezone=True), nullable=True
+        ),
+    )
 
 def downgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("reminders_off_at")
-    op.drop_table("reminders_sent")
-    with op.batch_alter_table("outgoing_mail", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outgoing_mail_status"))
-    op.drop_table("outgoing_mail")
+    drop_columns("users", "reminders_off_at")
+    drop_tables("reminders_sent", "outgoing_mail")

@@ -1,18 +1,10 @@
-"""page versions for the page cache
-
-Revision ID: perf0001
-Revises: results0001
-Create Date: 2026-12-01 22:00:00
-
-"""
+"""page versions for the page cache"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "perf0001"
 down_revision = "results0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,20 +1,13 @@
-"""trust: origin events, stored similarity matches, more photo hashes, down-weight notes
-
-Revision ID: trust0001
-Revises: mod0001
-Create Date: 2026-12-01 22:00:00
-
-"""
+"""trust: origin events, stored similarity matches, more photo hashes, down-weight notes"""
 
 import sqlalchemy as sa
 from alembic import op
 
 import directory.models._base
+from directory.migrations.kit import add_columns, drop_columns, drop_tables
 
 revision = "trust0001"
 down_revision = "mod0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
@@ -72,38 +65,20 @@ def upgrade():
         batch_op.create_index("ix_text_bands_key", ["band", "bucket"], unique=False)
         batch_op.create_index("ix_text_bands_item", ["item_type", "item_id"], unique=False)
 
-    with op.batch_alter_table("photos", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("phash_mirror", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("phash_centre", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("phash_centre_mirror", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("colour_print", sa.String(length=96), nullable=True))
-
-    with op.batch_alter_table("clinics", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("down_weighted", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("score_cap", sa.Float(), nullable=True))
-
+    add_columns(
+        "photos",
+        sa.Column("phash_mirror", sa.String(length=16), nullable=True),
+        sa.Column("phash_centre", sa.String(length=16), nullable=True),
+        sa.Column("phash_centre_mirror", sa.String(length=16), nullable=True),
+        sa.Column("colour_print", sa.String(length=96), nullable=True),
+    )
+    add_columns(
+        "clinics",
+        sa.Column("down_weighted", sa.JSON(), nullable=True),
+        sa.Column("score_cap", sa.Float(), nullable=True),
+    )
 
 def downgrade():
-    with op.batch_alter_table("clinics", schema=None) as batch_op:
-        batch_op.drop_column("score_cap")
-        batch_op.drop_column("down_weighted")
-    with op.batch_alter_table("photos", schema=None) as batch_op:
-        batch_op.drop_column("colour_print")
-        batch_op.drop_column("phash_centre_mirror")
-        batch_op.drop_column("phash_centre")
-        batch_op.drop_column("phash_mirror")
-    with op.batch_alter_table("text_bands", schema=None) as batch_op:
-        batch_op.drop_index("ix_text_bands_item")
-        batch_op.drop_index("ix_text_bands_key")
-    op.drop_table("text_bands")
-    with op.batch_alter_table("similarity_matches", schema=None) as batch_op:
-        batch_op.drop_index("ix_similarity_other")
-        batch_op.drop_index("ix_similarity_item")
-    op.drop_table("similarity_matches")
-    with op.batch_alter_table("origin_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_origin_events_user_id"))
-        batch_op.drop_index("ix_origin_events_item")
-        batch_op.drop_index("ix_origin_events_device")
-        batch_op.drop_index("ix_origin_events_network")
-        batch_op.drop_index("ix_origin_events_address")
-    op.drop_table("origin_events")
+    drop_columns("clinics", "score_cap", "down_weighted")
+    drop_columns("photos", "colour_print", "phash_centre_mirror", "phash_centre", "phash_mirror")
+    drop_tables("text_bands", "similarity_matches", "origin_events")
