@@ -19,7 +19,8 @@ from flask.globals import _cv_request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.urls import quote as _url_quote
 
-URL_CACHE_MAX = 8192
+URL_CACHE_MAX = 4096  # entries per worker (a few MB at most)
+URL_CACHE_LONGEST = 300
 SYNC_FUNCS_MAX = 1024
 ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
@@ -92,7 +93,8 @@ class DirectoryFlask(Flask):
                 rv = adapter.build(endpoint, values, force_external=False)
             except Exception:  # noqa: BLE001 - Flask's own path raises or handles it
                 return super().url_for(endpoint, _anchor=_anchor, **given)
-            if key is not None:
+            # Long URLs carry what a visitor typed: built each time, never kept.
+            if key is not None and len(rv) <= URL_CACHE_LONGEST:
                 if len(self._url_cache) >= URL_CACHE_MAX:
                     self._url_cache.clear()
                 self._url_cache[key] = rv
