@@ -43,9 +43,6 @@ class CallContext(Context):
 def register(app: Flask) -> None:
     app.jinja_env.context_class = CallContext
 
-    def has_endpoint(name: str) -> bool:
-        return name in app.view_functions
-
     def page_url(page: int) -> str:
         args = request.args.to_dict()
         args["page"] = page
@@ -75,7 +72,6 @@ def register(app: Flask) -> None:
         canonical_url=canonical_url,
         absolute_url=absolute_url,
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
-        has_endpoint=has_endpoint,
         page_url=page_url,
         vocab=vocab,
     )

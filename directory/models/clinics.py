@@ -12,7 +12,28 @@ from ._base import UTCDateTime, created_at_column, utcnow
 from .statuses import ClaimStatus, ClinicStatus, check
 
 
-class Clinic(db.Model):
+class ClinicFacts:
+    """What a clinic's own columns say, for the model and for services.pagedata's
+    plain records alike."""
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_CLINIC_STATUSES
+
+    @property
+    def is_rated(self) -> bool:
+        return self.quality_score is not None
+
+    @property
+    def service_labels(self) -> list[str]:
+        return [SERVICES[s] for s in (self.services or ()) if s in SERVICES]
+
+    @property
+    def active_practitioners(self) -> list:
+        return [p for p in self.practitioners if p.retired_at is None]
+
+
+class Clinic(ClinicFacts, db.Model):
     __tablename__ = "clinics"
     __table_args__ = (
         Index("ix_clinics_status_quality", "status", "quality_score"),
@@ -70,22 +91,6 @@ class Clinic(db.Model):
     practitioners = relationship(
         "Practitioner", back_populates="clinic", order_by="Practitioner.name"
     )
-
-    @property
-    def is_public(self) -> bool:
-        return self.status in PUBLIC_CLINIC_STATUSES
-
-    @property
-    def is_rated(self) -> bool:
-        return self.quality_score is not None
-
-    @property
-    def service_labels(self) -> list[str]:
-        return [SERVICES[s] for s in (self.services or ()) if s in SERVICES]
-
-    @property
-    def active_practitioners(self) -> list[Practitioner]:
-        return [p for p in self.practitioners if p.retired_at is None]
 
     def __repr__(self) -> str:
         return f"<Clinic {self.slug}>"

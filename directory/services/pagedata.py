@@ -17,7 +17,6 @@ has published results.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
@@ -35,7 +34,9 @@ from directory.models import (
     Review,
     User,
 )
-from directory.vocab import PUBLIC_CLINIC_STATUSES, SERVICES
+from directory.models.clinics import ClinicFacts
+from directory.services.paging import Pager
+from directory.vocab import PUBLIC_CLINIC_STATUSES
 
 
 class Record:
@@ -54,7 +55,7 @@ class Record:
         return f"<{type(self).__name__} {getattr(self, 'id', '?')}>"
 
 
-class ClinicRecord(Record):
+class ClinicRecord(ClinicFacts, Record):
     def __getattr__(self, name: str):
         # Only a visitor's own case needs the (larger) like-for-like evidence: read
         # when first asked for, unless the reader loaded it with the clinic.
@@ -63,22 +64,6 @@ class ClinicRecord(Record):
         value = db.session.execute(select(_C.c.case_evidence).where(_C.c.id == self.id)).scalar()
         self.case_evidence = value
         return value
-
-    @property
-    def is_public(self) -> bool:
-        return self.status in PUBLIC_CLINIC_STATUSES
-
-    @property
-    def is_rated(self) -> bool:
-        return self.quality_score is not None
-
-    @property
-    def service_labels(self) -> list[str]:
-        return [SERVICES[s] for s in (self.services or ()) if s in SERVICES]
-
-    @property
-    def active_practitioners(self) -> list[Record]:
-        return [p for p in self.practitioners if p.retired_at is None]
 
 
 class ReviewRecord(Record):
@@ -98,54 +83,7 @@ class ResultRecord(Record):
         return "fresh" if months < 1 else "healed" if months < 12 else "long_term"
 
 
-@dataclass
-class Paged:
-    """A page of records; quacks like a Flask-SQLAlchemy Pagination for the pager."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return math.ceil(self.total / self.per_page) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    def iter_pages(self, left_edge=2, left_current=2, right_current=4, right_edge=2):
-        pages_end = self.pages + 1
-        if pages_end == 1:
-            return
-        left_end = min(1 + left_edge, pages_end)
-        yield from range(1, left_end)
-        if left_end == pages_end:
-            return
-        mid_start = max(left_end, self.page - left_current)
-        mid_end = min(self.page + right_current + 1, pages_end)
-        if mid_start - left_end > 0:
-            yield None
-        yield from range(mid_start, mid_end)
-        if mid_end == pages_end:
-            return
-        right_start = max(mid_end, pages_end - right_edge)
-        if right_start - mid_end > 0:
-            yield None
-        yield from range(right_start, pages_end)
+Paged = Pager  # a page of records, as every pager in the site
 
 
 @dataclass(frozen=True)
