@@ -28,7 +28,7 @@ import brotli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.ops.servers import BIN, Proc, free_port, wait_until  # noqa: E402
+from tests.ops.servers import BIN, Proc, free_port, gunicorn_command, wait_until  # noqa: E402
 
 SECRET = "lighthouse-secret-key-0123456789abcdefghij"
 
@@ -55,14 +55,7 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = Proc(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+        gunicorn_command(port),
         dict(env, WEB_CONCURRENCY="2"),
         tmp / "web.log",
     )

@@ -35,7 +35,6 @@ import os
 import random
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.ops.fakesmtp import FakeSMTP  # noqa: E402
-from tests.ops.servers import BIN, Client, Proc, free_port, wait_until  # noqa: E402
+from tests.ops.servers import BIN, Client, Proc, free_port, gunicorn_command, wait_until  # noqa: E402
 
 PASSWORD = "load-test-password-2026"
 SECRET = "loadtest-secret-key-0123456789abcdefghijkl"
@@ -189,14 +188,7 @@ class Stack:
         port = free_port()
         env = dict(self.env, WEB_CONCURRENCY=str(self.args.workers), WEB_THREADS="2")
         self.web = Proc(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "wsgi:app",
-            ],
+            gunicorn_command(port),
             env,
             self.tmp / "web.log",
         )

@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def gunicorn_command(port: int) -> list[str]:
+    """The web server as `make run` starts it (gunicorn.conf.py), on 127.0.0.1:port."""
+    conf = ["-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    return [str(BIN / "gunicorn"), *conf, "wsgi:app"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -108,14 +114,7 @@ def gunicorn(app, tmp: Path, workers: int = 2, name: str = "web", **env) -> tupl
     environ["WEB_CONCURRENCY"] = str(workers)
     environ["WEB_THREADS"] = environ.get("WEB_THREADS", "2")
     proc = Proc(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+        gunicorn_command(port),
         environ,
         tmp / f"{name}.log",
     )
