@@ -75,6 +75,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
     configure_engine(app)
     csrf.init_app(app)
+    # Flask-Limiter keeps the first app's key prefix on its (module-level) instance;
+    # every app built in this process must count under its own RATELIMIT_KEY_PREFIX.
+    limiter._key_prefix = None
     limiter.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
