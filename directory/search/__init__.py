@@ -171,6 +171,15 @@ def _stem(word: str) -> str:
     return toks[0] if toks else ""
 
 
+@lru_cache(maxsize=1024)
+def _candidates(prefixes: frozenset[str]) -> re.Pattern:
+    """The words of _WORD that start with one of the prefixes (matched in C, so
+    a snippet reads only the words that may be a match): a word starts where no
+    word character, or word character and dot, comes before it."""
+    alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?<!\w\.)(?:{alternatives})\w*(?:\.?\w+)*", re.IGNORECASE)
+
+
 def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     """A snippet of text around the first matching word, matches in <mark>.
 
@@ -179,13 +188,11 @@ def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     if not text or not terms:
         return None
     wanted = set(terms)
-    prefixes = {t[:2] for t in wanted}
     spans = []
-    for m in _WORD.finditer(text[:20_000]):
+    for m in _candidates(frozenset(t[:2] for t in wanted)).finditer(text[:20_000]):
         if spans and m.start() >= spans[0][0] + width:
             break  # past any snippet that starts at or before the first match
-        word = m.group().lower()
-        if word[:2] in prefixes and _stem(word) in wanted:
+        if _stem(m.group().lower()) in wanted:
             spans.append((m.start(), m.end()))
     if not spans:
         return None

@@ -466,9 +466,9 @@ class Engine:
             def base_key(d):
                 return (distances[d], -s.rank[d], s.namekey[d], s.cid[d])
         elif q.sort == "reviews":
-            base_key = s.reviews_key
+            base_key = s.position("reviews").__getitem__
         else:
-            base_key = s.quality_key
+            base_key = s.position("quality").__getitem__
         if not plan.concepts:
             if len(matched) > GLOBAL_ORDER_MIN and q.sort != "distance":
                 # A large result set: walk the generation's precomputed order.
@@ -483,8 +483,10 @@ class Engine:
         else:
             names = self._name_cover(plan, matched)
 
+            get_cover, get_name = cover.get, names.get
+
             def key(d):
-                return (-cover.get(d, 0.0), -names.get(d, 0), base_key(d))
+                return (-get_cover(d, 0.0), -get_name(d, 0), base_key(d))
 
         if need < len(matched) // 2:
             return heapq.nsmallest(need, matched, key=key)

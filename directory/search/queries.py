@@ -258,6 +258,18 @@ class Snapshot:
             self._orders[name] = sorted(self.live, key=key)
         return self._orders[name]
 
+    def position(self, name: str) -> list[int]:
+        """Each docnum's place in order(name) (cached per generation): a sort by
+        position is the same sort as by quality_key or reviews_key, with an int
+        per document instead of a tuple built in Python."""
+        key = f"{name}:position"
+        if key not in self._orders:
+            pos = [len(self.cid)] * len(self.cid)
+            for i, d in enumerate(self.order(name)):
+                pos[d] = i
+            self._orders[key] = pos
+        return self._orders[key]
+
     # Sort keys over docnums.
     def quality_key(self, d):
         """quality.ranking_key over the index's columns (rank = quality.score_rank,
