@@ -542,6 +542,13 @@ def enabled() -> bool:
     return current_app.extensions.get("pagecache") is not None
 
 
+def may_serve() -> bool:
+    """Whether this request's page may come from (or go into) the cache: the cache
+    is on and the visitor is anonymous. When not, a caller need not read the page's
+    versions at all."""
+    return enabled() and _anonymous()
+
+
 def _anonymous() -> bool:
     """True for a visitor without a user: decided from the cookies alone when
     there are none (no session is loaded, no cookie set)."""

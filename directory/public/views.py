@@ -170,7 +170,14 @@ def _clinic_key(slug: str) -> tuple[int, tuple]:
 
 def _cached_clinic_page(kind: str, slug: str, render, *, count_view: bool = False):
     """A page about one clinic from the page cache (kept per clinic and its page
-    versions); `render(clinic)` makes it when the cache has none."""
+    versions); `render(clinic)` makes it when the cache has none. When the page
+    cannot be cached (cache off, or a visitor with a session), the clinic is read
+    once, without its versions."""
+    if not pagecache.may_serve():
+        clinic = _clinic_or_404(slug)
+        if count_view:
+            counters.record_view(clinic.id)
+        return pagecache.serve(None, lambda: render(clinic))
     clinic_id, versions = _clinic_key(slug)
     if count_view:
         counters.record_view(clinic_id)  # buffered; never raises

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import selectinload
 
 from directory import quality
@@ -77,15 +78,10 @@ def _load(ids: list[int], stmt) -> list:
     return list(db.session.execute(stmt).scalars()) if ids else []
 
 
-def gallery(
-    filters: dict,
-    case: quality.Case | None,
-    page: int,
-    per_page: int,
-    clinic_id: int | None = None,
-) -> Page:
-    """A page of the gallery, across clinics or of one clinic. `filters`: stage,
-    skin_type, hair_colour, goal (exact), age (fresh/healed/long_term), healed_only."""
+@lru_cache(maxsize=64)
+def _light_statements(by_clinic: bool, keys: tuple[str, ...]):
+    """The light rows' statements (result cases, testimonials with photos) for one
+    shape of filters, built once: the values are bound parameters."""
     public = Clinic.status.in_(PUBLIC_CLINIC_STATUSES)
     rc = (
         select(ResultCase.id, ResultCase.clinic_id, ResultCase.months_since_last_session)
@@ -107,20 +103,35 @@ def gallery(
             photo_public,
         )
     )
+    if by_clinic:
+        rc = rc.where(ResultCase.clinic_id == bindparam("clinic_id"))
+        rv = rv.where(Review.clinic_id == bindparam("clinic_id"))
+    for key in keys:
+        rc = rc.where(getattr(ResultCase, key) == bindparam(key))
+        rv = rv.where(getattr(Review, key) == bindparam(key))
+    return rc, rv
+
+
+def gallery(
+    filters: dict,
+    case: quality.Case | None,
+    page: int,
+    per_page: int,
+    clinic_id: int | None = None,
+) -> Page:
+    """A page of the gallery, across clinics or of one clinic. `filters`: stage,
+    skin_type, hair_colour, goal (exact), age (fresh/healed/long_term), healed_only."""
+    keys = tuple(key for key in CASE_FILTERS if filters.get(key) is not None)
+    rc, rv = _light_statements(clinic_id is not None, keys)
+    params = {key: filters[key] for key in keys}
     if clinic_id is not None:
-        rc = rc.where(ResultCase.clinic_id == clinic_id)
-        rv = rv.where(Review.clinic_id == clinic_id)
-    for key in CASE_FILTERS:
-        value = filters.get(key)
-        if value is not None:
-            rc = rc.where(getattr(ResultCase, key) == value)
-            rv = rv.where(getattr(Review, key) == value)
+        params["clinic_id"] = clinic_id
     age, healed_only = filters.get("age"), bool(filters.get("healed_only"))
     light: list[tuple[str, int, int, int]] = []  # kind, id, clinic id, months
-    for cid, clinic_id, months in db.session.execute(rc):
+    for cid, clinic_id, months in db.session.execute(rc, params):
         if _age_ok(months, age, healed_only):
             light.append(("result", cid, clinic_id, months))
-    for rid, clinic_id, last, written in db.session.execute(rv):
+    for rid, clinic_id, last, written in db.session.execute(rv, params):
         months = months_after(last, written)
         if _age_ok(months, age, healed_only):
             light.append(("testimonial", rid, clinic_id, months))
@@ -135,10 +146,10 @@ def gallery(
             return quality.case_ranking_key(cs, clinic.review_count, clinic.name)
         return quality.ranking_key(clinic.quality_score, clinic.review_count, clinic.name)
 
-    keys = {cid: clinic_key(c) for cid, c in clinics.items()}
+    order = {cid: clinic_key(c) for cid, c in clinics.items()}
     # Best clinic for the case first; within a clinic, healed and long-term results
     # before fresh ones, result cases before testimonial photos, newest id first.
-    light.sort(key=lambda r: (keys[r[2]], r[3] < 1, r[0] != "result", -r[1]))
+    light.sort(key=lambda r: (order[r[2]], r[3] < 1, r[0] != "result", -r[1]))
     total = len(light)
     chosen = light[(page - 1) * per_page : page * per_page]
 
