@@ -51,6 +51,7 @@ FUZZY_WEIGHT = 0.9  # a near spelling counts a little less than the word itself
 PAIR_WEIGHT = 0.5  # two words found side by side in a name
 FUZZY_PLACE_CUTOFF = 0.8  # difflib ratio for a misspelt place
 MAX_PLACE_SPANS = 12  # word spans tried as a misspelt place
+CLOSEST_CACHE = 1024  # typed words remembered with their closest known word, per generation
 BLEND_TEXT, BLEND_QUALITY = 0.5, 0.3  # "best match": cover + text relevance + quality
 
 
@@ -581,7 +582,19 @@ class Engine:
         return " ".join(out) if changed else None
 
     def _closest_word(self, word: str) -> str | None:
-        """The most frequent known word one edit away, else two (first letter kept)."""
+        """The most frequent known word one edit away, else two (first letter kept);
+        remembered per index generation (fuzzy matching and "did you mean" both ask)."""
+        closest = self.s.closest
+        if word in closest:
+            closest.move_to_end(word)
+            return closest[word]
+        found = self._find_closest_word(word)
+        closest[word] = found
+        if len(closest) > CLOSEST_CACHE:
+            closest.popitem(last=False)
+        return found
+
+    def _find_closest_word(self, word: str) -> str | None:
         reader = self.s.reader
         for dist in (1, 2):
             try:

@@ -176,6 +176,8 @@ class Snapshot:
         self._weights: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
         self._field_lengths: dict[str, list[int]] = {}
         self._orders: dict[str, list[int]] = {}
+        # A typed word -> the closest known word (engine._closest_word), bounded.
+        self.closest: OrderedDict[str, str | None] = OrderedDict()
         self.facet_key = list(zip(self.country, self.svcmask, strict=True))
         self.all_facets: dict | None = None
         # Folded names of the cities and countries with clinics (engine._index_places).
