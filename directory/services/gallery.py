@@ -112,6 +112,26 @@ def _light_statements(by_clinic: bool, keys: tuple[str, ...]):
     return rc, rv
 
 
+def _light_rows(filters: dict, clinic_id: int | None) -> list[tuple[str, int, int, int]]:
+    """(kind, id, clinic id, months) of every published result case and testimonial
+    with photos that passes the filters, in no particular order."""
+    keys = tuple(key for key in CASE_FILTERS if filters.get(key) is not None)
+    rc, rv = _light_statements(clinic_id is not None, keys)
+    params = {key: filters[key] for key in keys}
+    if clinic_id is not None:
+        params["clinic_id"] = clinic_id
+    age, healed_only = filters.get("age"), bool(filters.get("healed_only"))
+    light = []
+    for cid, of_clinic, months in db.session.execute(rc, params):
+        if _age_ok(months, age, healed_only):
+            light.append(("result", cid, of_clinic, months))
+    for rid, of_clinic, last, written in db.session.execute(rv, params):
+        months = months_after(last, written)
+        if _age_ok(months, age, healed_only):
+            light.append(("testimonial", rid, of_clinic, months))
+    return light
+
+
 def gallery(
     filters: dict,
     case: quality.Case | None,
@@ -121,21 +141,7 @@ def gallery(
 ) -> Page:
     """A page of the gallery, across clinics or of one clinic. `filters`: stage,
     skin_type, hair_colour, goal (exact), age (fresh/healed/long_term), healed_only."""
-    keys = tuple(key for key in CASE_FILTERS if filters.get(key) is not None)
-    rc, rv = _light_statements(clinic_id is not None, keys)
-    params = {key: filters[key] for key in keys}
-    if clinic_id is not None:
-        params["clinic_id"] = clinic_id
-    age, healed_only = filters.get("age"), bool(filters.get("healed_only"))
-    light: list[tuple[str, int, int, int]] = []  # kind, id, clinic id, months
-    for cid, clinic_id, months in db.session.execute(rc, params):
-        if _age_ok(months, age, healed_only):
-            light.append(("result", cid, clinic_id, months))
-    for rid, clinic_id, last, written in db.session.execute(rv, params):
-        months = months_after(last, written)
-        if _age_ok(months, age, healed_only):
-            light.append(("testimonial", rid, clinic_id, months))
-
+    light = _light_rows(filters, clinic_id)
     clinic_ids = {row[2] for row in light}
     clinics = {c.id: c for c in _load(clinic_ids, select(Clinic).where(Clinic.id.in_(clinic_ids)))}
     case_scores = casescores.scores_for(clinics.values(), case)
