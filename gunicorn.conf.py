@@ -54,6 +54,10 @@ def on_starting(server):
     except ConfigError as exc:
         print(str(exc), file=sys.stderr, flush=True)
         sys.exit(1)
+    # The workers fork from here with the gazetteer loaded: no visitor waits for it.
+    from directory.search import gazetteer
+
+    gazetteer.warm()
 
 
 def child_exit(server, worker):

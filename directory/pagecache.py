@@ -542,6 +542,12 @@ def enabled() -> bool:
     return current_app.extensions.get("pagecache") is not None
 
 
+def keep_out() -> None:
+    """This request's page must not be stored (it shows a passing state, such as a
+    search cut short by its time limit); it is still sent."""
+    g.page_cache_keep_out = True
+
+
 def may_serve() -> bool:
     """Whether this request's page may come from (or go into) the cache: the cache
     is on and the visitor is anonymous. When not, a caller need not read the page's
@@ -604,6 +610,7 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
         and not response.direct_passthrough
         and not session.modified
         and "Set-Cookie" not in response.headers
+        and not g.get("page_cache_keep_out")
     ):
         body = response.get_data()
         nonce = getattr(g, "csp_nonce", "")

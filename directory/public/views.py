@@ -128,6 +128,8 @@ def _search_page():
         return render_template("public/search.html", errors=errors, **context), 400
     if form.page_number > 1 and form.page_number > (results.pages or 1):
         abort(404, "There is no such page of results.")
+    if results.partial:
+        pagecache.keep_out()  # the next visitor gets the whole search, not this note
     title, description = search_service.describe(results)
     context.update(place=results.place, results=results)
     context["case_results"] = casescores.similar_result_counts([c.id for c in results.items], case)

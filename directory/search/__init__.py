@@ -152,6 +152,7 @@ def engine() -> Engine:
         else:
             indexer.repair_in_background(app, index_dir)
             raise
+    gazetteer.warm()  # once per process, before any query's time limit starts
     snap = getattr(st, "snapshot", None)
     if snap is None or snap.searcher is not st.searcher:
         try:

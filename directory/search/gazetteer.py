@@ -178,6 +178,14 @@ def suggest(prefix: str, limit: int = 5, min_population: int = 50_000) -> list[P
     return found[:limit]
 
 
+def warm() -> None:
+    """Load the cities, countries and aliases now (about 2 s, once per process) rather
+    than inside the first search, whose time limit they would use up."""
+    _data()
+    _country_names()
+    _aliases()
+
+
 # --------------------------------------------------------------------------
 # Aliases, countries and coordinates.
 

@@ -49,3 +49,23 @@ def test_no_cached_page_while_the_index_lags(app_factory):
     finally:
         held.release()
     assert "Lagging Studio" not in client.get("/search?q=lagword").get_data(as_text=True)
+
+
+def test_a_search_cut_short_by_its_time_limit_is_never_stored(app_factory):
+    """A page that says the search took too long shows a passing state: the next
+    visitor gets a fresh search, not that page from the cache."""
+    app = app_factory(PAGE_CACHE=True, SEARCH_TIME_LIMIT_S=0)
+    with app.app_context():
+        ClinicFactory(name="Slow Studio", description="Slowword.")
+    rebuild(app)
+    client = app.test_client()
+    for _ in range(2):
+        resp = client.get("/search?q=slowword")
+        assert "The search took too long" in resp.get_data(as_text=True)
+        assert resp.headers.get("X-Page-Cache") is None
+        assert resp.headers["Cache-Control"] == "no-cache"
+    app.config["SEARCH_TIME_LIMIT_S"] = 5
+    first = client.get("/search?q=slowword")
+    assert "The search took too long" not in first.get_data(as_text=True)
+    assert first.headers["X-Page-Cache"] == "miss"
+    assert client.get("/search?q=slowword").headers["X-Page-Cache"] == "hit"
