@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -28,6 +29,21 @@ _RATING_CHECKS = tuple(
 
 class Review(db.Model):
     """A testimonial about one clinic by one user."""
+
+    # What the author wrote: the columns every copy of a testimonial carries (its
+    # public record, its author's data export), in this order.
+    CONTENT_FIELDS: ClassVar[tuple[str, ...]] = (
+        "practitioner_id",
+        "treatment_type",
+        "sessions",
+        "last_session_month",
+        *RUBRIC,
+        "needed_correction",
+        "price_paid",
+        "price_currency",
+        "title",
+        "text",
+    )
 
     __tablename__ = "reviews"
     __table_args__ = (

@@ -176,6 +176,7 @@ class Snapshot:
         self._weights: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
         self._field_lengths: dict[str, list[int]] = {}
         self._orders: dict[str, list[int]] = {}
+        self._positions: dict[str, list[int]] = {}
         # A typed word -> the closest known word (engine._closest_word), bounded.
         self.closest: OrderedDict[str, str | None] = OrderedDict()
         self.facet_key = list(zip(self.country, self.svcmask, strict=True))
@@ -264,13 +265,12 @@ class Snapshot:
         """Each docnum's place in order(name) (cached per generation): a sort by
         position is the same sort as by quality_key or reviews_key, with an int
         per document instead of a tuple built in Python."""
-        key = f"{name}:position"
-        if key not in self._orders:
+        if name not in self._positions:
             pos = [len(self.cid)] * len(self.cid)
             for i, d in enumerate(self.order(name)):
                 pos[d] = i
-            self._orders[key] = pos
-        return self._orders[key]
+            self._positions[name] = pos
+        return self._positions[name]
 
     # Sort keys over docnums.
     def quality_key(self, d):
