@@ -102,7 +102,7 @@ def count_statements(app):
 
     from directory.extensions import db
 
-    from directory import pagecache
+    from directory import database
 
     counter = {"n": 0}
     with app.app_context():
@@ -113,7 +113,7 @@ def count_statements(app):
             counter["n"] += 1
 
     event.listen(engine, "before_cursor_execute", on_execute)
-    return _Counted(counter, pagecache.RAW_STATEMENTS)
+    return _Counted(counter, database.RAW_STATEMENTS)
 
 
 class _Counted:

@@ -385,6 +385,10 @@ def serve(module: str, env: dict, port: int, log: Path) -> subprocess.Popen:
             "2",
             "--worker-class",
             "sync",
+            # gunicorn.conf.py (read from the working directory) asks for 4 threads,
+            # which turns "sync" into gthread; the benchmark's workers are sync.
+            "--threads",
+            "1",
             "--timeout",
             "120",
             module,

@@ -51,3 +51,28 @@ def listen_on_session(hooks: dict) -> None:
     for name, handler in hooks.items():
         if not event.contains(db.session, name, handler):
             event.listen(db.session, name, handler)
+
+
+# Statements run by read_rows (the benchmarks and the query-count budgets add them in).
+RAW_STATEMENTS = [0]
+
+
+def read_rows(sql: str, params: tuple = ()) -> list[tuple]:
+    """One read on a pooled DB-API connection, outside the request's session: for the
+    few small reads on a page's hot path (page versions, the search outbox), where
+    the ORM session's per-statement work costs more than the query. Sees what is
+    committed; `{p}` in `sql` is the driver's placeholder."""
+    engine = db.engine
+    RAW_STATEMENTS[0] += 1
+    if "{p}" in sql:
+        sql = sql.replace("{p}", "?" if engine.dialect.paramstyle == "qmark" else "%s")
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        try:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+    finally:
+        conn.close()  # back to the pool (rolled back there)

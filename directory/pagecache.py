@@ -48,6 +48,7 @@ from flask_login import current_user
 from sqlalchemy import TextClause, event, inspect, select
 from sqlalchemy.orm import Session
 
+from directory.database import read_rows
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -335,30 +336,10 @@ _CLINIC_SQL = (
 
 # Statements run on raw connections (SQLAlchemy's events do not see them): the
 # query-count test and the benchmark add them to the ones they count.
-RAW_STATEMENTS = [0]
-
-
-def _raw(sql: str, params: tuple = ()) -> list[tuple]:
-    engine = db.engine
-    RAW_STATEMENTS[0] += 1
-    if "{p}" in sql:
-        sql = sql.replace("{p}", "?" if engine.dialect.paramstyle == "qmark" else "%s")
-    conn = engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        try:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
-        finally:
-            cur.close()
-    finally:
-        conn.close()  # back to the pool (rolled back there)
-
-
 def listings_state(applied_through: int = 0) -> tuple[tuple, bool]:
     """(the versions the home and search pages depend on, whether search-outbox
     rows past `applied_through` are pending, i.e. the index may lag the database)."""
-    found = dict(_raw(_LISTINGS_SQL, (applied_through,)))
+    found = dict(read_rows(_LISTINGS_SQL, (applied_through,)))
     return (found.get(EPOCH) or 0, found.get(LISTINGS) or 0), bool(found.get(-2))
 
 
@@ -371,7 +352,7 @@ def public_clinic_key(slug: str) -> tuple[int, tuple] | None:
     """(clinic id, its versions) when the public may see the clinic, else None."""
     if len(slug) > 120:
         return None
-    rows = _raw(_CLINIC_SQL, (slug, *PUBLIC_CLINIC_STATUSES))
+    rows = read_rows(_CLINIC_SQL, (slug, *PUBLIC_CLINIC_STATUSES))
     if not rows:
         return None
     clinic_id, mine, epoch = rows[0]

@@ -25,6 +25,8 @@ import heapq
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import neg
 
 from directory import vocab
 
@@ -123,7 +125,7 @@ class Engine:
         matched, distances = self.geo(plan, q.radius_km, candidates)
         hits.terms = [t for c in plan.concepts for t in (c.stems + c.alternatives)]
         hits.total = len(matched)
-        hits.matching = sum(1 for d in matched if cover.get(d))
+        hits.matching = sum(map(bool, map(cover.get, matched)))
         hits.facets = self.facets(matched)
         offset = (q.page - 1) * q.per_page
         need = offset + q.per_page
@@ -383,13 +385,13 @@ class Engine:
         restrict = base is not self.s.live
         for c in plan.concepts:
             weights = self._concept_weights(c, c.stems)
-            hit = False
-            for d, w in weights.items():
-                if restrict and d not in base:
-                    continue
-                cover[d] = cover.get(d, 0.0) + w
-                hit = True
-            c.exact = hit
+            docs = weights.keys() & base if restrict else weights.keys()
+            if not cover:  # the first words matched: their weights, copied in C
+                cover = dict(zip(docs, map(weights.__getitem__, docs), strict=True))
+            else:
+                for d in docs:
+                    cover[d] = cover.get(d, 0.0) + weights[d]
+            c.exact = bool(docs)
             if time.perf_counter() > deadline:
                 break
         # Two plain words side by side that a clinic's name or a practitioner's
@@ -480,18 +482,23 @@ class Engine:
                         if len(order) >= need:
                             break
                 return order
-            key = base_key
-        else:
-            names = self._name_cover(plan, matched)
-
-            get_cover, get_name = cover.get, names.get
-
-            def key(d):
-                return (-get_cover(d, 0.0), -get_name(d, 0), base_key(d))
-
+            if need < len(matched) // 2:
+                return heapq.nsmallest(need, matched, key=base_key)
+            return sorted(matched, key=base_key)
+        # Best cover first, then the clinics whose name holds the words, then the
+        # sort. The keys are built and compared in C (zip and map over the
+        # documents), not by a Python key function per matched document.
+        names = self._name_cover(plan, matched)
+        keyed = zip(
+            map(neg, map(cover.get, matched, repeat(0.0))),
+            map(neg, map(names.get, matched, repeat(0))),
+            map(base_key, matched),
+            matched,
+            strict=True,
+        )
         if need < len(matched) // 2:
-            return heapq.nsmallest(need, matched, key=key)
-        return sorted(matched, key=key)
+            return [row[-1] for row in heapq.nsmallest(need, keyed)]
+        return [row[-1] for row in sorted(keyed)]
 
     def _name_cover(self, plan: Plan, matched) -> dict[int, int]:
         """For clinics whose name holds the plain words: how many of the words

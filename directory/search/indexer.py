@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
+from directory.database import read_rows
 from directory.extensions import db
 from directory.models import Clinic, SearchOutbox
 from directory.vocab import PUBLIC_CLINIC_STATUSES
@@ -223,13 +224,13 @@ def applied_through(index_dir: str | None = None) -> int:
     return _floor(_dir(index_dir))
 
 
-_OUTBOX = SearchOutbox.__table__
-_PENDING = select(_OUTBOX.c.id).where(_OUTBOX.c.id > bindparam("floor")).limit(1)
+_PENDING_SQL = f"SELECT 1 FROM {SearchOutbox.__tablename__} WHERE id > {{p}} LIMIT 1"  # noqa: S608
 
 
 def has_pending(index_dir: str | None = None) -> bool:
-    floor = _floor(_dir(index_dir))
-    return db.session.execute(_PENDING, {"floor": floor}).first() is not None
+    """Whether committed outbox rows are waiting for this node's index. Asked before
+    every search, so on a raw connection (database.read_rows): what is committed."""
+    return bool(read_rows(_PENDING_SQL, (_floor(_dir(index_dir)),)))
 
 
 def lag(index_dir: str | None = None) -> tuple[int, float]:

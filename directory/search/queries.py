@@ -14,6 +14,7 @@ SEARCH_TIME_LIMIT_S deadline; past it, the page says results may be incomplete.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import OrderedDict
@@ -29,6 +30,7 @@ MAX_EXPANSIONS = 24  # fuzzy alternatives per word
 FEW = 3  # fewer strict matches than this triggers the fuzzy pass and "did you mean"
 SORTS = ("quality", "reviews", "distance", "relevance")
 POSTINGS_CACHE = 512
+EXPANSIONS_CACHE = 1024  # words with their near spellings in the index, per generation
 GLOBAL_ORDER_MIN = 2000  # result sets larger than this walk the precomputed order
 
 
@@ -179,6 +181,8 @@ class Snapshot:
         self._positions: dict[str, list[int]] = {}
         # A typed word -> the closest known word (engine._closest_word), bounded.
         self.closest: OrderedDict[str, str | None] = OrderedDict()
+        # A word -> its near spellings in the index (_expand), bounded; thread-safe.
+        self.expand = functools.lru_cache(maxsize=EXPANSIONS_CACHE)(self._expand)
         self.facet_key = list(zip(self.country, self.svcmask, strict=True))
         self.all_facets: dict | None = None
         # Folded names of the cities and countries with clinics (engine._index_places).
@@ -242,8 +246,9 @@ class Snapshot:
     def has_term(self, fieldname: str, text: str) -> bool:
         return (fieldname, text) in self.reader
 
-    def expand(self, text: str, maxdist: int = 1, prefix: int = 1) -> list[str]:
-        """Index terms within maxdist edits of text that keep its first letters."""
+    def _expand(self, text: str, maxdist: int = 1, prefix: int = 1) -> tuple[str, ...]:
+        """Index terms within maxdist edits of text that keep its first letters (a
+        Levenshtein walk of the term list; `expand` keeps them per generation)."""
         found: list[str] = []
         try:
             for term in self.reader.terms_within("text", text, maxdist, prefix=prefix):
@@ -251,8 +256,8 @@ class Snapshot:
                 if len(found) >= MAX_EXPANSIONS:
                     break
         except Exception:  # noqa: BLE001
-            return [text]
-        return found or [text]
+            found = []
+        return tuple(found) or (text,)
 
     def order(self, name: str) -> list[int]:
         """Every live document in the quality or reviews order (cached per generation)."""
