@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from types import BuiltinFunctionType, FunctionType, MethodType, MethodWrapperType
 from urllib.parse import urlencode
 
-from flask import Flask, g, request, url_for
+from flask import Flask, g, get_template_attribute, request, url_for
 from jinja2.runtime import Context, Macro
 
 from directory import vocab
+from directory.services.pagedata import ClinicRecord
 
 # Callables that never ask for the template context: a macro, a builtin (dict.get,
 # str.format). Functions and methods ask only through their jinja_pass_arg mark.
@@ -38,6 +41,45 @@ class CallContext(Context):
                     "value was undefined because a callable raised a StopIteration exception"
                 )
         return super().call(__obj, *args, **kwargs)
+
+
+class CardMemo:
+    """A clinic card's HTML, rendered once per content (per worker): the `clinic_card`
+    macro is a pure function of the card's fields and arguments, and the search and
+    home pages render the same cards again and again. The key is what the macro
+    reads (every field read for the card, the arguments, the script root its link
+    starts with), so a changed clinic is a new key: correct by construction. Only
+    for pagedata's records, which hold every field they have (an ORM object may load
+    more behind the key); a card with something unhashable in it is rendered as is."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._cards: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, clinic, heading="h2", distance=None, snippet=None, **more):
+        macro = get_template_attribute("_macros/ui.html", "clinic_card")
+        if type(clinic) is not ClinicRecord:  # an ORM object may load more behind the key
+            return macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+        try:
+            fields = tuple(
+                (k, tuple(v) if type(v) is list else v) for k, v in vars(clinic).items()
+            )
+            key = (fields, heading, distance, snippet, tuple(more.items()), request.script_root)
+            hash(key)
+        except TypeError:
+            return macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+        with self._lock:
+            html = self._cards.get(key)
+            if html is not None:
+                self._cards.move_to_end(key)
+                return html
+        html = macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+        with self._lock:
+            self._cards[key] = html
+            if len(self._cards) > self.size:
+                self._cards.popitem(last=False)
+        return html
 
 
 def register(app: Flask) -> None:
@@ -70,6 +112,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         bootstrap_css_trimmed=os.path.exists(trimmed),
         canonical_url=canonical_url,
+        clinic_card=CardMemo(),
         absolute_url=absolute_url,
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         page_url=page_url,

@@ -206,15 +206,14 @@ def highlight(text: str, terms: list[str], width: int = 220) -> Markup | None:
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > spans[0][1] else end
-    out = [Markup("…") if start else Markup("")]
+    out = ["…" if start else ""]  # every piece of the text escaped, joined once
     pos = start
     for a, b in spans:
         if a < start or b > end:
             continue
-        out.append(escape(text[pos:a]))
-        out.append(Markup("<mark>") + escape(text[a:b]) + Markup("</mark>"))
+        out += (escape(text[pos:a]), "<mark>", escape(text[a:b]), "</mark>")
         pos = b
     out.append(escape(text[pos:end]))
     if end < len(text):
-        out.append(Markup("…"))
-    return Markup("").join(out)
+        out.append("…")
+    return Markup("".join(out))

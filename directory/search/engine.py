@@ -214,13 +214,12 @@ class Engine:
         if cover is None:
             return set(s.live)
         found = set()
-        for cell in cover[1]:
-            for d in s.postings("geo", cell):
-                if s.lat[d] == NO_COORD:
-                    continue
-                km = haversine_km(place.latitude, place.longitude, s.lat[d] / 1e6, s.lon[d] / 1e6)
-                if km <= radius_km:
-                    found.add(d)
+        for d in s.in_cells(tuple(cover[1])):
+            if s.lat[d] == NO_COORD:
+                continue
+            km = haversine_km(place.latitude, place.longitude, s.lat[d] / 1e6, s.lon[d] / 1e6)
+            if km <= radius_km:
+                found.add(d)
         return found
 
     def _word_docs(self, words: str) -> set[int]:
@@ -351,10 +350,7 @@ class Engine:
         if plan.place is not None:
             cover = _cells(plan.place, q.radius_km)
             if cover is not None:
-                union: set[int] = set()
-                for cell in cover[1]:
-                    union |= s.postings("geo", cell)
-                sets.append(frozenset(union))
+                sets.append(s.in_cells(tuple(cover[1])))
         if not sets:
             return s.live
         sets.sort(key=len)
@@ -553,10 +549,11 @@ class Engine:
             return s.all_facets
         # One pass in C over a (country, services) key per document, then a
         # pass over the few distinct keys.
-        combos = Counter(map(s.facet_key.__getitem__, matched))
+        codes = Counter(map(s.facet_code.__getitem__, matched))
         countries: Counter[str] = Counter()
         services: Counter[str] = Counter()
-        for (country, mask), n in combos.items():
+        for code, n in codes.items():
+            country, mask = s.facet_combos[code]
             countries[country] += n
             for key, bit in SERVICE_BITS.items():
                 if mask & bit:

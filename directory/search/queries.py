@@ -30,6 +30,7 @@ MAX_EXPANSIONS = 24  # fuzzy alternatives per word
 FEW = 3  # fewer strict matches than this triggers the fuzzy pass and "did you mean"
 SORTS = ("quality", "reviews", "distance", "relevance")
 POSTINGS_CACHE = 512
+AREAS_CACHE = 512  # places searched (their geo cells' documents), per generation
 EXPANSIONS_CACHE = 1024  # words with their near spellings in the index, per generation
 GLOBAL_ORDER_MIN = 2000  # result sets larger than this walk the precomputed order
 
@@ -183,7 +184,16 @@ class Snapshot:
         self.closest: OrderedDict[str, str | None] = OrderedDict()
         # A word -> its near spellings in the index (_expand), bounded; thread-safe.
         self.expand = functools.lru_cache(maxsize=EXPANSIONS_CACHE)(self._expand)
-        self.facet_key = list(zip(self.country, self.svcmask, strict=True))
+        # The geo cells of a place and radius -> the documents in them (_in_cells).
+        self.in_cells = functools.lru_cache(maxsize=AREAS_CACHE)(self._in_cells)
+        # Each document's (country, services) pair as a small int (an index into
+        # facet_combos): facets count ints, which hash for nothing.
+        combos: dict[tuple[str, int], int] = {}
+        self.facet_code = [
+            combos.setdefault(pair, len(combos))
+            for pair in zip(self.country, self.svcmask, strict=True)
+        ]
+        self.facet_combos = list(combos)
         self.all_facets: dict | None = None
         # Folded names of the cities and countries with clinics (engine._index_places).
         self.index_places: dict | None = None
@@ -194,16 +204,29 @@ class Snapshot:
         if hit is not None:
             self._postings.move_to_end(key)
             return hit
+        ids = self._read_postings(fieldname, text)
+        self._postings[key] = ids
+        if len(self._postings) > POSTINGS_CACHE:
+            self._postings.popitem(last=False)
+        return ids
+
+    def _read_postings(self, fieldname: str, text: str) -> frozenset[int]:
         try:
             ids = frozenset(self.reader.postings(fieldname, text).all_ids())
         except Exception:  # noqa: BLE001 - TermNotFound: no document has it
             ids = frozenset()
         if self.has_deletions:
-            ids = ids & self.live  # cached without deleted documents
-        self._postings[key] = ids
-        if len(self._postings) > POSTINGS_CACHE:
-            self._postings.popitem(last=False)
+            ids = ids & self.live  # without deleted documents
         return ids
+
+    def _in_cells(self, cells: tuple[str, ...]) -> frozenset[int]:
+        """Documents in any of the geo cells (`in_cells` keeps them per generation:
+        the up to 36 cells of a place and radius, as one set, so the cells do not
+        crowd the words out of the postings cache)."""
+        found: set[int] = set()
+        for cell in cells:
+            found |= self._read_postings("geo", cell)
+        return frozenset(found)
 
     BOOST = {"name": 3.0, "text": 1.0}
     K1, B = 1.2, 0.75

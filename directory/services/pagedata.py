@@ -17,11 +17,13 @@ has published results.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from directory.database import read_rows
 from directory.extensions import db
 from directory.models import (
     Clinic,
@@ -204,12 +206,33 @@ def clinic_cards(
     the like-for-like evidence (case scores of many clinics)."""
     if not ids:
         return []
-    stmt = _CARDS[full, with_evidence]
+    if full or with_evidence:
+        rows = _rows(_CARDS[full, with_evidence], {"ids": list(ids)})
+    else:
+        rows = _card_rows(ids)
     by_id = {}
-    for row in _rows(stmt, {"ids": list(ids)}):
+    for row in rows:
         if row["status"] in PUBLIC_CLINIC_STATUSES:
             by_id[row["id"]] = ClinicRecord(**row)
     return [by_id[i] for i in ids if i in by_id]
+
+
+_CARD_SQL = f"SELECT {', '.join(_CARD)} FROM {_C.name} WHERE id IN ({{ids}})"  # noqa: S608
+_SERVICES = _CARD.index("services")
+
+
+def _card_rows(ids: list[int]) -> list[dict]:
+    """The cards' columns on a raw connection (database.read_rows): a search page's
+    one statement, without the ORM session's per-statement work. `services` is JSON:
+    text under SQLite, already a list under PostgreSQL."""
+    sql = _CARD_SQL.format(ids=", ".join(["{p}"] * len(ids)))
+    out = []
+    for row in read_rows(sql, tuple(int(i) for i in ids)):
+        row = list(row)
+        if isinstance(row[_SERVICES], str):
+            row[_SERVICES] = json.loads(row[_SERVICES])
+        out.append(dict(zip(_CARD, row, strict=True)))
+    return out
 
 
 # --------------------------------------------------------------------------

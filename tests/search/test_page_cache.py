@@ -69,3 +69,33 @@ def test_a_search_cut_short_by_its_time_limit_is_never_stored(app_factory):
     assert "The search took too long" not in first.get_data(as_text=True)
     assert first.headers["X-Page-Cache"] == "miss"
     assert client.get("/search?q=slowword").headers["X-Page-Cache"] == "hit"
+
+
+def test_cards_rendered_once_still_show_every_change_with_the_cache_off(app_factory):
+    """A clinic card's HTML is kept per worker for its content (templating.CardMemo):
+    a renamed clinic, new services or a new price show on the next search, and a
+    second clinic with the same words gets its own card and link."""
+    app = app_factory(PAGE_CACHE=False)
+    with app.app_context():
+        cid = ClinicFactory(
+            name="Memo Studio", slug="memo-studio", description="Memoword.", price_min=1500
+        ).id
+    rebuild(app)
+    client = app.test_client()
+    first = client.get("/search?q=memoword").get_data(as_text=True)
+    assert card_names(first) == ["Memo Studio"]
+    assert client.get("/search?q=memoword").get_data(as_text=True) == first
+    with app.app_context():
+        clinic = db.session.get(Clinic, cid)
+        clinic.name = "Renamed Memo"
+        clinic.services = ["scar"]
+        clinic.price_min = 900
+        search.mark_dirty(cid)
+        twin = ClinicFactory(name="Memo Studio", slug="memo-studio-two", description="Memoword.")
+        search.mark_dirty(twin.id)
+        services.commit()
+    html = client.get("/search?q=memoword").get_data(as_text=True)
+    assert sorted(card_names(html)) == ["Memo Studio", "Renamed Memo"]
+    assert 'href="/clinics/memo-studio-two">Memo Studio<' in html
+    assert 'href="/clinics/memo-studio">Renamed Memo<' in html
+    assert "Scar camouflage" in html and "900" in html
