@@ -62,9 +62,7 @@ class CardMemo:
         if type(clinic) is not ClinicRecord:  # an ORM object may load more behind the key
             return macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
         try:
-            fields = tuple(
-                (k, tuple(v) if type(v) is list else v) for k, v in vars(clinic).items()
-            )
+            fields = tuple((k, tuple(v) if type(v) is list else v) for k, v in vars(clinic).items())
             key = (fields, heading, distance, snippet, tuple(more.items()), request.script_root)
             hash(key)
         except TypeError:
