@@ -607,5 +607,8 @@ def _public_headers(response: Response, etag: str) -> Response:
     # Stored by browsers and proxies, revalidated every time (a 304 when unchanged);
     # a visitor with cookies may get another page.
     response.headers["Cache-Control"] = "public, no-cache"
-    response.vary.add("Cookie")
+    if "Vary" in response.headers:
+        response.vary.add("Cookie")
+    else:  # the usual case, without parsing a header set
+        response.headers["Vary"] = "Cookie"
     return response
