@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import neg
+from operator import countOf, neg
 
 from directory import vocab
 
@@ -485,6 +485,10 @@ class Engine:
         # sort. The keys are built and compared in C (zip and map over the
         # documents), not by a Python key function per matched document.
         names = self._name_cover(plan, matched)
+        if q.sort != "distance" and len(matched) > GLOBAL_ORDER_MIN:
+            page = self._top_cover_page(q, matched, cover, names, base_key, need)
+            if page is not None:
+                return page
         keyed = zip(
             map(neg, map(cover.get, matched, repeat(0.0))),
             map(neg, map(names.get, matched, repeat(0))),
@@ -495,6 +499,34 @@ class Engine:
         if need < len(matched) // 2:
             return [row[-1] for row in heapq.nsmallest(need, keyed)]
         return [row[-1] for row in sorted(keyed)]
+
+    def _top_cover_page(self, q, matched, cover, names, base_key, need) -> list[int] | None:
+        """The first `need` documents when the best-covered ones alone fill them (the
+        usual case: one word, or every word, matched by most of the results), else
+        None. The same order as the full sort: the best-covered clinics whose name
+        holds the words, then the others by walking the generation's precomputed
+        order, which stops after `need` of them instead of sorting every match.
+
+        Only for words without a place or filter narrowing them further: then the
+        matches are _candidates' list of every document with cover (match() keeps
+        cover within the filters), so cover itself answers membership and counts."""
+        if type(matched) is not list or len(matched) != len(cover):
+            return None
+        top = max(cover.values())
+        if countOf(cover.values(), top) < need:
+            return None
+        named = [d for d, n in names.items() if n and cover.get(d) == top]
+        keyed = zip(map(neg, map(names.__getitem__, named)), map(base_key, named), named)
+        page = [row[-1] for row in heapq.nsmallest(need, keyed)]
+        if len(page) < need:
+            skip = set(named)
+            get = cover.get
+            for d in self.s.order("reviews" if q.sort == "reviews" else "quality"):
+                if get(d) == top and d not in skip:
+                    page.append(d)
+                    if len(page) >= need:
+                        break
+        return page
 
     def _name_cover(self, plan: Plan, matched) -> dict[int, int]:
         """For clinics whose name holds the plain words: how many of the words

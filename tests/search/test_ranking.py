@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from sqlalchemy import select
 
@@ -173,7 +175,7 @@ def test_relevance_sort_prefers_the_name_match(ranked, client):
 
 
 def test_large_result_sets_walk_the_precomputed_order_identically(ranked, monkeypatch):
-    from directory.search import queries
+    engine_module = importlib.import_module("directory.search.engine")
 
     with ranked.app_context():
         engine = search.engine()
@@ -185,5 +187,47 @@ def test_large_result_sets_walk_the_precomputed_order_identically(ranked, monkey
             search.Query(text="natural"),
         ]
         expected = [engine.run(q).ids for q in cases]
-        monkeypatch.setattr(queries, "GLOBAL_ORDER_MIN", 0)
+        monkeypatch.setattr(engine_module, "GLOBAL_ORDER_MIN", 0)
         assert [engine.run(q).ids for q in cases] == expected
+
+
+def test_words_matched_by_many_clinics_order_as_the_full_sort(app, monkeypatch):
+    """Past GLOBAL_ORDER_MIN matches, words walk the precomputed order for the
+    best-covered clinics (engine._top_cover_page): the same pages as sorting every
+    match, names holding the words first, with ties, both sorts and deep pages."""
+    engine_module = importlib.import_module("directory.search.engine")
+    words = ["pigment", "natural", "shade", "layering", "crown"]
+    with app.app_context():
+        for i in range(40):
+            held = [w for j, w in enumerate(words) if (i >> j) & 1 or j == i % 5]
+            ClinicFactory(
+                name=f"{'Pigment ' if i % 7 == 0 else ''}{'Shade ' if i % 3 == 0 else ''}C{i}",
+                description=" ".join(held) + ".",
+                quality_score=None if i % 11 == 0 else round(2 + (i * 37 % 30) / 10, 1),
+                review_count=i % 4,
+            )
+        services.commit()
+    rebuild(app)
+    queries = [
+        search.Query(text=text, sort=sort, page=page, per_page=per_page)
+        for text in ("pigment", "natural", "pigment shade", "natural layering", "shade", "crown")
+        for sort in ("quality", "reviews")
+        for page, per_page in ((1, 20), (1, 3), (2, 3), (4, 3))
+    ]
+    with app.app_context():
+        engine = search.engine()
+        monkeypatch.setattr(engine_module, "GLOBAL_ORDER_MIN", 10**9)
+        expected = [engine.run(q).ids for q in queries]
+        walked = []
+        top_cover_page = engine_module.Engine._top_cover_page
+
+        def counted(self, *args):
+            page = top_cover_page(self, *args)
+            walked.append(page is not None)
+            return page
+
+        monkeypatch.setattr(engine_module.Engine, "_top_cover_page", counted)
+        monkeypatch.setattr(engine_module, "GLOBAL_ORDER_MIN", 0)
+        assert [engine.run(q).ids for q in queries] == expected
+    assert sum(walked) >= len(queries) // 2, walked  # the walk, not the fallback
+    assert any(len(ids) == 3 for ids in expected)
