@@ -516,7 +516,9 @@ class Engine:
         if countOf(cover.values(), top) < need:
             return None
         named = [d for d, n in names.items() if n and cover.get(d) == top]
-        keyed = zip(map(neg, map(names.__getitem__, named)), map(base_key, named), named)
+        keyed = zip(
+            map(neg, map(names.__getitem__, named)), map(base_key, named), named, strict=True
+        )
         page = [row[-1] for row in heapq.nsmallest(need, keyed)]
         if len(page) < need:
             skip = set(named)
