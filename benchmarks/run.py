@@ -437,11 +437,36 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": rps,
         "p50": lat("50"),
         "p99": lat("99"),
         "non2xx": int(errors.group(1)) if errors else 0,
     }
+
+
+def worker_cpu_s(master: subprocess.Popen) -> float:
+    """CPU seconds (user and system) the gunicorn master's workers have used so far."""
+    pids = subprocess.run(
+        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True
+    ).stdout.split()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(master: subprocess.Popen, url: str, paths: list[str], seconds: int, workdir: Path):
+    """wrk's figures plus the workers' CPU per request over the run (from /proc: a
+    figure the machine's other load moves much less than requests per second)."""
+    before = worker_cpu_s(master)
+    out = wrk(url, paths, seconds, workdir)
+    out["cpu_ms"] = (worker_cpu_s(master) - before) * 1000 / max(1, out["requests"])
+    return out
 
 
 # Cache off / cache on targets, as ratios to the minimal page (issue "Pages at the
@@ -504,15 +529,15 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
                 for name, urls in paths.items():
                     pairs = []
                     for _ in range(slots):
-                        before = wrk(ref_url, ["/"], slot_s, instance)
-                        pairs.append((before, wrk(base, urls, slot_s, instance)))
+                        before = measured(ref, ref_url, ["/"], slot_s, instance)
+                        pairs.append((before, measured(site, base, urls, slot_s, instance)))
                     references.extend(before for before, _ in pairs)
                     ratios[(name, cache)] = statistics.median(
                         page["rps"] / before["rps"] for before, page in pairs
                     )
                     results[(name, cache)] = {
                         key: statistics.median(page[key] for _, page in pairs)
-                        for key in ("rps", "p50", "p99")
+                        for key in ("rps", "p50", "p99", "cpu_ms")
                     } | {"non2xx": sum(page["non2xx"] for _, page in pairs)}
             finally:
                 site.send_signal(signal.SIGTERM)
@@ -522,14 +547,17 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
         ref.wait(30)
     ref_rps = [r["rps"] for r in references]
     reference = {
-        key: statistics.median(r[key] for r in references) for key in ("rps", "p50", "p99")
+        key: statistics.median(r[key] for r in references)
+        for key in ("rps", "p50", "p99", "cpu_ms")
     }
     print(
         f"\nHTTP (gunicorn, 2 sync workers; wrk -t2 -c16; page cache off, then on and warm). "
         f"Each page in {slots} slots of {slot_s} s, each right after {slot_s} s of the "
         "minimal page; req/s, p50 and p99 are the slots' medians, the ratio the median of "
         "the slots' ratios. In process: one request at a time through the test client, "
-        "p50 and SQL statements per page (BEGIN not counted)."
+        "p50 and SQL statements per page (BEGIN not counted). CPU/req: the gunicorn "
+        "workers' CPU per request while wrk ran (from /proc), and the minimal page's "
+        "divided by it (a CPU ratio, which the machine's other load moves less)."
     )
     print(
         f"The minimal page over the run: {min(ref_rps):.0f}–{max(ref_rps):.0f} req/s "
@@ -537,11 +565,12 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
     )
     print(
         f"  {'page':24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  {'target':14}"
-        f" {'in-proc p50':>11} {'SQL/page':>8}"
+        f" {'in-proc p50':>11} {'SQL/page':>8} {'CPU/req':>8} {'CPU ratio':>9}"
     )
     print(
         f"  {'minimal 20-item page':24} {reference['rps']:8.1f} {reference['p50']:7.1f} "
-        f"{reference['p99']:7.1f} {1:6.3f}"
+        f"{reference['p99']:7.1f} {1:6.3f}  {'':14} {'':11} {'':8} "
+        f"{reference['cpu_ms']:5.2f} ms {1:9.3f}"
     )
     for cache in (False, True):
         for name in paths:
@@ -552,9 +581,11 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
             p50, sql = inproc[cache][name]
             bad = f"  ({r['non2xx']} non-2xx)" if r["non2xx"] else ""
             label = f"{name} (cache {'on' if cache else 'off'})"
+            cpu_ratio = reference["cpu_ms"] / r["cpu_ms"] if r["cpu_ms"] else 0.0
             print(
                 f"  {label:24} {r['rps']:8.1f} {r['p50']:7.1f} {r['p99']:7.1f} {ratio:6.3f}  "
-                f"{verdict:14} {p50:8.2f} ms {sql:8.1f}{bad}"
+                f"{verdict:14} {p50:8.2f} ms {sql:8.1f} {r['cpu_ms']:5.2f} ms {cpu_ratio:9.3f}"
+                f"{bad}"
             )
 
 
