@@ -334,8 +334,6 @@ _CLINIC_SQL = (
 )
 
 
-# Statements run on raw connections (SQLAlchemy's events do not see them): the
-# query-count test and the benchmark add them to the ones they count.
 def listings_state(applied_through: int = 0) -> tuple[tuple, bool]:
     """(the versions the home and search pages depend on, whether search-outbox
     rows past `applied_through` are pending, i.e. the index may lag the database)."""

@@ -58,26 +58,30 @@ class CardMemo:
         self._lock = threading.Lock()
 
     def __call__(self, clinic, heading="h2", distance=None, snippet=None, **more):
-        macro = get_template_attribute("_macros/ui.html", "clinic_card")
+        args = {"heading": heading, "distance": distance, "snippet": snippet, **more}
         if type(clinic) is not ClinicRecord:  # an ORM object may load more behind the key
-            return macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+            return _clinic_card(clinic, args)
         try:
             fields = tuple((k, tuple(v) if type(v) is list else v) for k, v in vars(clinic).items())
-            key = (fields, heading, distance, snippet, tuple(more.items()), request.script_root)
+            key = (fields, tuple(args.items()), request.script_root)
             hash(key)
         except TypeError:
-            return macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+            return _clinic_card(clinic, args)
         with self._lock:
             html = self._cards.get(key)
             if html is not None:
                 self._cards.move_to_end(key)
                 return html
-        html = macro(clinic, heading=heading, distance=distance, snippet=snippet, **more)
+        html = _clinic_card(clinic, args)
         with self._lock:
             self._cards[key] = html
             if len(self._cards) > self.size:
                 self._cards.popitem(last=False)
         return html
+
+
+def _clinic_card(clinic, args: dict):
+    return get_template_attribute("_macros/ui.html", "clinic_card")(clinic, **args)
 
 
 def register(app: Flask) -> None:

@@ -581,8 +581,8 @@ class Engine:
         s = self.s
         if matched is s.live and s.all_facets is not None:
             return s.all_facets
-        # One pass in C over a (country, services) key per document, then a
-        # pass over the few distinct keys.
+        # One pass in C over each document's (country, services) code, then a
+        # pass over the few distinct codes.
         codes = Counter(map(s.facet_code.__getitem__, matched))
         countries: Counter[str] = Counter()
         services: Counter[str] = Counter()

@@ -17,7 +17,7 @@ has published results.
 
 from __future__ import annotations
 
-import json
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
@@ -223,16 +223,25 @@ _SERVICES = _CARD.index("services")
 
 def _card_rows(ids: list[int]) -> list[dict]:
     """The cards' columns on a raw connection (database.read_rows): a search page's
-    one statement, without the ORM session's per-statement work. `services` is JSON:
-    text under SQLite, already a list under PostgreSQL."""
+    one statement, without the ORM session's per-statement work. The driver gives
+    every card column as the model has it but `services`, which goes through the
+    JSON type's own result processor, as SQLAlchemy would."""
     sql = _CARD_SQL.format(ids=", ".join(["{p}"] * len(ids)))
+    process = _json_processor(db.engine.dialect)
     out = []
     for row in read_rows(sql, tuple(int(i) for i in ids)):
         row = list(row)
-        if isinstance(row[_SERVICES], str):
-            row[_SERVICES] = json.loads(row[_SERVICES])
+        if process is not None:
+            row[_SERVICES] = process(row[_SERVICES])
         out.append(dict(zip(_CARD, row, strict=True)))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _json_processor(dialect):
+    """SQLAlchemy's result processor for the `services` JSON column under this driver:
+    decoding the text under SQLite, none under psycopg (which decodes JSON itself)."""
+    return _C.c.services.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 # --------------------------------------------------------------------------

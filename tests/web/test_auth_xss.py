@@ -1,5 +1,5 @@
-"""User text of the accounts pages (display name, e-mail) is always escaped
-(docs/security.md §14)."""
+"""User text is always escaped (docs/security.md §14): a display name on the accounts
+pages, a clinic's name and description on search results."""
 
 from __future__ import annotations
 
@@ -118,3 +118,35 @@ def test_registration_keeps_markup_in_a_display_name_as_text(app, client):
         assert db.session.query(User).one().display_name == "<b>Bold</b> <script>x</script>"
     html = client.get("/account").get_data(as_text=True)
     assert "&lt;b&gt;Bold&lt;/b&gt; &lt;script&gt;x&lt;/script&gt;" in html
+
+
+def _word(i: int) -> str:
+    """A made-up word per payload ("zqaa", "zqab", ...): each search finds its clinic."""
+    return "zq" + chr(97 + i // 26) + chr(97 + i % 26)
+
+
+def test_xss_corpus_through_a_clinic_name_and_description_in_search_results(app_factory):
+    """The search card (kept per worker by templating.CardMemo) and its snippet (built
+    from escaped pieces by search.highlight) show a clinic owner's text as text, on
+    the first render and when the card comes from the memo (page cache off)."""
+    from directory.extensions import db as _db
+    from tests.factories import ClinicFactory
+    from tests.search.conftest import rebuild
+
+    app = app_factory(PAGE_CACHE=False)
+    with app.app_context():
+        for i, payload in enumerate(XSS):
+            ClinicFactory(name=payload[:80], description=f"Studio {_word(i)} {payload} after.")
+        _db.session.commit()
+    rebuild(app)
+    client = app.test_client()
+    checked = 0
+    for i, payload in enumerate(XSS):
+        for _ in range(2):  # rendered, then from the card memo
+            html = client.get(f"/search?q={_word(i)}").get_data(as_text=True)
+            assert rendered_safely(html, payload), payload
+            assert f"<mark>{_word(i)}</mark>" in html
+            assert not re.search(r"<[^>]+\son[a-z]+\s*=\s*['\"]?alert", html)
+            assert not re.search(r"<[^>]*(href|src|action)\s*=\s*['\"]?\s*javascript:", html, re.I)
+            checked += 1
+    print(f"XSS: {len(XSS)} payloads x 2 fields (clinic name, description) on search = {checked}")
