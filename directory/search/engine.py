@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import countOf, neg
+from operator import add, countOf, mul, neg, truediv
 
 from directory import vocab
 
@@ -43,6 +43,7 @@ from .queries import (
     Snapshot,
     _cells,
     raw_words,
+    to_bits,
     tokens,
 )
 from .schema import NO_COORD
@@ -116,17 +117,23 @@ class Engine:
         hits = Hits([], 0, place=plan.place, country=plan.country)
         hits.chips, hits.notes, hits.ignored = plan.chips, plan.notes, plan.ignored
         hits.words = " ".join(c.words for c in plan.concepts)
-        base = self.filter(q, plan)
-        cover = self.match(plan, base, deadline)
-        if self.fuzzy(plan, base, cover, deadline):
+        base, base_bits = self.filter(q, plan)
+        cover, cover_bits = self.match(plan, base, base_bits, deadline)
+        fuzzy_bits = self.fuzzy(plan, base, base_bits, cover, deadline)
+        if fuzzy_bits:
             hits.fuzzy = True
             hits.suggestion = self._did_you_mean(q.text, plan)
         candidates = self._candidates(plan, base, cover)
         matched, distances = self.geo(plan, q.radius_km, candidates)
         hits.terms = [t for c in plan.concepts for t in (c.stems + c.alternatives)]
         hits.total = len(matched)
-        hits.matching = sum(map(bool, map(cover.get, matched)))
-        hits.facets = self.facets(matched)
+        if candidates is not base:  # the documents the words matched: each has cover
+            hits.matching = len(matched)
+            matched_bits = cover_bits | fuzzy_bits
+        else:  # every document in the filters (and radius), matched by the words or not
+            hits.matching = sum(map(bool, map(cover.get, matched))) if cover else 0
+            matched_bits = None if plan.place is not None else base_bits
+        hits.facets = self.facets(matched, matched_bits)
         offset = (q.page - 1) * q.per_page
         need = offset + q.per_page
         order = self.order(q, plan, matched, cover, distances, need, hits, deadline)
@@ -333,57 +340,79 @@ class Engine:
 
     # ---------------------------------------------------------------- filter
 
-    def filter(self, q: Query, plan: Plan) -> set[int] | frozenset[int]:
-        """Documents passing every keyword filter (geo cells are a coarse cover)."""
+    def filter(self, q: Query, plan: Plan) -> tuple[set[int] | frozenset[int], int]:
+        """Documents passing every keyword filter (geo cells are a coarse cover),
+        as a set and as bits."""
         s = self.s
-        sets: list[frozenset[int]] = []
+        terms: list[tuple[str, str]] = []
         if q.service:
-            sets.append(s.postings("service", q.service))
+            terms.append(("service", q.service))
         if plan.country:
-            sets.append(s.postings("country", plan.country.upper()))
+            terms.append(("country", plan.country.upper()))
         if q.city:
-            sets.append(s.postings("city", q.city.casefold()))
+            terms.append(("city", q.city.casefold()))
         if q.max_price:
-            sets.append(s.postings("price", f"le{q.max_price}"))
+            terms.append(("price", f"le{q.max_price}"))
         if q.women:
-            sets.append(s.postings("women", "1"))
+            terms.append(("women", "1"))
+        sets = [s.postings(*t) for t in terms]
+        bits = [s.bits(*t) for t in terms]
         if plan.place is not None:
             cover = _cells(plan.place, q.radius_km)
             if cover is not None:
                 sets.append(s.in_cells(tuple(cover[1])))
+                bits.append(s.cells_bits(tuple(cover[1])))
         if not sets:
-            return s.live
+            return s.live, s.live_bits
         sets.sort(key=len)
         result = set(sets[0])
         for other in sets[1:]:
             result &= other
-        return result
+        result_bits = bits[0]
+        for other_bits in bits[1:]:
+            result_bits &= other_bits
+        return result, result_bits
 
     # ----------------------------------------------------------------- match
 
-    def _concept_weights(self, c: _Concept, stems: list[str]) -> dict[int, float]:
+    def _concept_weights(self, c: _Concept, stems: list[str]) -> tuple[dict[int, float], int]:
+        """The documents the concept matches with their weight (a new dict), and as bits."""
         s = self.s
         out: dict[int, float] = {}
+        bits = 0
         if stems:
-            found = set(s.postings("text", stems[0]))
+            found = s.postings("text", stems[0])
+            bits = s.bits("text", stems[0])
             for t in stems[1:]:
-                found &= s.postings("text", t)
+                found = found & s.postings("text", t)
+                bits &= s.bits("text", t)
             weight = SERVICE_TEXT_WEIGHT if c.service else 1.0
             out = dict.fromkeys(found, weight)
         if c.service:
-            for d in s.postings("service", c.service):
-                out[d] = 1.0
-        return out
+            out.update(dict.fromkeys(s.postings("service", c.service), 1.0))
+            bits |= s.bits("service", c.service)
+        return out, bits
 
-    def match(self, plan: Plan, base, deadline: float) -> dict[int, float]:
-        """Each document's cover: how much of the remaining words it matches."""
+    def match(self, plan: Plan, base, base_bits: int, deadline: float):
+        """Each document's cover: how much of the remaining words it matches; and
+        the documents with cover as bits."""
         cover: dict[int, float] = {}
+        cover_bits = 0
         restrict = base is not self.s.live
         for c in plan.concepts:
-            weights = self._concept_weights(c, c.stems)
-            docs = weights.keys() & base if restrict else weights.keys()
-            if not cover:  # the first words matched: their weights, copied in C
-                cover = dict(zip(docs, map(weights.__getitem__, docs), strict=True))
+            weights, bits = self._concept_weights(c, c.stems)
+            if restrict:
+                docs = weights.keys() & base
+                bits &= base_bits
+            else:
+                docs = weights.keys()
+            cover_bits |= bits
+            if not cover:  # the first words matched: their weights (copied in C)
+                cover = (
+                    weights
+                    if not restrict
+                    else dict(zip(docs, map(weights.get, docs), strict=True))
+                )
             else:
                 for d in docs:
                     cover[d] = cover.get(d, 0.0) + weights[d]
@@ -401,12 +430,14 @@ class Engine:
                 for d in self.s.postings("text", term):
                     if not restrict or d in base:
                         cover[d] = cover.get(d, 0.0) + PAIR_WEIGHT
-        return cover
+                cover_bits |= self.s.bits("text", term) & base_bits
+        return cover, cover_bits
 
-    def fuzzy(self, plan: Plan, base, cover: dict[int, float], deadline: float) -> bool:
-        """Near spellings for plain words nothing matched exactly; True if any helped."""
+    def fuzzy(self, plan: Plan, base, base_bits: int, cover: dict[int, float], deadline) -> int:
+        """Near spellings for plain words nothing matched exactly: the documents
+        they added to the cover, as bits (0 when none helped)."""
         s = self.s
-        helped = False
+        helped = 0
         restrict = base is not s.live
         for c in plan.concepts:
             if c.exact or c.service or len(c.stems) != 1 or len(c.words) < 4:
@@ -417,15 +448,17 @@ class Engine:
             if better:
                 alts.extend(t for t in tokens(better) if t not in alts and t != stem)
             found: set[int] = set()
+            found_bits = 0
             for t in alts:
                 found |= s.postings("text", t)
+                found_bits |= s.bits("text", t)
                 if time.perf_counter() > deadline:
                     break
             if restrict:
                 found &= base
             if found:
                 c.alternatives = alts
-                helped = True
+                helped |= found_bits & base_bits
                 for d in found:
                     cover[d] = cover.get(d, 0.0) + FUZZY_WEIGHT
         return helped
@@ -435,7 +468,7 @@ class Engine:
             return base
         if plan.keep_unmatched:
             return base
-        return [d for d in cover if base is self.s.live or d in base]
+        return list(cover)  # match() and fuzzy() keep the cover within the filters
 
     # ------------------------------------------------------------------- geo
 
@@ -557,44 +590,54 @@ class Engine:
         s = self.s
         if not matched:
             return []
-        text: dict[int, float] = dict.fromkeys(matched, 0.0)
+        # Columns over the matched documents, added in C (map) rather than per
+        # document in Python: each term's weights, then the blend.
+        docs = list(matched)
+        text = [0.0] * len(docs)
         for c in plan.concepts:
             for term in c.stems + c.alternatives:
                 for fieldname in ("name", "text"):
-                    for d, w in s.term_weights(fieldname, term).items():
-                        if d in text:
-                            text[d] += w
+                    weights = s.term_weights(fieldname, term)
+                    if weights:
+                        text = list(map(add, text, map(weights.get, docs, repeat(0.0))))
                 if time.perf_counter() > deadline:
                     hits.partial = True
                     break
-        top = max(text.values()) or 1.0
-
-        def score(d):
-            quality = max(0, s.rank[d]) / 5000
-            return cover.get(d, 0.0) + BLEND_TEXT * text[d] / top + BLEND_QUALITY * quality
-
-        return heapq.nsmallest(need, matched, key=lambda d: (-score(d), s.cid[d]))
+        top = max(text) or 1.0
+        # cover + BLEND_TEXT * text / top + BLEND_QUALITY * quality (score / 5), per document
+        blended = map(
+            add,
+            map(
+                add,
+                map(cover.get, docs, repeat(0.0)),
+                map(truediv, map(mul, repeat(BLEND_TEXT), text), repeat(top)),
+            ),
+            map(mul, repeat(BLEND_QUALITY), map(s.quality_share.__getitem__, docs)),
+        )
+        keyed = zip(map(neg, blended), map(s.cid.__getitem__, docs), docs, strict=True)
+        return [row[-1] for row in heapq.nsmallest(need, keyed)]
 
     # ---------------------------------------------------------------- facets
 
-    def facets(self, matched) -> dict[str, dict[str, int]]:
+    def facets(self, matched, bits: int | None = None) -> dict[str, dict[str, int]]:
+        """Service and country counts of the matched documents (`bits`: the same
+        documents as bits, when the steps before built them)."""
         s = self.s
         if matched is s.live and s.all_facets is not None:
             return s.all_facets
-        # One pass in C over each document's (country, services) code, then a
-        # pass over the few distinct codes.
-        codes = Counter(map(s.facet_code.__getitem__, matched))
-        countries: Counter[str] = Counter()
-        services: Counter[str] = Counter()
-        for code, n in codes.items():
-            country, mask = s.facet_combos[code]
-            countries[country] += n
-            for key, bit in SERVICE_BITS.items():
-                if mask & bit:
-                    services[key] += n
+        if bits is None:
+            bits = to_bits(matched)
+        # Each count is one AND and one bit count in C, whatever the result's size.
+        by_country, by_service = s.facet_bits()
+        services = {
+            k: (bits & by_service.get(SERVICE_BITS[k], 0)).bit_count() for k in vocab.SERVICES
+        }
+        countries = [(cc, (bits & cc_bits).bit_count()) for cc, cc_bits in by_country.items()]
         facets = {
-            "service": {k: services[k] for k in vocab.SERVICES if services.get(k)},
-            "country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "service": {k: n for k, n in services.items() if n},
+            "country": dict(
+                sorted((kv for kv in countries if kv[1]), key=lambda kv: (-kv[1], kv[0]))
+            ),
         }
         if matched is s.live:
             s.all_facets = facets

@@ -154,6 +154,17 @@ def _columns(reader) -> dict[str, list]:
 _serials = itertools.count(1)
 
 
+def to_bits(docs) -> int:
+    """Docnums as one int with those bits set: sets of documents that are
+    intersected, joined and counted in C (`&`, `|`, `int.bit_count`)."""
+    if not docs:
+        return 0
+    buf = bytearray((max(docs) >> 3) + 1)
+    for d in docs:
+        buf[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buf, "little")
+
+
 class Snapshot:
     """Column arrays and cached posting sets of one index generation."""
 
@@ -186,15 +197,11 @@ class Snapshot:
         self.expand = functools.lru_cache(maxsize=EXPANSIONS_CACHE)(self._expand)
         # The geo cells of a place and radius -> the documents in them (_in_cells).
         self.in_cells = functools.lru_cache(maxsize=AREAS_CACHE)(self._in_cells)
-        # Each document's (country, services) pair as a small int (an index into
-        # facet_combos): facets count ints, which hash for nothing.
-        combos: dict[tuple[str, int], int] = {}
-        self.facet_code = [
-            combos.setdefault(pair, len(combos))
-            for pair in zip(self.country, self.svcmask, strict=True)
-        ]
-        self.facet_combos = list(combos)
+        # A term's documents, or a place's, as bits (to_bits), kept like their sets.
+        self.bits = functools.lru_cache(maxsize=POSTINGS_CACHE)(self._bits)
+        self.cells_bits = functools.lru_cache(maxsize=AREAS_CACHE)(self._cells_bits)
         self.all_facets: dict | None = None
+        self._facet_bits: tuple[dict[str, int], dict[int, int]] | None = None
         # Folded names of the cities and countries with clinics (engine._index_places).
         self.index_places: dict | None = None
 
@@ -227,6 +234,43 @@ class Snapshot:
         for cell in cells:
             found |= self._read_postings("geo", cell)
         return frozenset(found)
+
+    def _bits(self, fieldname: str, text: str) -> int:
+        return to_bits(self.postings(fieldname, text))
+
+    def _cells_bits(self, cells: tuple[str, ...]) -> int:
+        return to_bits(self.in_cells(cells))
+
+    @functools.cached_property
+    def quality_share(self) -> list[float]:
+        """Each document's score as a share of the best (rank is the score in
+        thousandths, 0 to 5000; unrated counts 0): the "best match" blend's column."""
+        return [max(0, r) / 5000 for r in self.rank]
+
+    @functools.cached_property
+    def live_bits(self) -> int:
+        return to_bits(self.live)
+
+    def facet_bits(self) -> tuple[dict[str, int], dict[int, int]]:
+        """The live documents of each country and of each service bit, as bits
+        (once per generation): a result's facets are a count per country and
+        service of its own bits ANDed with these."""
+        if self._facet_bits is None:
+            by_country: dict[str, list[int]] = {}
+            by_mask: dict[int, list[int]] = {}
+            country, mask = self.country, self.svcmask
+            for d in self.live:
+                by_country.setdefault(country[d], []).append(d)
+                by_mask.setdefault(mask[d], []).append(d)
+            countries = {cc: to_bits(docs) for cc, docs in by_country.items()}
+            mask_bits = {m: to_bits(docs) for m, docs in by_mask.items()}
+            services: dict[int, int] = {}
+            for m, bits in mask_bits.items():
+                for bit in range(m.bit_length()):
+                    if m >> bit & 1:
+                        services[1 << bit] = services.get(1 << bit, 0) | bits
+            self._facet_bits = (countries, services)
+        return self._facet_bits
 
     BOOST = {"name": 3.0, "text": 1.0}
     K1, B = 1.2, 0.75

@@ -49,15 +49,20 @@ class Pager:
             default if value is None else value
             for value, default in zip(given, self.window, strict=True)
         )
+        pages, page = self.pages, self.page
+        # The shown numbers come from three windows, so the work is the window's
+        # size, not the page count (a broad search has a thousand pages).
+        windows = (
+            (1, left_edge),
+            (page - left_current, page + right_current),
+            (pages - right_edge + 1, pages),
+        )
+        shown = sorted({n for lo, hi in windows for n in range(max(1, lo), min(pages, hi) + 1)})
         last = None
-        for n in range(1, self.pages + 1):
-            if (
-                n <= left_edge
-                or self.page - left_current <= n <= self.page + right_current
-                or n > self.pages - right_edge
-            ):
-                yield n
-                last = n
-            elif last is not None:
+        for n in shown:
+            if last is not None and n != last + 1:
                 yield None
-                last = None
+            yield n
+            last = n
+        if last is not None and last < pages:
+            yield None

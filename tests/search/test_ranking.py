@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections import Counter
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
-from directory import search, services
+from directory import search, services, vocab
 from directory.extensions import db
+from directory.models import Clinic
 from directory.services import scores
 from tests.factories import ClinicFactory, ReviewFactory
 from tests.search.conftest import card_names, rebuild
@@ -231,3 +234,77 @@ def test_words_matched_by_many_clinics_order_as_the_full_sort(app, monkeypatch):
         assert [engine.run(q).ids for q in queries] == expected
     assert sum(walked) >= len(queries) // 2, walked  # the walk, not the fallback
     assert any(len(ids) == 3 for ids in expected)
+
+
+def test_facets_count_every_result_by_country_and_service(app):
+    """The refine counts beside the results (engine.facets, counted as bits): each
+    country's and service's number is how many of the results, on every page, are
+    in that country or offer that service; words, filters, a place and a
+    misspelling each narrow them; a removed clinic leaves them."""
+    countries = [
+        ("GB", "London", 51.51, -0.13),
+        ("FR", "Paris", 48.86, 2.35),
+        ("US", "Boston", 42.36, -71.06),
+    ]
+    offered = [
+        ["full_scalp"],
+        ["scar", "hairline"],
+        ["density", "correction", "full_scalp"],
+        ["removal"],
+    ]
+    with app.app_context():
+        made = []
+        for i in range(30):
+            country, city, lat, lon = countries[i % 3 if i % 4 else 0]
+            made.append(
+                ClinicFactory(
+                    country=country,
+                    city=city,
+                    latitude=lat + i / 1000,
+                    longitude=lon,
+                    services=offered[i % 4],
+                    description=("Pigment layering." if i % 2 else "Natural stubble.")
+                    + f" Shade {i % 5}.",
+                    price_min=800 + 100 * i,
+                )
+            )
+        made[3].status = "suspended"
+        gone = made[3].id
+        services.commit()
+    rebuild(app)
+    queries = [
+        search.Query(),
+        search.Query(text="pigment"),
+        search.Query(text="pigment stubble"),
+        search.Query(text="pigmnet"),
+        search.Query(text="layering", country="FR"),
+        search.Query(service="full_scalp", max_price=2500),
+        search.Query(text="pigment", service="scar"),
+        search.Query(text="natural shade", max_price=2000),
+        search.Query(
+            text="natural", women=False, place=search.read_place("London")[0], radius_km=50
+        ),
+        search.Query(text="scar natural"),
+    ]
+    with app.app_context():
+        rows = {
+            c.id: (c.country, set(c.services))
+            for c in db.session.execute(select(Clinic).where(Clinic.status == "listed")).scalars()
+        }
+        engine = search.engine()
+        for q in queries:
+            hits = engine.run(q)
+            every = engine.run(replace(q, per_page=1000)).ids
+            assert len(every) == hits.total and gone not in every
+            by_country = Counter(rows[i][0] for i in every)
+            by_service = Counter(s for i in every for s in rows[i][1])
+            assert hits.facets["country"] == dict(
+                sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+            ), q
+            assert list(hits.facets["country"]) == [
+                cc for cc, _ in sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))
+            ], q  # the most results first
+            assert hits.facets["service"] == {
+                k: by_service[k] for k in vocab.SERVICES if by_service[k]
+            }, q
+    assert hits.total > 0

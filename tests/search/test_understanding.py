@@ -210,8 +210,8 @@ def test_the_engine_runs_in_named_steps(site):
         q = search.Query(text="scar london")
         plan = engine.plan(q)
         assert plan.place.label == "London, GB" and [c.words for c in plan.concepts] == ["scar"]
-        base = engine.filter(q, plan)
-        cover = engine.match(plan, base, deadline=float("inf"))
+        base, base_bits = engine.filter(q, plan)
+        cover, _ = engine.match(plan, base, base_bits, deadline=float("inf"))
         matched, distances = engine.geo(plan, q.radius_km, engine._candidates(plan, base, cover))
         assert len(matched) == 3 and all(km < 50 for km in distances.values())
         assert engine.facets(matched)["country"] == {"GB": 3}
