@@ -13,7 +13,7 @@ from flask import Flask, g, get_template_attribute, request, url_for
 from jinja2.runtime import Context, Macro
 
 from directory import vocab
-from directory.services.pagedata import ClinicRecord
+from directory.services.pagedata import ClinicRecord, Record, ReviewRecord
 
 # Callables that never ask for the template context: a macro, a builtin (dict.get,
 # str.format). Functions and methods ask only through their jinja_pass_arg mark.
@@ -43,45 +43,61 @@ class CallContext(Context):
         return super().call(__obj, *args, **kwargs)
 
 
-class CardMemo:
-    """A clinic card's HTML, rendered once per content (per worker): the `clinic_card`
-    macro is a pure function of the card's fields and arguments, and the search and
-    home pages render the same cards again and again. The key is what the macro
-    reads (every field read for the card, the arguments, the script root its link
-    starts with), so a changed clinic is a new key: correct by construction. Only
-    for pagedata's records, which hold every field they have (an ORM object may load
-    more behind the key); a card with something unhashable in it is rendered as is."""
+_ATOMS = frozenset({str, int, float, bool, type(None), date, datetime})
 
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._cards: OrderedDict[tuple, str] = OrderedDict()
+
+def frozen(value):
+    """What a macro can read from a record, as a hashable key: every field, with
+    nested records and lists of them frozen the same way (a dict stays a dict, so
+    the key does not hash and the memo renders as is)."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return tuple(map(frozen, value))
+    if isinstance(value, Record):
+        atoms = _ATOMS
+        fields = vars(value).items()
+        return (kind, tuple([(k, v if type(v) in atoms else frozen(v)) for k, v in fields]))
+    return value
+
+
+class MacroMemo:
+    """A macro's HTML, rendered once per content (per worker): the clinic card and
+    the public testimonial card are pure functions of their record and arguments,
+    and the same cards are rendered again and again (search and home; a clinic's
+    testimonials). The key is what the macro can read (every field of the record and
+    of the records in it, the arguments, the script root its links start with), so
+    a changed record is a new key: correct by construction, with nothing to
+    invalidate. Only for pagedata's records of `record_type`, which hold every field
+    they have (an ORM object may load more behind the key); anything else, or a
+    record with something unhashable in it, is rendered as is."""
+
+    def __init__(self, macro: str, record_type: type, size: int = 4096):
+        self.macro, self.record_type, self.size = macro, record_type, size
+        self._html: OrderedDict[tuple, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, clinic, heading="h2", distance=None, snippet=None, **more):
-        args = {"heading": heading, "distance": distance, "snippet": snippet, **more}
-        if type(clinic) is not ClinicRecord:  # an ORM object may load more behind the key
-            return _clinic_card(clinic, args)
+    def __call__(self, record, **args):
+        if type(record) is not self.record_type:
+            return self._render(record, args)
         try:
-            fields = tuple((k, tuple(v) if type(v) is list else v) for k, v in vars(clinic).items())
-            key = (fields, tuple(args.items()), request.script_root)
+            key = (frozen(record), tuple(args.items()), request.script_root)
             hash(key)
         except TypeError:
-            return _clinic_card(clinic, args)
+            return self._render(record, args)
         with self._lock:
-            html = self._cards.get(key)
+            html = self._html.get(key)
             if html is not None:
-                self._cards.move_to_end(key)
+                self._html.move_to_end(key)
                 return html
-        html = _clinic_card(clinic, args)
+        html = self._render(record, args)
         with self._lock:
-            self._cards[key] = html
-            if len(self._cards) > self.size:
-                self._cards.popitem(last=False)
+            self._html[key] = html
+            if len(self._html) > self.size:
+                self._html.popitem(last=False)
         return html
 
-
-def _clinic_card(clinic, args: dict):
-    return get_template_attribute("_macros/ui.html", "clinic_card")(clinic, **args)
+    def _render(self, record, args: dict):
+        return get_template_attribute("_macros/ui.html", self.macro)(record, **args)
 
 
 def register(app: Flask) -> None:
@@ -114,7 +130,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         bootstrap_css_trimmed=os.path.exists(trimmed),
         canonical_url=canonical_url,
-        clinic_card=CardMemo(),
+        clinic_card=MacroMemo("clinic_card", ClinicRecord),
+        # A testimonial with its report link, as an anonymous visitor sees it.
+        public_review_card=MacroMemo("public_review_card", ReviewRecord),
         absolute_url=absolute_url,
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         page_url=page_url,

@@ -105,6 +105,12 @@ class _Where:
         self.concepts.append(understand.Concept(pr.words, start=pr.start))
 
 
+def _add_cover(cover: dict[int, float], docs, weights) -> None:
+    """cover[d] += weight for each document and its weight (an iterable in the
+    order of docs), added in C: docs is a set or view not changed meanwhile."""
+    cover.update(zip(docs, map(add, map(cover.get, docs, repeat(0.0)), weights), strict=False))
+
+
 class Engine:
     def __init__(self, snapshot: Snapshot, time_limit_s: float = 0.5):
         self.s = snapshot
@@ -414,8 +420,7 @@ class Engine:
                     else dict(zip(docs, map(weights.get, docs), strict=True))
                 )
             else:
-                for d in docs:
-                    cover[d] = cover.get(d, 0.0) + weights[d]
+                _add_cover(cover, docs, map(weights.__getitem__, docs))
             c.exact = bool(docs)
             if time.perf_counter() > deadline:
                 break
@@ -427,9 +432,8 @@ class Engine:
             if after is None:
                 continue
             for term in tokens(word_pairs(f"{c.words} {after.words}")):
-                for d in self.s.postings("text", term):
-                    if not restrict or d in base:
-                        cover[d] = cover.get(d, 0.0) + PAIR_WEIGHT
+                docs = self.s.postings("text", term)
+                _add_cover(cover, docs & base if restrict else docs, repeat(PAIR_WEIGHT))
                 cover_bits |= self.s.bits("text", term) & base_bits
         return cover, cover_bits
 
@@ -459,8 +463,7 @@ class Engine:
             if found:
                 c.alternatives = alts
                 helped |= found_bits & base_bits
-                for d in found:
-                    cover[d] = cover.get(d, 0.0) + FUZZY_WEIGHT
+                _add_cover(cover, found, repeat(FUZZY_WEIGHT))
         return helped
 
     def _candidates(self, plan: Plan, base, cover: dict[int, float]):

@@ -72,7 +72,7 @@ def test_a_search_cut_short_by_its_time_limit_is_never_stored(app_factory):
 
 
 def test_cards_rendered_once_still_show_every_change_with_the_cache_off(app_factory):
-    """A clinic card's HTML is kept per worker for its content (templating.CardMemo):
+    """A clinic card's HTML is kept per worker for its content (templating.MacroMemo):
     a renamed clinic, new services or a new price show on the next search, and a
     second clinic with the same words gets its own card and link."""
     app = app_factory(PAGE_CACHE=False)

@@ -126,7 +126,7 @@ def _word(i: int) -> str:
 
 
 def test_xss_corpus_through_a_clinic_name_and_description_in_search_results(app_factory):
-    """The search card (kept per worker by templating.CardMemo) and its snippet (built
+    """The search card (kept per worker by templating.MacroMemo) and its snippet (built
     from escaped pieces by search.highlight) show a clinic owner's text as text, on
     the first render and when the card comes from the memo (page cache off)."""
     from directory.extensions import db as _db
