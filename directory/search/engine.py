@@ -593,6 +593,8 @@ class Engine:
         s = self.s
         if not matched:
             return []
+        if self._one_word(plan, matched):
+            return self._best_match_one_word(plan.concepts[0].stems[0], cover, need)
         # Columns over the matched documents, added in C (map) rather than per
         # document in Python: each term's weights, then the blend.
         docs = list(matched)
@@ -619,6 +621,51 @@ class Engine:
         )
         keyed = zip(map(neg, blended), map(s.cid.__getitem__, docs), docs, strict=True)
         return [row[-1] for row in heapq.nsmallest(need, keyed)]
+
+    def _one_word(self, plan: Plan, matched) -> bool:
+        """Whether the matches are exactly the documents of one plain word, each with
+        cover 1 (no service, near spelling, second word or filter), and many."""
+        if len(plan.concepts) != 1 or type(matched) is not list:
+            return False
+        c = plan.concepts[0]
+        if c.service or c.alternatives or len(c.stems) != 1 or len(matched) <= GLOBAL_ORDER_MIN:
+            return False
+        return len(matched) == len(self.s.postings("text", c.stems[0]))
+
+    def _best_match_one_word(self, term: str, cover, need: int) -> list[int]:
+        """_best_match's page for one word matched by many clinics, without scoring
+        them all: the word's documents by text relevance (kept per generation) and
+        the generation's quality order are read side by side, each document scored
+        as _best_match scores it, until `need` scores beat the best score a document
+        not yet read could have (the last relevance and the last quality read).
+        The same page as scoring every match (a threshold walk)."""
+        s = self.s
+        relevance, by_relevance = s.word_relevance(term)
+        top = relevance[by_relevance[0]] or 1.0
+        share, cid = s.quality_share, s.cid
+        holding = s.postings("text", term)
+        by_quality = (d for d in s.order("quality") if d in holding)
+        kept: list[tuple[float, int, int]] = []  # the best so far, worst first: (score, -cid, d)
+        seen: set[int] = set()
+        for a, b in zip(by_relevance, by_quality, strict=False):
+            for d in (a, b):
+                if d in seen:
+                    continue
+                seen.add(d)
+                row = (
+                    cover.get(d, 0.0) + BLEND_TEXT * relevance[d] / top + BLEND_QUALITY * share[d],
+                    -cid[d],
+                    d,
+                )
+                if len(kept) < need:
+                    heapq.heappush(kept, row)
+                elif row > kept[0]:
+                    heapq.heapreplace(kept, row)
+            # No document not yet read scores above this (cover is 1 for every match).
+            bound = 1.0 + BLEND_TEXT * relevance[a] / top + BLEND_QUALITY * share[b]
+            if len(kept) == need and kept[0][0] > bound:
+                break
+        return [row[2] for row in sorted(kept, key=lambda row: (-row[0], -row[1]))]
 
     # ---------------------------------------------------------------- facets
 

@@ -19,6 +19,8 @@ import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add
 
 from .documents import GEO_LEVELS, geo_cell
 from .gazetteer import Place
@@ -188,6 +190,7 @@ class Snapshot:
         self.has_deletions = len(self.live) != self.doc_count
         self._postings: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._weights: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
+        self._relevance: OrderedDict[str, tuple[dict[int, float], list[int]]] = OrderedDict()
         self._field_lengths: dict[str, list[int]] = {}
         self._orders: dict[str, list[int]] = {}
         self._positions: dict[str, list[int]] = {}
@@ -301,6 +304,28 @@ class Snapshot:
         if len(self._weights) > 128:
             self._weights.popitem(last=False)
         return out
+
+    def word_relevance(self, term: str) -> tuple[dict[int, float], list[int]]:
+        """For "best match" on one word: each document holding it with its text
+        relevance (the BM25F weights of the name and of the text, added as
+        engine._best_match adds them), and those documents by it, highest first
+        (kept per generation, like the weights)."""
+        hit = self._relevance.get(term)
+        if hit is not None:
+            self._relevance.move_to_end(term)
+            return hit
+        docs = list(self.postings("text", term))
+        text = [0.0] * len(docs)
+        for fieldname in ("name", "text"):
+            weights = self.term_weights(fieldname, term)
+            if weights:
+                text = list(map(add, text, map(weights.get, docs, repeat(0.0))))
+        relevance = dict(zip(docs, text, strict=True))
+        found = (relevance, sorted(docs, key=relevance.__getitem__, reverse=True))
+        self._relevance[term] = found
+        if len(self._relevance) > 64:
+            self._relevance.popitem(last=False)
+        return found
 
     def _lengths(self, fieldname: str) -> list[int]:
         if fieldname not in self._field_lengths:

@@ -308,3 +308,43 @@ def test_facets_count_every_result_by_country_and_service(app):
                 k: by_service[k] for k in vocab.SERVICES if by_service[k]
             }, q
     assert hits.total > 0
+
+
+def test_best_match_for_one_word_matched_by_many_clinics_is_the_full_scoring(app, monkeypatch):
+    """ "Best match" on one word held by many clinics reads them by text relevance and
+    by quality side by side and stops once no clinic not yet read can place
+    (engine._best_match_one_word): the same pages as scoring every match, with ties
+    on quality and on text, the word in names, unrated clinics and deep pages."""
+    engine_module = importlib.import_module("directory.search.engine")
+    with app.app_context():
+        for i in range(45):
+            ClinicFactory(
+                name=f"{'Pigment ' * (i % 3 == 0)}Studio {i}",
+                description=" ".join(["pigment"] * (1 + i % 4) + ["natural"] * (i % 5))
+                + ". Shade.",
+                quality_score=None if i % 9 == 0 else round(2 + (i * 13 % 25) / 10, 1),
+                review_count=i % 3,
+            )
+        services.commit()
+    rebuild(app)
+    queries = [
+        search.Query(text=text, sort="relevance", page=page, per_page=per_page)
+        for text in ("pigment", "natural", "shade")
+        for page, per_page in ((1, 20), (1, 3), (2, 3), (5, 4), (2, 20))
+    ]
+    with app.app_context():
+        engine = search.engine()
+        monkeypatch.setattr(engine_module, "GLOBAL_ORDER_MIN", 10**9)  # score every match
+        expected = [engine.run(q).ids for q in queries]
+        walked = []
+        one_word = engine_module.Engine._best_match_one_word
+
+        def counted(self, *args):
+            walked.append(True)
+            return one_word(self, *args)
+
+        monkeypatch.setattr(engine_module.Engine, "_best_match_one_word", counted)
+        monkeypatch.setattr(engine_module, "GLOBAL_ORDER_MIN", 0)
+        assert [engine.run(q).ids for q in queries] == expected
+    assert len(walked) == len(queries)  # the walk, not the fallback
+    assert all(expected) and any(len(ids) == 3 for ids in expected)
