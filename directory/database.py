@@ -11,6 +11,9 @@ it as one atomic statement on its own connection (see services.counters).
 
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
@@ -57,21 +60,98 @@ def listen_on_session(hooks: dict) -> None:
 RAW_STATEMENTS = [0]
 
 
+def read_statement(stmt, params: dict) -> list[dict] | None:
+    """A Core select's rows as dicts, as `session.execute(stmt, params).mappings()`
+    gives them, read on a pooled DB-API connection like read_rows: SQLAlchemy
+    compiles the statement once per driver (with its own bind and result
+    processors), and each call only fills in the values. For the public pages'
+    reads (services.pagedata). None when the statement needs what this path does
+    not do (a list of values for an IN): the caller reads through the session."""
+    engine = db.engine
+    prepared = _prepare(stmt, engine.dialect, tuple(sorted(params)))
+    if prepared is None:
+        return None
+    values = dict(prepared.fixed)
+    for name, value in params.items():
+        process = prepared.binds.get(name)
+        values[name] = process(value) if process is not None else value
+    args = tuple(values[n] for n in prepared.order) if prepared.order is not None else values
+    rows, types = _raw(prepared.sql, args, with_types=True)
+    keys, results = prepared.keys, prepared.results
+    if not results:  # the result processors ask for the driver's column types once
+        results[:] = [
+            c.type.dialect_impl(engine.dialect).result_processor(engine.dialect, code)
+            for c, code in zip(prepared.columns, types, strict=True)
+        ]
+    out = []
+    for row in rows:
+        out.append(
+            {
+                k: (value if process is None else process(value))
+                for k, process, value in zip(keys, results, row, strict=True)
+            }
+        )
+    return out
+
+
+class _Prepared(NamedTuple):
+    sql: str  # in the driver's placeholders
+    order: tuple[str, ...] | None  # the parameters' names in order (None: by name)
+    fixed: dict  # the values the statement holds itself, processed
+    binds: dict  # a caller's parameter -> its bind processor
+    columns: tuple  # the selected columns
+    keys: tuple[str, ...]  # their names
+    results: list  # each column's result processor (or None), filled by the first read
+
+
+@functools.lru_cache(maxsize=64)
+def _prepare(stmt, dialect, names: tuple[str, ...]) -> _Prepared | None:
+    compiled = stmt.compile(dialect=dialect)
+    binds = {b.key: b for b in compiled.binds.values()}
+    if any(binds[n].expanding for n in names if n in binds):
+        return None  # a caller's list: its placeholders depend on its length
+    # The statement's own lists (a status IN (...)) are expanded once, here.
+    state = compiled.construct_expanded_state(dict.fromkeys(names))
+    processors = state.processors
+    fixed = {
+        name: (processors[name](value) if processors.get(name) else value)
+        for name, value in state.parameters.items()
+        if name not in names
+    }
+    columns = list(stmt.selected_columns)
+    return _Prepared(
+        sql=state.statement,
+        order=tuple(state.positiontup) if dialect.positional else None,
+        fixed=fixed,
+        binds={n: processors.get(n) for n in names},
+        columns=tuple(columns),
+        keys=tuple(c.key for c in columns),
+        results=[],
+    )
+
+
 def read_rows(sql: str, params: tuple = ()) -> list[tuple]:
     """One read on a pooled DB-API connection, outside the request's session: for the
     few small reads on a page's hot path (page versions, the search outbox), where
     the ORM session's per-statement work costs more than the query. Sees what is
     committed; `{p}` in `sql` is the driver's placeholder."""
-    engine = db.engine
-    RAW_STATEMENTS[0] += 1
     if "{p}" in sql:
-        sql = sql.replace("{p}", "?" if engine.dialect.paramstyle == "qmark" else "%s")
-    conn = engine.raw_connection()
+        sql = sql.replace("{p}", "?" if db.engine.dialect.paramstyle == "qmark" else "%s")
+    return _raw(sql, params)
+
+
+def _raw(sql: str, params, with_types: bool = False):
+    """The rows (and with_types, each column's type code from the driver)."""
+    RAW_STATEMENTS[0] += 1
+    conn = db.engine.raw_connection()
     try:
         cur = conn.cursor()
         try:
             cur.execute(sql, params)
-            return list(cur.fetchall())
+            rows = list(cur.fetchall())
+            if with_types:
+                return rows, [d[1] for d in cur.description]
+            return rows
         finally:
             cur.close()
     finally:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from directory.database import read_rows
+from directory.database import read_rows, read_statement
 from directory.extensions import db
 from directory.models import (
     Clinic,
@@ -97,7 +97,13 @@ class Latest:
 
 
 def _rows(stmt, params: dict | None = None):
-    return db.session.execute(stmt, params or {}).mappings().all()
+    """The statement's rows as mappings: on a raw pooled connection
+    (database.read_statement), or through the session when that cannot run it."""
+    params = params or {}
+    rows = read_statement(stmt, params)
+    if rows is None:
+        return db.session.execute(stmt, params).mappings().all()
+    return rows
 
 
 # --------------------------------------------------------------------------
