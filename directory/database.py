@@ -60,21 +60,22 @@ def listen_on_session(hooks: dict) -> None:
 RAW_STATEMENTS = [0]
 
 
-def read_statement(stmt, params: dict) -> list[dict] | None:
+def read_statement(stmt, params: dict) -> list[dict]:
     """A Core select's rows as dicts, as `session.execute(stmt, params).mappings()`
     gives them, read on a pooled DB-API connection like read_rows: SQLAlchemy
-    compiles the statement once per driver (with its own bind and result
-    processors), and each call only fills in the values. For the public pages'
-    reads (services.pagedata). None when the statement needs what this path does
-    not do (a list of values for an IN): the caller reads through the session."""
+    compiles the statement once per driver and shape (the length of each list of
+    values for an IN), with its own bind and result processors, and each call only
+    fills in the values. For the public pages' reads (services.pagedata)."""
     engine = db.engine
-    prepared = _prepare(stmt, engine.dialect, tuple(sorted(params)))
-    if prepared is None:
-        return None
+    shape = tuple(
+        sorted((name, len(v) if isinstance(v, list | tuple) else -1) for name, v in params.items())
+    )
+    prepared = _prepare(stmt, engine.dialect, shape)
     values = dict(prepared.fixed)
     for name, value in params.items():
-        process = prepared.binds.get(name)
-        values[name] = process(value) if process is not None else value
+        items = value if isinstance(value, list | tuple) else (value,)  # a list: its slots
+        for (slot, process), item in zip(prepared.binds[name], items, strict=True):
+            values[slot] = process(item) if process is not None else item
     args = tuple(values[n] for n in prepared.order) if prepared.order is not None else values
     rows, types = _raw(prepared.sql, args, with_types=True)
     keys, results = prepared.keys, prepared.results
@@ -98,32 +99,37 @@ class _Prepared(NamedTuple):
     sql: str  # in the driver's placeholders
     order: tuple[str, ...] | None  # the parameters' names in order (None: by name)
     fixed: dict  # the values the statement holds itself, processed
-    binds: dict  # a caller's parameter -> its bind processor
+    binds: dict  # a caller's parameter -> its [(placeholder name, bind processor)]
     columns: tuple  # the selected columns
     keys: tuple[str, ...]  # their names
     results: list  # each column's result processor (or None), filled by the first read
 
 
-@functools.lru_cache(maxsize=64)
-def _prepare(stmt, dialect, names: tuple[str, ...]) -> _Prepared | None:
+@functools.lru_cache(maxsize=256)
+def _prepare(stmt, dialect, shape: tuple[tuple[str, int], ...]) -> _Prepared:
     compiled = stmt.compile(dialect=dialect)
-    binds = {b.key: b for b in compiled.binds.values()}
-    if any(binds[n].expanding for n in names if n in binds):
-        return None  # a caller's list: its placeholders depend on its length
-    # The statement's own lists (a status IN (...)) are expanded once, here.
-    state = compiled.construct_expanded_state(dict.fromkeys(names))
-    processors = state.processors
+    # Placeholder values of the caller's shape; the statement's own lists (a status
+    # IN (...)) and the caller's are expanded here, once per shape.
+    state = compiled.construct_expanded_state(
+        {name: [None] * n if n >= 0 else None for name, n in shape}
+    )
+    processors, expansion = state.processors, state.parameter_expansion
+    binds = {}
+    for name, n in shape:
+        slots = expansion.get(name, []) if n >= 0 else [name]
+        binds[name] = [(slot, processors.get(slot) or processors.get(name)) for slot in slots]
+    callers = {slot for slots in binds.values() for slot, _ in slots}
     fixed = {
         name: (processors[name](value) if processors.get(name) else value)
         for name, value in state.parameters.items()
-        if name not in names
+        if name not in callers
     }
     columns = list(stmt.selected_columns)
     return _Prepared(
         sql=state.statement,
         order=tuple(state.positiontup) if dialect.positional else None,
         fixed=fixed,
-        binds={n: processors.get(n) for n in names},
+        binds=binds,
         columns=tuple(columns),
         keys=tuple(c.key for c in columns),
         results=[],

@@ -17,13 +17,12 @@ has published results.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from directory.database import read_rows, read_statement
+from directory.database import read_statement
 from directory.extensions import db
 from directory.models import (
     Clinic,
@@ -96,14 +95,10 @@ class Latest:
     total: int
 
 
-def _rows(stmt, params: dict | None = None):
-    """The statement's rows as mappings: on a raw pooled connection
-    (database.read_statement), or through the session when that cannot run it."""
-    params = params or {}
-    rows = read_statement(stmt, params)
-    if rows is None:
-        return db.session.execute(stmt, params).mappings().all()
-    return rows
+def _rows(stmt, params: dict | None = None) -> list[dict]:
+    """The statement's rows, read on a pooled raw connection without the ORM
+    session's per-statement work (database.read_statement): what is committed."""
+    return read_statement(stmt, params or {})
 
 
 # --------------------------------------------------------------------------
@@ -212,42 +207,12 @@ def clinic_cards(
     the like-for-like evidence (case scores of many clinics)."""
     if not ids:
         return []
-    if full or with_evidence:
-        rows = _rows(_CARDS[full, with_evidence], {"ids": list(ids)})
-    else:
-        rows = _card_rows(ids)
+    rows = _rows(_CARDS[full, with_evidence], {"ids": [int(i) for i in ids]})
     by_id = {}
     for row in rows:
         if row["status"] in PUBLIC_CLINIC_STATUSES:
             by_id[row["id"]] = ClinicRecord(**row)
     return [by_id[i] for i in ids if i in by_id]
-
-
-_CARD_SQL = f"SELECT {', '.join(_CARD)} FROM {_C.name} WHERE id IN ({{ids}})"  # noqa: S608
-_SERVICES = _CARD.index("services")
-
-
-def _card_rows(ids: list[int]) -> list[dict]:
-    """The cards' columns on a raw connection (database.read_rows): a search page's
-    one statement, without the ORM session's per-statement work. The driver gives
-    every card column as the model has it but `services`, which goes through the
-    JSON type's own result processor, as SQLAlchemy would."""
-    sql = _CARD_SQL.format(ids=", ".join(["{p}"] * len(ids)))
-    process = _json_processor(db.engine.dialect)
-    out = []
-    for row in read_rows(sql, tuple(int(i) for i in ids)):
-        row = list(row)
-        if process is not None:
-            row[_SERVICES] = process(row[_SERVICES])
-        out.append(dict(zip(_CARD, row, strict=True)))
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def _json_processor(dialect):
-    """SQLAlchemy's result processor for the `services` JSON column under this driver:
-    decoding the text under SQLite, none under psycopg (which decodes JSON itself)."""
-    return _C.c.services.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 # --------------------------------------------------------------------------
