@@ -77,7 +77,7 @@ def read_statement(stmt, params: dict) -> list[dict]:
         for (slot, process), item in zip(prepared.binds[name], items, strict=True):
             values[slot] = process(item) if process is not None else item
     args = tuple(values[n] for n in prepared.order) if prepared.order is not None else values
-    rows, types = _raw(prepared.sql, args, with_types=True)
+    rows, types = _raw(prepared.sql, args)
     keys, results = prepared.keys, prepared.results
     if not results:  # the result processors ask for the driver's column types once
         results[:] = [
@@ -143,21 +143,18 @@ def read_rows(sql: str, params: tuple = ()) -> list[tuple]:
     committed; `{p}` in `sql` is the driver's placeholder."""
     if "{p}" in sql:
         sql = sql.replace("{p}", "?" if db.engine.dialect.paramstyle == "qmark" else "%s")
-    return _raw(sql, params)
+    return _raw(sql, params)[0]
 
 
-def _raw(sql: str, params, with_types: bool = False):
-    """The rows (and with_types, each column's type code from the driver)."""
+def _raw(sql: str, params) -> tuple[list[tuple], list]:
+    """The rows, and each column's type code from the driver."""
     RAW_STATEMENTS[0] += 1
     conn = db.engine.raw_connection()
     try:
         cur = conn.cursor()
         try:
             cur.execute(sql, params)
-            rows = list(cur.fetchall())
-            if with_types:
-                return rows, [d[1] for d in cur.description]
-            return rows
+            return list(cur.fetchall()), [d[1] for d in cur.description or ()]
         finally:
             cur.close()
     finally:

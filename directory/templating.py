@@ -80,15 +80,13 @@ class MacroMemo:
         if type(record) is not self.record_type:
             return self._render(record, args)
         key = (frozen(record), tuple(args.items()), request.script_root)
-        with self._lock:
-            try:
+        try:
+            with self._lock:
                 html = self._html.get(key)  # hashes the key once
-            except TypeError:  # something unhashable in it
-                html, key = None, None
-            if html is not None:
-                self._html.move_to_end(key)
-                return html
-        if key is None:
+                if html is not None:
+                    self._html.move_to_end(key)
+                    return html
+        except TypeError:  # something unhashable in it
             return self._render(record, args)
         html = self._render(record, args)
         with self._lock:

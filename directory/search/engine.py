@@ -601,10 +601,7 @@ class Engine:
         text = [0.0] * len(docs)
         for c in plan.concepts:
             for term in c.stems + c.alternatives:
-                for fieldname in ("name", "text"):
-                    weights = s.term_weights(fieldname, term)
-                    if weights:
-                        text = list(map(add, text, map(weights.get, docs, repeat(0.0))))
+                text = s.add_relevance(text, docs, term)
                 if time.perf_counter() > deadline:
                     hits.partial = True
                     break
@@ -678,7 +675,7 @@ class Engine:
         if bits is None:
             bits = to_bits(matched)
         # Each count is one AND and one bit count in C, whatever the result's size.
-        by_country, by_service = s.facet_bits()
+        by_country, by_service = s.facet_bits
         services = {
             k: (bits & by_service.get(SERVICE_BITS[k], 0)).bit_count() for k in vocab.SERVICES
         }

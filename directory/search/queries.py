@@ -204,7 +204,6 @@ class Snapshot:
         self.bits = functools.lru_cache(maxsize=POSTINGS_CACHE)(self._bits)
         self.cells_bits = functools.lru_cache(maxsize=AREAS_CACHE)(self._cells_bits)
         self.all_facets: dict | None = None
-        self._facet_bits: tuple[dict[str, int], dict[int, int]] | None = None
         # Folded names of the cities and countries with clinics (engine._index_places).
         self.index_places: dict | None = None
 
@@ -254,26 +253,25 @@ class Snapshot:
     def live_bits(self) -> int:
         return to_bits(self.live)
 
+    @functools.cached_property
     def facet_bits(self) -> tuple[dict[str, int], dict[int, int]]:
         """The live documents of each country and of each service bit, as bits
         (once per generation): a result's facets are a count per country and
         service of its own bits ANDed with these."""
-        if self._facet_bits is None:
-            by_country: dict[str, list[int]] = {}
-            by_mask: dict[int, list[int]] = {}
-            country, mask = self.country, self.svcmask
-            for d in self.live:
-                by_country.setdefault(country[d], []).append(d)
-                by_mask.setdefault(mask[d], []).append(d)
-            countries = {cc: to_bits(docs) for cc, docs in by_country.items()}
-            mask_bits = {m: to_bits(docs) for m, docs in by_mask.items()}
-            services: dict[int, int] = {}
-            for m, bits in mask_bits.items():
-                for bit in range(m.bit_length()):
-                    if m >> bit & 1:
-                        services[1 << bit] = services.get(1 << bit, 0) | bits
-            self._facet_bits = (countries, services)
-        return self._facet_bits
+        by_country: dict[str, list[int]] = {}
+        by_mask: dict[int, list[int]] = {}
+        country, mask = self.country, self.svcmask
+        for d in self.live:
+            by_country.setdefault(country[d], []).append(d)
+            by_mask.setdefault(mask[d], []).append(d)
+        countries = {cc: to_bits(docs) for cc, docs in by_country.items()}
+        services: dict[int, int] = {}
+        for m, docs in by_mask.items():
+            bits = to_bits(docs)
+            for bit in range(m.bit_length()):
+                if m >> bit & 1:
+                    services[1 << bit] = services.get(1 << bit, 0) | bits
+        return countries, services
 
     BOOST = {"name": 3.0, "text": 1.0}
     K1, B = 1.2, 0.75
@@ -305,6 +303,16 @@ class Snapshot:
             self._weights.popitem(last=False)
         return out
 
+    def add_relevance(self, text: list[float], docs: list[int], term: str) -> list[float]:
+        """`text` (one value per document of `docs`) plus the term's BM25F weight in
+        each document's name, then in its text: the one way "best match" adds up a
+        document's text relevance, in C."""
+        for fieldname in ("name", "text"):
+            weights = self.term_weights(fieldname, term)
+            if weights:
+                text = list(map(add, text, map(weights.get, docs, repeat(0.0))))
+        return text
+
     def word_relevance(self, term: str) -> tuple[dict[int, float], list[int]]:
         """For "best match" on one word: each document holding it with its text
         relevance (the BM25F weights of the name and of the text, added as
@@ -315,12 +323,7 @@ class Snapshot:
             self._relevance.move_to_end(term)
             return hit
         docs = list(self.postings("text", term))
-        text = [0.0] * len(docs)
-        for fieldname in ("name", "text"):
-            weights = self.term_weights(fieldname, term)
-            if weights:
-                text = list(map(add, text, map(weights.get, docs, repeat(0.0))))
-        relevance = dict(zip(docs, text, strict=True))
+        relevance = dict(zip(docs, self.add_relevance([0.0] * len(docs), docs, term), strict=True))
         found = (relevance, sorted(docs, key=relevance.__getitem__, reverse=True))
         self._relevance[term] = found
         if len(self._relevance) > 64:
