@@ -9,6 +9,7 @@ page served the same way and measures both with wrk, printing the ratios.
     BENCH_CLINICS=2000 BENCH_REVIEWS=50000 python -m benchmarks.run
     BENCH_DIR=/tmp/bench (kept between runs; BENCH_REUSE=1 skips the build)
     BENCH_WRK_SECONDS=10 (per page; BENCH_SLOTS=5 slots each)  BENCH_SKIP_HTTP=1
+    BENCH_PAGES=home,search BENCH_CACHE=on|off (some pages only: a quicker look)
 """
 
 from __future__ import annotations
@@ -490,7 +491,12 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
     # engine does next to nothing, so they show what a results page costs around
     # it (cards, facets, pager, forms, framework): search's floor, without a target.
     paths[FLOOR] = [p for p in paths["search"] if "q=" not in p and "place=" not in p]
-    inproc = {cache: in_process_pages(instance, cache, paths) for cache in (False, True)}
+    # A quicker look at some pages: BENCH_PAGES=home,clinic BENCH_CACHE=on (or off).
+    if os.environ.get("BENCH_PAGES"):
+        wanted = os.environ["BENCH_PAGES"].split(",")
+        paths = {name: urls for name, urls in paths.items() if name in wanted}
+    modes = {"on": (True,), "off": (False,)}.get(os.environ.get("BENCH_CACHE", ""), (False, True))
+    inproc = {cache: in_process_pages(instance, cache, paths) for cache in modes}
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECTORY_")}
     env.update(
         {
@@ -514,7 +520,7 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
     ratios: dict[tuple[str, bool], float] = {}
     references: list[dict] = []
     try:
-        for cache in (False, True):
+        for cache in modes:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(instance / "bench-pagecache.sqlite3") + suffix).unlink(missing_ok=True)
             site_port = free_port()
@@ -578,7 +584,7 @@ def http(instance: Path, app, mix: list[dict], seconds: int) -> None:
         f"{reference['p99']:7.1f} {1:6.3f}  {'':14} {'':11} {'':8} "
         f"{reference['cpu_ms']:5.2f} ms {1:9.3f}"
     )
-    for cache in (False, True):
+    for cache in modes:
         for name in paths:
             r = results[(name, cache)]
             ratio = ratios[(name, cache)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 from importlib import import_module
@@ -13,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from directory import config as config_module
 from directory import pagecache
-from directory.application import DirectoryFlask
+from directory.application import DirectoryFlask, new_request_ids, security_headers
 from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger("directory")
@@ -118,35 +117,16 @@ def register_operations(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _request_id():
-        # One read of the system's randomness for both (each read is a system call).
-        raw = os.urandom(24)
-        g.request_id = raw[:8].hex()
-        g.csp_nonce = base64.urlsafe_b64encode(raw[8:]).rstrip(b"=").decode()
+        g.request_id, g.csp_nonce = new_request_ids()
 
     @app.after_request
     def _security_headers(response):
-        nonce = getattr(g, "csp_nonce", "")
-        if "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; "
-                f"script-src 'self' 'nonce-{nonce}'; "
-                "style-src 'self'; "
-                "img-src 'self' data:; "
-                "font-src 'self'; "
-                "connect-src 'self'; "
-                "form-action 'self'; "
-                "object-src 'none'; "
-                "base-uri 'none'; "
-                "frame-ancestors 'none'"
-            )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if app.config.get("PRODUCTION"):
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        headers = response.headers
+        for name, value in security_headers(app, getattr(g, "csp_nonce", "")).items():
+            if name != "Content-Security-Policy" or name not in headers:
+                headers[name] = value
         if hasattr(g, "request_id"):
-            response.headers["X-Request-ID"] = g.request_id
+            headers["X-Request-ID"] = g.request_id
         return response
 
     @app.after_request

@@ -129,6 +129,8 @@ class Defaults:
     PAGE_CACHE_URL = None
     PAGE_CACHE_TTL_S = 3600
     PAGE_CACHE_MAX_ENTRIES = 20_000
+    # Cached pages answered before Flask (pagecache.HitPath); off: through the views.
+    PAGE_CACHE_HIT_PATH = True
     # Profile views are added up in each worker and written every few seconds.
     VIEW_COUNT_FLUSH_S = 5.0
 

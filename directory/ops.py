@@ -388,7 +388,7 @@ def init_app(app: Flask) -> None:
     # Static files are streamed; they are compressed once and cached (above).
     app.config.setdefault("COMPRESS_STREAMS", False)
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
-    Compress(app)
+    app.extensions["compress"] = Compress(app)
 
     @app.url_defaults
     def _static_version(endpoint, values):
@@ -406,17 +406,20 @@ def init_app(app: Flask) -> None:
         response = _static_after(app, response)
         started = getattr(g, "started", None)
         if started is not None:
-            try:
-                _histogram().labels(
-                    request.endpoint or "none",
-                    request.method,
-                    f"{response.status_code // 100}xx",
-                ).observe(time.perf_counter() - started)
-            except Exception:  # noqa: BLE001 - metrics never break a response
-                log.debug("metrics observe failed", exc_info=True)
+            observe(request.endpoint, request.method, response.status_code, started)
         return response
 
     app.register_blueprint(bp)
+
+
+def observe(endpoint: str | None, method: str, status: int, started: float) -> None:
+    """Count a request in the latency histogram (the page cache's hit path too)."""
+    try:
+        _histogram().labels(endpoint or "none", method, f"{status // 100}xx").observe(
+            time.perf_counter() - started
+        )
+    except Exception:  # noqa: BLE001 - metrics never break a response
+        log.debug("metrics observe failed", exc_info=True)
 
 
 def prune() -> None:

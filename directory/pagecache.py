@@ -25,8 +25,11 @@ key, so a browser's revalidation costs one small query and a 304.
 
 Only anonymous visitors are served from the cache: a request with a session
 or remember cookie that belongs to a user, or with flashed messages waiting,
-is rendered as usual and marked private. The CSP nonce is replaced with a
-fresh one in every response served from the cache.
+is rendered as usual and marked private. Every response's policy has a fresh
+CSP nonce; the cached pages hold none (a nonce in a page is replaced per response).
+
+A hit is answered before Flask by `HitPath` (a WSGI layer) for the views marked
+`cacheable`: the same key, bytes and headers without a request context.
 """
 
 from __future__ import annotations
@@ -476,6 +479,19 @@ class PageCache:
         except Exception:  # noqa: BLE001
             log.warning("page cache write failed", exc_info=True)
 
+    def variant(self, key: str, encoding: str, body: bytes) -> bytes:
+        """The page compressed as Flask-Compress compresses it, once per process (a
+        page without a nonce in it is the same bytes for every visitor)."""
+        from flask_compress.flask_compress import _compress_data
+
+        name = f"{key};{encoding}"
+        with self.lock:
+            data = self.local.get(name)
+        if data is None:
+            data = _compress_data(current_app, body, encoding)
+            self._keep(name, data)
+        return data
+
     def _keep(self, key: str, body: bytes) -> None:
         with self.lock:
             if key in self.local:
@@ -508,6 +524,10 @@ def build_id(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     app.extensions["pagecache"] = PageCache(app) if app.config.get("PAGE_CACHE") else None
+    # Before ProxyFix wraps the application (ops), so the hit path sees its fixes.
+    if "pagecache.hit_path" not in app.extensions:
+        app.extensions["pagecache.hit_path"] = True
+        app.wsgi_app = HitPath(app, app.wsgi_app)
 
 
 # --------------------------------------------------------------------------
@@ -563,14 +583,7 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
         response = make_response(render())
         response.headers.setdefault("Cache-Control", "no-cache")
         return response
-    raw = "|".join(
-        map(
-            str,
-            (cache.build, request.host, request.path, request.query_string.decode("latin-1"))
-            + tuple(parts),
-        )
-    )
-    key = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+    key = page_key(cache, request.host, request.path, request.query_string, parts)
     etag = key
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
@@ -600,6 +613,12 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
     return response
 
 
+def page_key(cache: PageCache, host: str, path: str, query: bytes, parts: tuple) -> str:
+    """The key (and ETag) of a page: the build, the address and what the page shows."""
+    raw = "|".join(map(str, (cache.build, host, path, query.decode("latin-1"), *parts)))
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
 def _public_headers(response: Response, etag: str) -> Response:
     response.set_etag(etag, weak=True)
     # Stored by browsers and proxies, revalidated every time (a 304 when unchanged);
@@ -610,3 +629,155 @@ def _public_headers(response: Response, etag: str) -> Response:
     else:  # the usual case, without parsing a header set
         response.headers["Vary"] = "Cookie"
     return response
+
+
+# --------------------------------------------------------------------------
+# The hit path: a cached page answered before Flask
+
+
+def cacheable(parts_of: Callable[..., tuple | None], served: Callable[[tuple], None] | None = None):
+    """Mark a view whose page anonymous visitors get from the cache under
+    `parts_of(args, **view_args)` (the same parts the view passes to serve(); None:
+    not cached; it may abort(404)). `served(parts)` runs for every page served from
+    the cache before Flask (a clinic's view counter); the view does its own."""
+
+    def mark(view):
+        view.page_parts, view.page_served = parts_of, served
+        return view
+
+    return mark
+
+
+class HitPath:
+    """WSGI, in front of Flask: an anonymous visitor's GET or HEAD of a page the
+    cache holds is answered here, without a request context, hooks or a session.
+    Same key, body and headers as serve() gives (tests compare them), for about
+    half the CPU: a hit is most of what the site serves. Anything else (a session
+    or remember cookie, a view not marked `cacheable` or with a rate limit, a miss,
+    a host, path or page Flask refuses, any error) goes on to Flask unchanged."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        app = self.app
+        if (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and app.extensions.get("pagecache") is not None
+            and app.config["PAGE_CACHE_HIT_PATH"]
+        ):
+            started = time.perf_counter()
+            try:
+                answer = self._answer(environ, started)
+            except Exception:  # noqa: BLE001 - Flask's own path answers instead
+                log.warning("page cache hit path failed", exc_info=True)
+                answer = None
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _answer(self, environ, started: float):
+        from werkzeug.exceptions import HTTPException
+
+        from directory.ops import observe
+
+        found = self._cacheable_view(environ)
+        if found is None:
+            return None
+        req, endpoint, view_args, view = found
+        app = self.app
+        with app.app_context():
+            cache: PageCache | None = app.extensions.get("pagecache")
+            if cache is None:
+                return None
+            try:
+                parts = view.page_parts(req.args, **view_args)
+            except HTTPException:  # the view's own 404 page
+                return None
+            if parts is None:
+                return None
+            key = page_key(cache, req.host, req.path, req.query_string, parts)
+            if req.if_none_match.contains_weak(key):
+                status, body, encoding = 304, b"", None
+            else:
+                body = cache.get(key)
+                if body is None:
+                    return None  # a miss: Flask renders and stores it
+                status, encoding = 200, self._encoding(environ, body)
+                if encoding is not None:
+                    if NONCE_MARK in body:
+                        return None  # compressed per response by Flask
+                    body = cache.variant(key, encoding, body)
+            if view.page_served is not None:
+                view.page_served(parts)
+            headers, body = self._headers(status, key, body, encoding)
+            observe(endpoint, req.method, status, started)
+        if req.method == "HEAD":
+            body = b""
+        return ("200 OK" if status == 200 else "304 Not Modified"), headers, body
+
+    def _cacheable_view(self, environ):
+        """(request, endpoint, view args, view) of an anonymous visitor's request for
+        a view marked cacheable, else None."""
+        app = self.app
+        cfg = app.config
+        cookie_header = environ.get("HTTP_COOKIE")
+        if cookie_header and (
+            cfg["SESSION_COOKIE_NAME"] in cookie_header
+            or cfg.get("REMEMBER_COOKIE_NAME", "remember_token") in cookie_header
+        ):
+            return None  # maybe a user: Flask decides
+        req = app.request_class(environ)
+        try:
+            endpoint, view_args = app.create_url_adapter(req).match()
+        except Exception:  # noqa: BLE001 - a bad host, a redirect, a 404: Flask's pages
+            return None
+        view = app.view_functions.get(endpoint)
+        if getattr(view, "page_parts", None) is None or getattr(view, "rate_limits", None):
+            return None
+        return req, endpoint, view_args, view
+
+    def _encoding(self, environ, body: bytes) -> str | None:
+        """The compression Flask-Compress would apply to this page, if any."""
+        compress = self.app.extensions.get("compress")
+        accept = environ.get("HTTP_ACCEPT_ENCODING")
+        if compress is None or not accept or len(body) < self.app.config["COMPRESS_MIN_SIZE"]:
+            return None
+        return choose_encoding(compress, accept)
+
+    def _headers(self, status: int, key: str, body: bytes, encoding: str | None):
+        """The headers Flask's path gives a hit or a 304 (the tests compare them), and
+        the body with this response's nonce."""
+        from werkzeug.http import http_date
+
+        from directory.application import new_request_ids, security_headers
+
+        app = self.app
+        request_id, nonce = new_request_ids()
+        if NONCE_MARK in body:
+            body = body.replace(NONCE_MARK, nonce.encode())
+        headers = []
+        if status == 200:
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
+            headers.append(("Content-Length", str(len(body))))
+            if encoding:  # and, as Flask-Compress's conditional check adds, a date
+                headers.append(("Content-Encoding", encoding))
+                headers.append(("Date", http_date()))
+        headers += [
+            ("X-Page-Cache", "hit" if status == 200 else "revalidated"),
+            ("ETag", f'W/"{key}"'),
+            ("Cache-Control", "public, no-cache"),
+            ("Vary", "Cookie, Accept-Encoding" if "compress" in app.extensions else "Cookie"),
+            *security_headers(app, nonce).items(),
+            ("X-Request-ID", request_id),
+        ]
+        return headers, body
+
+
+def choose_encoding(compress, accept_encoding: str) -> str | None:
+    """The encoding Flask-Compress would choose for this Accept-Encoding."""
+    from flask_compress.flask_compress import _choose_algorithm
+
+    return _choose_algorithm(compress.enabled_algorithms, accept_encoding)

@@ -31,15 +31,25 @@ from directory.services.scores import cached_explanation
 bp = Blueprint("public", __name__)
 
 
-@bp.get("/")
-@public
-def home():
-    near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
-    listings = pagecache.listings_key()
+def _home_parts(listings: tuple, near_text: str | None) -> tuple | None:
     parts = ("home", *listings)
     if near_text and pagecache.enabled():  # the "near you" list comes from the index
         generation = search_service.generation()
         parts = None if generation is None else (*parts, generation)
+    return parts
+
+
+def _home_key(args) -> tuple | None:
+    return _home_parts(pagecache.listings_key(), forms.text_arg(args, "near", forms.MAX_PLACE))
+
+
+@bp.get("/")
+@public
+@pagecache.cacheable(_home_key)
+def home():
+    near_text = forms.text_arg(request.args, "near", forms.MAX_PLACE)
+    listings = pagecache.listings_key()
+    parts = _home_parts(listings, near_text)
     return pagecache.serve(parts, lambda: _home_page(near_text, listings))
 
 
@@ -180,14 +190,26 @@ def _cached_clinic_page(kind: str, slug: str, render, *, count_view: bool = Fals
         if count_view:
             counters.record_view(clinic.id)
         return pagecache.serve(None, lambda: render(clinic))
-    clinic_id, versions = _clinic_key(slug)
+    parts = _clinic_parts(kind, slug)
     if count_view:
-        counters.record_view(clinic_id)  # buffered; never raises
-    return pagecache.serve((kind, clinic_id, *versions), lambda: render(_clinic_or_404(slug)))
+        _count_view(parts)
+    return pagecache.serve(parts, lambda: render(_clinic_or_404(slug)))
+
+
+def _clinic_parts(kind: str, slug: str) -> tuple:
+    """A clinic page's cache key parts: its kind, the clinic and its versions (404
+    when the public may not see it)."""
+    clinic_id, versions = _clinic_key(slug)
+    return (kind, clinic_id, *versions)
+
+
+def _count_view(parts: tuple) -> None:
+    counters.record_view(parts[1])  # buffered; never raises
 
 
 @bp.get("/clinics/<slug>")
 @public
+@pagecache.cacheable(lambda _args, slug: _clinic_parts("clinic", slug), served=_count_view)
 def clinic(slug: str):
     return _cached_clinic_page("clinic", slug, _clinic_page, count_view=True)
 
@@ -215,6 +237,7 @@ def _clinic_page(clinic: Clinic):
 
 @bp.get("/clinics/<slug>/reviews")
 @public
+@pagecache.cacheable(lambda _args, slug: _clinic_parts("reviews", slug))
 def clinic_reviews(slug: str):
     return _cached_clinic_page("reviews", slug, _reviews_page)
 
@@ -232,6 +255,7 @@ def _reviews_page(clinic: Clinic):
 
 @bp.get("/clinics/<slug>/results")
 @public
+@pagecache.cacheable(lambda _args, slug: _clinic_parts("results", slug))
 def clinic_results(slug: str):
     return _cached_clinic_page("results", slug, _gallery_page)
 
