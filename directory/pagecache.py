@@ -639,7 +639,11 @@ def cacheable(parts_of: Callable[..., tuple | None], served: Callable[[tuple], N
     """Mark a view whose page anonymous visitors get from the cache under
     `parts_of(args, **view_args)` (the same parts the view passes to serve(); None:
     not cached; it may abort(404)). `served(parts)` runs for every page served from
-    the cache before Flask (a clinic's view counter); the view does its own."""
+    the cache before Flask (a clinic's view counter); the view does its own.
+
+    A page served from the cache before Flask does not count against the view's
+    rate limit (search's): the limit guards the work a miss does, and a hit costs
+    less than the minimal page. Every miss still counts."""
 
     def mark(view):
         view.page_parts, view.page_served = parts_of, served
@@ -653,8 +657,8 @@ class HitPath:
     cache holds is answered here, without a request context, hooks or a session.
     Same key, body and headers as serve() gives (tests compare them), for about
     half the CPU: a hit is most of what the site serves. Anything else (a session
-    or remember cookie, a view not marked `cacheable` or with a rate limit, a miss,
-    a host, path or page Flask refuses, any error) goes on to Flask unchanged."""
+    or remember cookie, a view not marked `cacheable`, a miss, a host, path or page
+    Flask refuses, any error) goes on to Flask unchanged."""
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
@@ -735,7 +739,7 @@ class HitPath:
         except Exception:  # noqa: BLE001 - a bad host, a redirect, a 404: Flask's pages
             return None
         view = app.view_functions.get(endpoint)
-        if getattr(view, "page_parts", None) is None or getattr(view, "rate_limits", None):
+        if getattr(view, "page_parts", None) is None:
             return None
         return req, endpoint, view_args, view
 

@@ -80,18 +80,20 @@ def _home_page(near_text: str | None, listings: tuple):
     )
 
 
+def _search_parts(_args) -> tuple | None:
+    # Results come from the index and the database: cached per index generation
+    # and listings version, never while the index lags (outbox rows pending).
+    listings, pending = pagecache.listings_state(search_service.applied_through())
+    generation = search_service.generation() if pending else search_service.index_token()
+    return None if generation is None else ("search", *listings, generation)
+
+
 @bp.get("/search")
 @limited("RATELIMIT_SEARCH", methods=("GET",))
 @public
+@pagecache.cacheable(_search_parts)
 def search():
-    # Results come from the index and the database: cached per index generation
-    # and listings version, never while the index lags (outbox rows pending).
-    parts = None
-    if pagecache.enabled():
-        listings, pending = pagecache.listings_state(search_service.applied_through())
-        generation = search_service.generation() if pending else search_service.index_token()
-        if generation is not None:
-            parts = ("search", *listings, generation)
+    parts = _search_parts(request.args) if pagecache.enabled() else None
     return pagecache.serve(parts, _search_page)
 
 

@@ -69,7 +69,7 @@ def _comparable(resp) -> dict:
 def test_a_hit_before_flask_is_the_page_flask_sends(worlds, dispatched, method, headers):
     app, _staff, _world = worlds
     visitor = app.test_client()
-    for path in [p for p in PAGES if p != "/search"] + ["/?near=London"]:
+    for path in [*PAGES, "/?near=London", "/search?q=scar&sort=relevance"]:
         assert visitor.get(path).status_code == 200  # rendered and stored by Flask
         flask_hit = _fetch(app, visitor, path, False, method=method, headers=headers)
         before = len(dispatched)
@@ -87,7 +87,7 @@ def test_a_hit_before_flask_is_the_page_flask_sends(worlds, dispatched, method, 
 def test_a_revalidation_before_flask_is_flasks_304(worlds, dispatched):
     app, _staff, _world = worlds
     visitor = app.test_client()
-    for path in [p for p in PAGES if p != "/search"]:
+    for path in PAGES:
         etag = visitor.get(path).headers["ETag"]
         conditional = {"If-None-Match": etag}
         flask_304 = _fetch(app, visitor, path, False, headers=conditional)
@@ -111,9 +111,6 @@ def test_what_the_hit_path_leaves_to_flask(worlds, dispatched):
 
     # A miss is rendered (and stored) by the view; the next visit is the hit.
     assert through_flask(visitor, "/clinics/studio").headers["X-Page-Cache"] == "miss"
-    # Search is rate limited per address: its hits stay behind the limiter.
-    visitor.get("/search")
-    assert through_flask(visitor, "/search").headers["X-Page-Cache"] == "hit"
     # A clinic the public may not see, a path with no page: Flask's 404 pages.
     assert through_flask(visitor, "/clinics/no-such-clinic").status_code == 404
     assert through_flask(visitor, "/clinics/studio/nowhere").status_code == 404
@@ -132,3 +129,22 @@ def test_what_the_hit_path_leaves_to_flask(worlds, dispatched):
         app.config["TRUSTED_HOSTS"] = None
     # A POST is never a hit.
     assert visitor.post("/clinics/studio").status_code == 405
+
+
+def test_search_hits_do_not_count_against_the_search_limit_and_misses_do(app_factory):
+    from directory.extensions import db
+    from directory.search import indexer
+    from tests.factories import ClinicFactory
+
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_SEARCH="2/minute")
+    with app.app_context():
+        ClinicFactory(name="Limit Studio")
+        db.session.commit()
+        indexer.rebuild(app.config["INDEX_DIR"])
+    visitor = app.test_client()
+    assert visitor.get("/search?q=studio").headers["X-Page-Cache"] == "miss"  # counted: 1
+    for _ in range(3):  # from the cache, before Flask: not counted
+        assert visitor.get("/search?q=studio").headers["X-Page-Cache"] == "hit"
+    assert visitor.get("/search?q=limit").status_code == 200  # a miss, counted: 2
+    assert visitor.get("/search?q=another").status_code == 429  # a third miss: refused
+    assert visitor.get("/search?q=studio").status_code == 200  # what is cached still shows
