@@ -26,7 +26,9 @@ key, so a browser's revalidation costs one small query and a 304.
 Only anonymous visitors are served from the cache: a request with a session
 or remember cookie that belongs to a user, or with flashed messages waiting,
 is rendered as usual and marked private. Every response's policy has a fresh
-CSP nonce; the cached pages hold none (a nonce in a page is replaced per response).
+CSP nonce; a page that holds its nonce is never stored (the cached pages' only
+scripts are JSON-LD, which needs none), so a stored page is the same bytes for
+every visitor.
 
 A hit is answered before Flask by `HitPath` (a WSGI layer) for the views marked
 `cacheable`: the same key, bytes and headers without a request context.
@@ -50,7 +52,10 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask_login import current_user
 from sqlalchemy import TextClause, event, inspect, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 
+from directory.application import new_request_ids, security_headers
 from directory.database import read_rows
 from directory.extensions import db
 from directory.models import (
@@ -481,7 +486,7 @@ class PageCache:
 
     def variant(self, key: str, encoding: str, body: bytes) -> bytes:
         """The page compressed as Flask-Compress compresses it, once per process (a
-        page without a nonce in it is the same bytes for every visitor)."""
+        stored page is the same bytes for every visitor)."""
         from flask_compress.flask_compress import _compress_data
 
         name = f"{key};{encoding}"
@@ -532,8 +537,6 @@ def init_app(app: Flask) -> None:
 
 # --------------------------------------------------------------------------
 # Serving
-
-NONCE_MARK = b"\x00csp-nonce\x00"
 
 
 def enabled() -> bool:
@@ -591,8 +594,7 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
         return _public_headers(response, etag)
     body = cache.get(key)
     if body is not None:
-        nonce = getattr(g, "csp_nonce", "").encode()
-        response = Response(body.replace(NONCE_MARK, nonce), mimetype="text/html")
+        response = Response(body, mimetype="text/html")
         response.headers["X-Page-Cache"] = "hit"
         return _public_headers(response, etag)
     response = make_response(render())
@@ -603,14 +605,25 @@ def serve(parts: tuple | None, render: Callable[[], object]) -> Response:
         and not session.modified
         and "Set-Cookie" not in response.headers
         and not g.get("page_cache_keep_out")
+        and _without_nonce(response.get_data())
     ):
-        body = response.get_data()
-        nonce = getattr(g, "csp_nonce", "")
-        cache.set(key, body.replace(nonce.encode(), NONCE_MARK) if nonce else body)
+        cache.set(key, response.get_data())
         response.headers["X-Page-Cache"] = "miss"
         return _public_headers(response, etag)
     response.headers.setdefault("Cache-Control", "no-cache")
     return response
+
+
+def _without_nonce(body: bytes) -> bool:
+    """A stored page is the same bytes for every visitor, so it must not hold this
+    response's CSP nonce (an inline script would run for nobody else): such a page
+    is sent, never stored. The cached pages' only scripts are JSON-LD, a data block
+    no policy governs, which needs none."""
+    nonce = getattr(g, "csp_nonce", "")
+    if nonce and nonce.encode() in body:
+        log.warning("page %s holds its CSP nonce: not cached", request.path)
+        return False
+    return True
 
 
 def page_key(cache: PageCache, host: str, path: str, query: bytes, parts: tuple) -> str:
@@ -665,14 +678,15 @@ class HitPath:
 
     def __call__(self, environ, start_response):
         app = self.app
+        cache: PageCache | None = app.extensions.get("pagecache")
         if (
             environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and app.extensions.get("pagecache") is not None
+            and cache is not None
             and app.config["PAGE_CACHE_HIT_PATH"]
         ):
             started = time.perf_counter()
             try:
-                answer = self._answer(environ, started)
+                answer = self._answer(cache, environ, started)
             except Exception:  # noqa: BLE001 - Flask's own path answers instead
                 log.warning("page cache hit path failed", exc_info=True)
                 answer = None
@@ -682,10 +696,8 @@ class HitPath:
                 return [body]
         return self.wsgi_app(environ, start_response)
 
-    def _answer(self, environ, started: float):
-        from werkzeug.exceptions import HTTPException
-
-        from directory.ops import observe
+    def _answer(self, cache: PageCache, environ, started: float):
+        from directory.ops import observe  # ops imports the views, which import this
 
         found = self._cacheable_view(environ)
         if found is None:
@@ -693,9 +705,6 @@ class HitPath:
         req, endpoint, view_args, view = found
         app = self.app
         with app.app_context():
-            cache: PageCache | None = app.extensions.get("pagecache")
-            if cache is None:
-                return None
             try:
                 parts = view.page_parts(req.args, **view_args)
             except HTTPException:  # the view's own 404 page
@@ -711,12 +720,10 @@ class HitPath:
                     return None  # a miss: Flask renders and stores it
                 status, encoding = 200, self._encoding(environ, body)
                 if encoding is not None:
-                    if NONCE_MARK in body:
-                        return None  # compressed per response by Flask
                     body = cache.variant(key, encoding, body)
             if view.page_served is not None:
                 view.page_served(parts)
-            headers, body = self._headers(status, key, body, encoding)
+            headers = self._headers(status, key, body, encoding)
             observe(endpoint, req.method, status, started)
         if req.method == "HEAD":
             body = b""
@@ -745,23 +752,18 @@ class HitPath:
 
     def _encoding(self, environ, body: bytes) -> str | None:
         """The compression Flask-Compress would apply to this page, if any."""
+        from flask_compress.flask_compress import _choose_algorithm
+
         compress = self.app.extensions.get("compress")
         accept = environ.get("HTTP_ACCEPT_ENCODING")
         if compress is None or not accept or len(body) < self.app.config["COMPRESS_MIN_SIZE"]:
             return None
-        return choose_encoding(compress, accept)
+        return _choose_algorithm(compress.enabled_algorithms, accept)
 
-    def _headers(self, status: int, key: str, body: bytes, encoding: str | None):
-        """The headers Flask's path gives a hit or a 304 (the tests compare them), and
-        the body with this response's nonce."""
-        from werkzeug.http import http_date
-
-        from directory.application import new_request_ids, security_headers
-
+    def _headers(self, status: int, key: str, body: bytes, encoding: str | None) -> list:
+        """The headers Flask's path gives a hit or a 304 (the tests compare them)."""
         app = self.app
         request_id, nonce = new_request_ids()
-        if NONCE_MARK in body:
-            body = body.replace(NONCE_MARK, nonce.encode())
         headers = []
         if status == 200:
             headers.append(("Content-Type", "text/html; charset=utf-8"))
@@ -777,11 +779,4 @@ class HitPath:
             *security_headers(app, nonce).items(),
             ("X-Request-ID", request_id),
         ]
-        return headers, body
-
-
-def choose_encoding(compress, accept_encoding: str) -> str | None:
-    """The encoding Flask-Compress would choose for this Accept-Encoding."""
-    from flask_compress.flask_compress import _choose_algorithm
-
-    return _choose_algorithm(compress.enabled_algorithms, accept_encoding)
+        return headers

@@ -207,6 +207,26 @@ def test_cached_pages_carry_a_fresh_nonce_and_the_same_bytes(worlds):
     assert b"nonce=" not in bodies.pop()
 
 
+def test_a_page_holding_its_nonce_is_sent_but_never_stored(app):
+    # A stored page is the same bytes for everyone: an inline script's nonce would
+    # be someone else's, so such a page is rendered each time.
+    from flask import render_template_string
+
+    from directory import pagecache
+
+    @app.get("/nonce-page")
+    def nonce_page():
+        page = '<script nonce="{{ csp_nonce() }}">1</script>'
+        return pagecache.serve(("nonce-page",), lambda: render_template_string(page))
+
+    visitor = app.test_client()
+    for _ in range(2):
+        resp = visitor.get("/nonce-page")
+        nonce = re.search(r"'nonce-([^']+)'", resp.headers["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in resp.get_data(as_text=True)
+        assert "X-Page-Cache" not in resp.headers and resp.headers["Cache-Control"] == "no-cache"
+
+
 def test_logged_in_visitors_never_get_or_fill_cached_pages(worlds):
     app, _staff, world = worlds
     visitor = app.test_client()
