@@ -1,4 +1,4 @@
-"""Pages machines understand, checked on the whole demo: JSON-LD (parsed with
+"""Pages machines understand, checked on the whole demo (40 clinics): JSON-LD (parsed with
 extruct) on every clinic page, the home page's WebSite, the page head
 (canonical, Open Graph, Twitter, icons, manifest), the sitemap and the feeds."""
 
@@ -29,7 +29,9 @@ def demo_app(tmp_path_factory, worker_id):
     app = create_app(make_config(tmp_path_factory.mktemp("demo"), f"{worker_id}demo"))
     reset_schema(app)
     with app.app_context():
-        demo.seed(log=lambda *a: None)  # the demo as `make run` seeds it
+        # The demo `make run` seeds, at 40 clinics instead of 150 (the same generator and
+        # seed: every kind of clinic, page and image; 150 cost a minute of setup).
+        demo.seed(40, log=lambda *a: None)
         # A suspended clinic must vanish from every machine-readable surface.
         clinic = db.session.execute(db.select(Clinic).order_by(Clinic.id.desc())).scalars().first()
         clinic.status = "suspended"
@@ -129,7 +131,7 @@ def check_every_demo_clinic_page_has_complete_structured_data(demo_app, facts):
         assert one(html, r'<meta name="twitter:card" content="([^"]+)"') == "summary_large_image"
         assert f'href="/clinics/{slug}/feed.atom"' in html
         checked += 1
-    assert checked >= 100
+    assert checked == sum(f["public"] for f in facts.values()) >= 30
 
 
 def check_home_page_is_a_website_with_a_search_action(demo_app):
