@@ -7,11 +7,15 @@ requests that may write (anything but GET/HEAD/OPTIONS) and code outside a
 request (CLI, tests) begin IMMEDIATE; read-only requests begin DEFERRED and,
 under WAL, never block a writer. A GET that must write (a view counter) does
 it as one atomic statement on its own connection (see services.counters).
+The page cache answers GET and HEAD before Flask, with no request context: it
+marks its work `serving_a_read()` so its reads begin DEFERRED as well.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from contextvars import ContextVar
 from typing import NamedTuple
 
 from flask import Flask, has_request_context, request
@@ -20,6 +24,26 @@ from sqlalchemy import event
 from directory.extensions import db
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SERVING_A_READ: ContextVar[bool] = ContextVar("serving_a_read", default=False)
+
+
+@contextlib.contextmanager
+def serving_a_read():
+    """Code answering a GET or HEAD outside a request context (pagecache.HitPath):
+    its transactions begin as a read-only request's do (DEFERRED). Without this they
+    began IMMEDIATE, holding SQLite's write lock while they read: the hit path's
+    rebuild of a missing index then waited out the busy timeout on its own lock."""
+    token = _SERVING_A_READ.set(True)
+    try:
+        yield
+    finally:
+        _SERVING_A_READ.reset(token)
+
+
+def _read_only() -> bool:
+    if _SERVING_A_READ.get():
+        return True
+    return has_request_context() and request.method in READ_ONLY_METHODS
 
 
 def configure_engine(app: Flask) -> None:
@@ -42,7 +66,7 @@ def configure_engine(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            if has_request_context() and request.method in READ_ONLY_METHODS:
+            if _read_only():
                 conn.exec_driver_sql("BEGIN")
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -56,7 +56,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
 from directory.application import new_request_ids, security_headers
-from directory.database import read_rows
+from directory.database import read_rows, serving_a_read
 from directory.extensions import db
 from directory.models import (
     Appeal,
@@ -704,7 +704,7 @@ class HitPath:
             return None
         req, endpoint, view_args, view = found
         app = self.app
-        with app.app_context():
+        with app.app_context(), serving_a_read():
             try:
                 parts = view.page_parts(req.args, **view_args)
             except HTTPException:  # the view's own 404 page

@@ -148,3 +148,22 @@ def test_search_hits_do_not_count_against_the_search_limit_and_misses_do(app_fac
     assert visitor.get("/search?q=limit").status_code == 200  # a miss, counted: 2
     assert visitor.get("/search?q=another").status_code == 429  # a third miss: refused
     assert visitor.get("/search?q=studio").status_code == 200  # what is cached still shows
+
+
+def test_a_first_search_with_no_index_is_answered_without_waiting_on_a_lock(app_factory, caplog):
+    """The hit path works out a search's key from the index; with no index yet it
+    builds one. Its reads held SQLite's write lock, so the build waited out the busy
+    timeout on it and failed ("database is locked": 10 s with the default timeout)
+    before Flask answered. Now the hit path builds the index and the page shows."""
+    from directory.extensions import db
+    from tests.factories import ClinicFactory
+
+    app = app_factory(PAGE_CACHE=True, SQLITE_BUSY_TIMEOUT_MS=500)
+    with app.app_context():
+        ClinicFactory(name="Lockfree Scalp Studio", slug="lockfree")
+        db.session.commit()
+    client = app.test_client()
+    resp = client.get("/search")
+    assert resp.status_code == 200 and "Lockfree Scalp Studio" in resp.get_data(as_text=True)
+    assert "hit path failed" not in caplog.text
+    assert client.get("/search").headers["X-Page-Cache"] == "hit"
