@@ -68,40 +68,6 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(app):
 
 
 @pytest.mark.skipif(PG_URI is not None, reason="SQLite locking")
-def test_reads_serving_a_get_outside_a_request_never_hold_the_write_lock(app):
-    """The page cache's hit path answers GETs with no request context: its reads
-    begin DEFERRED (they held the write lock, which made its own rebuild of a
-    missing index wait out the busy timeout); other code outside a request still
-    begins IMMEDIATE."""
-    import sqlite3
-
-    from directory.database import serving_a_read
-    from directory.models import Clinic
-
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-
-    def another_writer_can_begin() -> bool:
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            other.close()
-
-    with app.app_context(), serving_a_read():
-        db.session.execute(db.select(Clinic.id)).all()
-        assert another_writer_can_begin()
-        db.session.rollback()
-    with app.app_context():
-        db.session.execute(db.select(Clinic.id)).all()
-        assert not another_writer_can_begin()  # CLI and jobs: IMMEDIATE, as before
-        db.session.rollback()
-
-
-@pytest.mark.skipif(PG_URI is not None, reason="SQLite locking")
 def test_concurrent_read_then_write_transactions_lose_no_update(app):
     """docs/security.md: read-then-write under several writers must not lose updates."""
     from directory.models import Clinic

@@ -473,11 +473,14 @@ TABLE: dict[str, Row] = {
 
 
 def snapshot(app) -> dict:
+    """Every row of every table (dicts, in key order): compared before and after a
+    refused request, and what restore() writes back."""
+
     def read():
         out = {}
         for table in db.metadata.sorted_tables:
-            rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
+            rows = db.session.execute(select(table).order_by(*table.primary_key.columns))
+            out[table.name] = [dict(r._mapping) for r in rows]
         return out
 
     return _in_app(app, read)
@@ -513,16 +516,9 @@ PARTS = 4
 
 def saved_state(app) -> tuple[dict, Path]:
     """Every row of every table, and a copy of the instance folder (media files)."""
-
-    def read():
-        return {
-            table.name: [dict(r._mapping) for r in db.session.execute(select(table))]
-            for table in db.metadata.sorted_tables
-        }
-
     copy = Path(app.instance_path).with_name("instance-saved")
     shutil.copytree(app.instance_path, copy)
-    return _in_app(app, read), copy
+    return snapshot(app), copy
 
 
 def restore(app, state: tuple[dict, Path]) -> None:
